@@ -1,0 +1,208 @@
+"""The participant wire protocol: JSON text frames, validated here before anything acts on them.
+
+``docs/protocol.md`` is the human-readable description; this module is its single source of
+truth in code. Parsing never raises anything but :class:`ProtocolError`, whose ``code`` the
+participant page translates into a message in the participant's language.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from app.model import Attendance, Role
+
+PROTOCOL_VERSION = 1
+
+MAX_NAME = 80
+MAX_FUNCTION = 80
+MAX_TOKEN = 64
+
+
+class ErrorCode(StrEnum):
+    """Why the server refused a message. The page shows a translated text for each."""
+
+    BAD_JSON = "bad_json"
+    UNKNOWN_TYPE = "unknown_type"
+    BAD_FIELD = "bad_field"
+    NOT_IN_ROOM = "not_in_room"
+    BAD_TOKEN = "bad_token"
+    BAD_CODE = "bad_code"
+    RATE_LIMITED = "rate_limited"
+    BAD_RESUME = "bad_resume"
+    NAME_EMPTY = "name_empty"
+    NAME_TOO_LONG = "name_too_long"
+    UNKNOWN_ORGANISATION = "unknown_organisation"
+    NOT_JOINED = "not_joined"
+    SERVER_ERROR = "server_error"
+
+
+# English fallbacks; the page carries its own Swedish/English catalogue keyed by code.
+ERROR_TEXT: dict[ErrorCode, str] = {
+    ErrorCode.BAD_JSON: "The message was not valid JSON.",
+    ErrorCode.UNKNOWN_TYPE: "Unknown message type.",
+    ErrorCode.BAD_FIELD: "A field is missing or has the wrong type.",
+    ErrorCode.NOT_IN_ROOM: "Open the room first with its link or room code.",
+    ErrorCode.BAD_TOKEN: "This link does not belong to the current session. Scan the QR code again.",
+    ErrorCode.BAD_CODE: "Wrong room code. Check the code on the screen and try again.",
+    ErrorCode.RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
+    ErrorCode.BAD_RESUME: "Your earlier place could not be found; please join again.",
+    ErrorCode.NAME_EMPTY: "Write your name.",
+    ErrorCode.NAME_TOO_LONG: f"The name is too long (at most {MAX_NAME} characters).",
+    ErrorCode.UNKNOWN_ORGANISATION: "Choose an organisation from the list.",
+    ErrorCode.NOT_JOINED: "Join the session first.",
+    ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
+}
+
+
+class ProtocolError(Exception):
+    """A message the server refuses; nothing it asked for has been done."""
+
+    def __init__(self, code: ErrorCode, field: str | None = None) -> None:
+        """Make an error with its code and, where one is to blame, the field's name."""
+        super().__init__(f"{code.value}{f' ({field})' if field else ''}")
+        self.code = code
+        self.field = field
+
+    def to_message(self, ref: str | None = None) -> dict[str, Any]:
+        """Return the ``error`` message sent to the participant."""
+        message: dict[str, Any] = {
+            "type": "error",
+            "code": self.code.value,
+            "message": ERROR_TEXT[self.code],
+        }
+        if self.field:
+            message["field"] = self.field
+        if ref:
+            message["ref"] = ref
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """Opens the room: a room token (from the QR link) or a typed room code, maybe a resume."""
+
+    room_token: str | None
+    room_code: str | None
+    resume_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A participant's join form."""
+
+    name: str
+    organisation_id: int
+    role: Role
+    attendance: Attendance
+    function: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """Application-level keep-alive; answered with ``pong``."""
+
+
+ClientMessage = Hello | Join | Ping
+
+
+def clean_text(value: str) -> str:
+    """Normalise participant text: NFC, no control characters, single spaces, trimmed.
+
+    Why: names are shown on a projector and sorted; invisible or control characters would
+    make two identical-looking names differ, and NUL cannot be stored in every sink.
+    """
+    value = unicodedata.normalize("NFC", value)
+    kept = (
+        " " if ch.isspace() else ch
+        for ch in value
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return " ".join("".join(kept).split())
+
+
+def normalise_room_code(value: str) -> str:
+    """Return a typed room code in canonical form (upper case, no spaces or dashes)."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def _opt_str(data: dict[str, Any], field: str, limit: int) -> str | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ProtocolError(ErrorCode.BAD_FIELD, field)
+    return value or None
+
+
+def parse(raw: str | bytes) -> ClientMessage:
+    """Parse and validate one frame from a participant.
+
+    Raises:
+        ProtocolError: for anything that is not a valid message of a known type.
+    """
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(ErrorCode.BAD_JSON) from None
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError(ErrorCode.BAD_JSON) from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.BAD_JSON)
+    kind = data.get("type")
+    if kind == "hello":
+        return Hello(
+            room_token=_opt_str(data, "room_token", MAX_TOKEN),
+            room_code=_opt_str(data, "room_code", MAX_TOKEN),
+            resume_token=_opt_str(data, "resume_token", MAX_TOKEN),
+        )
+    if kind == "join":
+        return _parse_join(data)
+    if kind == "ping":
+        return Ping()
+    raise ProtocolError(ErrorCode.UNKNOWN_TYPE, "type")
+
+
+def _parse_join(data: dict[str, Any]) -> Join:
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "name")
+    # Check the raw length first so a megabyte of combining marks is not normalised for nothing.
+    if len(name) > MAX_NAME * 4:
+        raise ProtocolError(ErrorCode.NAME_TOO_LONG, "name")
+    name = clean_text(name)
+    if not name:
+        raise ProtocolError(ErrorCode.NAME_EMPTY, "name")
+    if len(name) > MAX_NAME:
+        raise ProtocolError(ErrorCode.NAME_TOO_LONG, "name")
+    org = data.get("organisation_id")
+    if not isinstance(org, int) or isinstance(org, bool):
+        raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
+    try:
+        role = Role(data.get("role"))
+    except ValueError:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "role") from None
+    try:
+        attendance = Attendance(data.get("attendance"))
+    except ValueError:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "attendance") from None
+    function = data.get("function", "")
+    if function is None:
+        function = ""
+    if not isinstance(function, str) or len(function) > MAX_FUNCTION * 4:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "function")
+    function = clean_text(function)
+    if len(function) > MAX_FUNCTION:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "function")
+    return Join(name, org, role, attendance, function)
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Serialise a server message (UTF-8 text, no ASCII escaping, compact)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,241 @@
+"""The live room: who may enter, who has joined, who is connected now.
+
+This is the core's state machine for the foundation of a live session. The room server calls
+it with validated protocol messages; the console reads it and listens to its events. It does
+no network I/O: every method returns at once, after any write is committed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.model import Participant, Series, Session
+from app.protocol import (
+    PROTOCOL_VERSION,
+    ErrorCode,
+    Join,
+    ProtocolError,
+    normalise_room_code,
+)
+from app.store import Store
+
+# No 0/O, 1/I/L: the code is read off a projector and typed on a phone.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+TOKEN_BYTES = 12  # 96 bits: a QR join needs no typing, and guessing is hopeless
+
+CURRENT_SESSION_KEY = "current_session"
+
+
+def format_room_code(code: str) -> str:
+    """Return a room code as shown to people: two groups of three, e.g. ``K7M-Q2P``."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantJoined:
+    """A new participant has joined (and is stored)."""
+
+    participant: Participant
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    """A participant's number of open connections went to or from zero."""
+
+    participant_id: str
+    connected: bool
+
+
+RoomEvent = ParticipantJoined | ConnectionChanged
+
+
+@dataclass(frozen=True, slots=True)
+class JoinInfo:
+    """How participants reach the room, as the console shows it."""
+
+    join_url: str  # what the QR code encodes: base_url plus the room token
+    base_url: str  # the short address to type
+    room_code: str  # formatted for display, e.g. "K7M-Q2P"
+    requested_port: int
+    port: int
+    loopback_only: bool  # no address other devices can reach
+
+    @property
+    def port_fallback(self) -> bool:
+        """True when the asked-for port was taken and another one is used."""
+        return self.port != self.requested_port
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """What a successful join or resume gives the participant."""
+
+    participant: Participant
+    resume_token: str
+
+
+class Room:
+    """The current session's room, backed by a :class:`Store`."""
+
+    def __init__(self, store: Store, session_number: int | None = None) -> None:
+        """Open the room of the given (or the last used, or the first) session.
+
+        The room token and code are made once and persisted, so a restarted console keeps
+        showing the same QR code and participants' links keep working.
+        """
+        self.store = store
+        self.series: Series = store.ensure_sample()
+        self.session: Session = self._pick_session(session_number)
+        store.set_meta(CURRENT_SESSION_KEY, str(self.session.number))
+        token, code = store.room_credentials(self.session.id)
+        if not token or not code:
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            store.set_room_credentials(self.session.id, token, code)
+        self.room_token: str = token
+        self.room_code: str = code
+        self._participants: dict[str, Participant] = {
+            p.id: p for p in store.participants(self.session.id)
+        }
+        self._connections: Counter[str] = Counter()
+        self._listeners: list[Callable[[RoomEvent], None]] = []
+
+    def _pick_session(self, number: int | None) -> Session:
+        if number is None:
+            stored = self.store.get_meta(CURRENT_SESSION_KEY)
+            number = int(stored) if stored and stored.isdigit() else None
+        for session in self.series.sessions:
+            if number is None or session.number == number:
+                return session
+        raise ValueError(f"no session number {number} in {self.series.name}")
+
+    # -- events --------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[RoomEvent], None]) -> None:
+        """Call ``listener`` with every event from now on (on the caller's thread)."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: RoomEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- entry ----------------------------------------------------------------------------
+
+    def token_ok(self, token: str) -> bool:
+        """Return True if ``token`` is this room's token (constant-time comparison)."""
+        return hmac.compare_digest(token.encode("utf-8"), self.room_token.encode("utf-8"))
+
+    def code_ok(self, code: str) -> bool:
+        """Return True if a typed ``code`` is this room's code, ignoring case and dashes."""
+        typed = normalise_room_code(code).encode("utf-8")
+        return hmac.compare_digest(typed, self.room_code.encode("utf-8"))
+
+    @property
+    def display_code(self) -> str:
+        """The room code as shown on the console."""
+        return format_room_code(self.room_code)
+
+    def join(self, form: Join) -> JoinResult:
+        """Add a participant; the row is committed before this returns.
+
+        Raises:
+            ProtocolError: if the organisation is not one of the series'.
+        """
+        if not any(o.id == form.organisation_id for o in self.series.organisations):
+            raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
+        participant = Participant(
+            id=uuid.uuid4().hex,
+            session_id=self.session.id,
+            name=form.name,
+            organisation_id=form.organisation_id,
+            role=form.role,
+            attendance=form.attendance,
+            function=form.function,
+            joined_at=time.time(),
+        )
+        resume_token = secrets.token_urlsafe(24)
+        self.store.add_participant(participant, resume_token)
+        self._participants[participant.id] = participant
+        self._emit(ParticipantJoined(participant))
+        return JoinResult(participant, resume_token)
+
+    def resume(self, resume_token: str) -> Participant | None:
+        """Return the participant this resume token belongs to in this session, or None."""
+        found = self.store.participant_by_resume(self.session.id, resume_token)
+        return None if found is None else self._participants.get(found.id, found)
+
+    # -- presence -------------------------------------------------------------------------
+
+    def attach(self, participant_id: str) -> None:
+        """Record one more open connection for a participant."""
+        self._connections[participant_id] += 1
+        if self._connections[participant_id] == 1:
+            self._emit(ConnectionChanged(participant_id, True))
+
+    def detach(self, participant_id: str) -> None:
+        """Record that one of a participant's connections closed."""
+        if self._connections[participant_id] <= 0:
+            return
+        self._connections[participant_id] -= 1
+        if self._connections[participant_id] == 0:
+            del self._connections[participant_id]
+            self._emit(ConnectionChanged(participant_id, False))
+
+    def is_connected(self, participant_id: str) -> bool:
+        """Return True while the participant has at least one open connection."""
+        return self._connections[participant_id] > 0
+
+    def participants(self) -> list[Participant]:
+        """Return everyone who joined this session, in joining order."""
+        return list(self._participants.values())
+
+    def organisation_name(self, organisation_id: int) -> str:
+        """Return an organisation's name (empty if unknown)."""
+        for org in self.series.organisations:
+            if org.id == organisation_id:
+                return org.name
+        return ""
+
+    # -- payloads for the participant page -------------------------------------------------
+
+    def welcome_message(self) -> dict[str, Any]:
+        """Return the ``welcome`` message: what the join form needs to show."""
+        return {
+            "type": "welcome",
+            "protocol": PROTOCOL_VERSION,
+            "series": self.series.name,
+            "session": {
+                "number": self.session.number,
+                "theme": self.session.theme,
+                "subtitle": self.session.subtitle,
+            },
+            "organisations": [{"id": o.id, "name": o.name} for o in self.series.organisations],
+        }
+
+    def joined_message(self, result: JoinResult, resumed: bool) -> dict[str, Any]:
+        """Return the ``joined`` message that puts the participant in the lobby."""
+        p = result.participant
+        return {
+            "type": "joined",
+            "resumed": resumed,
+            "resume_token": result.resume_token,
+            "participant": {
+                "id": p.id,
+                "name": p.name,
+                "organisation_id": p.organisation_id,
+                "organisation": self.organisation_name(p.organisation_id),
+                "role": p.role.value,
+                "attendance": p.attendance.value,
+                "function": p.function,
+            },
+            "present": len(self._connections),
+        }

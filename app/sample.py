@@ -1,0 +1,55 @@
+"""The sample workshop that ships as the embedded default: Tankesmedja Fyrbodal 2020.
+
+Ten Fyrbodal municipalities plus their regional federation, three themed sessions and the
+five-phase program of the real series (see ``shared/background``). The texts are the
+workshop's own content, in Swedish as the real series ran it.
+"""
+
+from __future__ import annotations
+
+from app.model import Phase, PhaseKind
+
+SERIES_NAME = "Tankesmedja Fyrbodal 2020"
+
+ORGANISATIONS: tuple[str, ...] = (
+    "Bengtsfors",
+    "Dals-Ed",
+    "Lysekil",
+    "Mellerud",
+    "Munkedal",
+    "Tanum",
+    "Trollhättan",
+    "Uddevalla",
+    "Vänersborg",
+    "Åmål",
+    "Fyrbodals kommunalförbund",
+)
+
+# (theme, subtitle) for each of the three sessions (träffar).
+THEMES: tuple[tuple[str, str], ...] = (
+    ("UTBLICK", "Digitalisering & demokrati"),
+    ("INBLICK", "Digitalisering & arbetssättsinnovation"),
+    ("TILLSAMMANS", "Digitalisering & samverkan"),
+)
+
+GUIDING_QUESTIONS: tuple[str, ...] = (
+    "Hur kan vi tillsammans leda en digital smartare vardag och transformation?",
+    "Vilka grundläggande förutsättningar krävs?",
+    "Kan vi samverka med andra för att göra varandra bättre?",
+)
+
+
+def sample_program() -> tuple[Phase, ...]:
+    """Return the five-phase program every sample session starts with."""
+    return (
+        Phase(PhaseKind.INSPIRATION, "Inspiration", 45, "Gemensam föreläsning."),
+        Phase(PhaseKind.MIXED_GROUPS, "Mixade grupper", 40, GUIDING_QUESTIONS[0]),
+        Phase(
+            PhaseKind.MUNICIPALITY,
+            "Kommunvis reflektion",
+            30,
+            "Vad betyder det här för oss? " + GUIDING_QUESTIONS[1],
+        ),
+        Phase(PhaseKind.SURVEY, "Enkät", 10, ""),
+        Phase(PhaseKind.CLOSING, "Avslutning", 10, GUIDING_QUESTIONS[2]),
+    )

@@ -1,0 +1,1 @@
+"""The room server: participant page over HTTP and the WebSocket endpoint (no Qt)."""

@@ -1,0 +1,309 @@
+"""The room server: the participant page over HTTP and the WebSocket endpoint, on one port.
+
+It runs on whatever asyncio loop is current: the console's Qt loop (through qasync) or a plain
+``asyncio.run`` when headless (tests, benchmarks, ``tankesmedja simulate``). It imports no Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from app import protocol
+from app.protocol import ErrorCode, Hello, Join, Ping, ProtocolError
+from app.ratelimit import RateLimiter
+from app.room import ConnectionChanged, JoinInfo, JoinResult, Room, RoomEvent
+from room_server import netinfo, static
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8765
+WS_PATH = "/ws"
+# How many ports above the asked one we try before letting the OS pick any free port.
+PORT_TRIES = 10
+# Failed token or code attempts per address per minute before we stop checking.
+ENTRY_ATTEMPTS_PER_MINUTE = 5
+# Presence counts are batched: a join storm would otherwise cost n^2 messages.
+PRESENCE_DELAY = 0.5
+
+_HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+@dataclass(eq=False)
+class _Client:
+    """What the server knows about one open WebSocket connection."""
+
+    ws: ServerConnection
+    address: str
+    in_room: bool = False
+    participant_id: str | None = None
+    resume_token: str | None = field(default=None, repr=False)
+
+
+class RoomServer:
+    """Serves one :class:`Room` to participants' browsers."""
+
+    def __init__(
+        self,
+        room: Room,
+        host: str | None = None,
+        port: int = DEFAULT_PORT,
+        *,
+        advertise_host: str | None = None,
+    ) -> None:
+        """Prepare a server; nothing is bound until :meth:`start`.
+
+        Args:
+            room: the live room participants join.
+            host: address to bind; None binds every interface.
+            port: preferred port; a taken port falls back to a free one.
+            advertise_host: address to put in the join link; default: the LAN address found
+                by listing interfaces (or ``host`` when a specific one is bound).
+        """
+        self.room = room
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.port_fallback = False
+        self._advertise_host = advertise_host
+        self.loopback_only = False
+        self._files = static.load()
+        self._server: Server | None = None
+        self._clients: set[_Client] = set()
+        self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
+        self._presence_handle: asyncio.TimerHandle | None = None
+        room.subscribe(self._on_room_event)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start serving; falls back to another port if the asked one is taken."""
+        ports = [self.requested_port + i for i in range(PORT_TRIES)] if self.requested_port else []
+        last_error: OSError | None = None
+        for port in [*ports, 0]:
+            try:
+                self._server = await self._serve(port)
+            except OSError as exc:
+                if exc.errno not in (errno.EADDRINUSE, errno.EACCES) and port != 0:
+                    raise
+                last_error = exc
+                continue
+            break
+        if self._server is None:
+            raise last_error or OSError("no port available")
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.port_fallback = self.port != self.requested_port
+        if self._advertise_host is None:
+            if self.host not in (None, "", "0.0.0.0", "::"):
+                self._advertise_host = self.host
+                self.loopback_only = self.host.startswith("127.") or self.host in (
+                    "localhost",
+                    "::1",
+                )
+            else:
+                self._advertise_host, self.loopback_only = netinfo.lan_address()
+        log.info("Join address: %s (room code %s)", self.join_url, self.room.display_code)
+
+    async def _serve(self, port: int) -> Server:
+        # With host=None asyncio binds IPv4 and IPv6 separately, and port 0 would give each
+        # its own port; the last-resort random port therefore binds IPv4 only.
+        host = self.host if (port or self.host) else "0.0.0.0"
+        return await serve(
+            self._handle,
+            host,
+            port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=16 * 1024,
+            max_queue=16,
+            open_timeout=10,
+            ping_interval=20,
+            ping_timeout=20,
+            server_header=None,
+        )
+
+    async def stop(self) -> None:
+        """Tell connected participants the session ended, then close every connection."""
+        if self._presence_handle is not None:
+            self._presence_handle.cancel()
+        if self._server is None:
+            return
+        message = protocol.encode({"type": "ended"})
+        broadcast([c.ws for c in self._clients], message)
+        self._server.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The short address people can type, e.g. ``http://192.168.1.20:8765``."""
+        host = self._advertise_host or "127.0.0.1"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def join_url(self) -> str:
+        """The address the QR code encodes: the page plus the room token.
+
+        The token travels in the fragment, which browsers never send in HTTP requests or
+        Referer headers, so it stays out of logs along the way.
+        """
+        return f"{self.base_url}/#t={self.room.room_token}"
+
+    def join_info(self) -> JoinInfo:
+        """Return how participants reach the room (for the console's QR panel)."""
+        return JoinInfo(
+            join_url=self.join_url,
+            base_url=self.base_url,
+            room_code=self.room.display_code,
+            requested_port=self.requested_port,
+            port=self.port,
+            loopback_only=self.loopback_only,
+        )
+
+    @property
+    def connection_count(self) -> int:
+        """Open WebSocket connections right now."""
+        return len(self._clients)
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == WS_PATH:
+            return None  # go on with the WebSocket handshake
+        file = self._files.get(path)
+        if file is None:
+            return self._response(HTTPStatus.NOT_FOUND, b"Not found\n", "text/plain", request)
+        return self._response(HTTPStatus.OK, file.body, file.content_type, request)
+
+    def _response(
+        self, status: HTTPStatus, body: bytes, content_type: str, request: Request
+    ) -> Response:
+        headers = Headers()
+        headers["Content-Type"] = content_type
+        headers["Content-Length"] = str(len(body))
+        headers["Cache-Control"] = "no-store"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Frame-Options"] = "DENY"
+        connect = "'self'"
+        host = request.headers.get("Host", "")
+        if _HOST_HEADER.match(host):
+            connect += f" ws://{host}"
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {connect}; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'"
+        )
+        return Response(status.value, status.phrase, headers, body)
+
+    # -- WebSocket ---------------------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        address = str(ws.remote_address[0]) if ws.remote_address else "?"
+        client = _Client(ws, address)
+        self._clients.add(client)
+        try:
+            async for raw in ws:
+                await self._dispatch(client, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._clients.discard(client)
+            if client.participant_id is not None:
+                self.room.detach(client.participant_id)
+
+    async def _send(self, client: _Client, message: dict[str, object]) -> None:
+        try:
+            await client.ws.send(protocol.encode(message))
+        except ConnectionClosed:
+            pass
+
+    async def _dispatch(self, client: _Client, raw: str | bytes) -> None:
+        try:
+            message = protocol.parse(raw)
+            if isinstance(message, Ping):
+                await self._send(client, {"type": "pong"})
+            elif isinstance(message, Hello):
+                await self._hello(client, message)
+            elif isinstance(message, Join):
+                await self._join(client, message)
+        except ProtocolError as exc:
+            await self._send(client, exc.to_message())
+        except Exception:
+            # A bug must not take the room down for everyone: log it, tell this client.
+            log.exception("error while handling a participant message")
+            await self._send(client, ProtocolError(ErrorCode.SERVER_ERROR).to_message())
+
+    async def _hello(self, client: _Client, hello: Hello) -> None:
+        if not client.in_room:
+            if self._entry_limiter.blocked(client.address):
+                raise ProtocolError(ErrorCode.RATE_LIMITED)
+            if hello.room_token is not None:
+                if not self.room.token_ok(hello.room_token):
+                    self._entry_limiter.hit(client.address)
+                    raise ProtocolError(ErrorCode.BAD_TOKEN, "room_token")
+            elif hello.room_code is not None:
+                if not self.room.code_ok(hello.room_code):
+                    self._entry_limiter.hit(client.address)
+                    raise ProtocolError(ErrorCode.BAD_CODE, "room_code")
+            else:
+                raise ProtocolError(ErrorCode.NOT_IN_ROOM)
+            client.in_room = True
+        welcome = self.room.welcome_message()
+        # The page keeps the token so a reload needs no code; hand it to code users too.
+        welcome["room_token"] = self.room.room_token
+        await self._send(client, welcome)
+        if hello.resume_token is not None and client.participant_id is None:
+            participant = self.room.resume(hello.resume_token)
+            if participant is None:
+                raise ProtocolError(ErrorCode.BAD_RESUME, "resume_token")
+            await self._admit(client, JoinResult(participant, hello.resume_token), resumed=True)
+
+    async def _join(self, client: _Client, form: Join) -> None:
+        if not client.in_room:
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM)
+        if client.participant_id is not None and client.resume_token is not None:
+            # A double-tapped join button must not make a second participant.
+            participant = self.room.resume(client.resume_token)
+            if participant is not None:
+                await self._admit(client, JoinResult(participant, client.resume_token), True)
+                return
+        result = self.room.join(form)  # committed to disk before we answer
+        await self._admit(client, result, resumed=False)
+
+    async def _admit(self, client: _Client, result: JoinResult, resumed: bool) -> None:
+        if client.participant_id is None:
+            client.participant_id = result.participant.id
+            client.resume_token = result.resume_token
+            self.room.attach(result.participant.id)
+        await self._send(client, self.room.joined_message(result, resumed))
+
+    # -- broadcasts --------------------------------------------------------------------------
+
+    def _on_room_event(self, event: RoomEvent) -> None:
+        if isinstance(event, ConnectionChanged) and self._presence_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._presence_handle = loop.call_later(PRESENCE_DELAY, self._send_presence)
+
+    def _send_presence(self) -> None:
+        self._presence_handle = None
+        joined = [c.ws for c in self._clients if c.participant_id is not None]
+        count = len({c.participant_id for c in self._clients if c.participant_id is not None})
+        broadcast(joined, protocol.encode({"type": "presence", "present": count}))
