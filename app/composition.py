@@ -79,9 +79,9 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
 def run_console(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
     """Open the facilitator console with the room server in Qt's loop; return the exit code."""
     import qasync
+    from facilitator_ui.main_window import MainWindow
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from facilitator_ui.main_window import MainWindow
     from room_server.server import RoomServer
 
     _setup_logging()

@@ -46,7 +46,7 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.UNKNOWN_TYPE: "Unknown message type.",
     ErrorCode.BAD_FIELD: "A field is missing or has the wrong type.",
     ErrorCode.NOT_IN_ROOM: "Open the room first with its link or room code.",
-    ErrorCode.BAD_TOKEN: "This link does not belong to the current session. Scan the QR code again.",
+    ErrorCode.BAD_TOKEN: "This link is not for the current session. Scan the QR code again.",
     ErrorCode.BAD_CODE: "Wrong room code. Check the code on the screen and try again.",
     ErrorCode.RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
     ErrorCode.BAD_RESUME: "Your earlier place could not be found; please join again.",

@@ -1,0 +1,58 @@
+"""Project rules checked on every test run (and so in CI): import boundaries, lint, catalogues."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed; install the test extra: pip install -e '.[test]'")
+    return found
+
+
+def test_import_boundaries_hold() -> None:
+    result = subprocess.run(
+        [_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run(
+        [_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("folder", ["app/locales", "assets/i18n"])
+def test_catalogues_have_the_same_keys_in_both_languages(folder: str) -> None:
+    sv = json.loads((ROOT / folder / "sv.json").read_text("utf-8"))
+    en = json.loads((ROOT / folder / "en.json").read_text("utf-8"))
+    assert sorted(sv) == sorted(en)
+    assert all(isinstance(v, str) and v for v in [*sv.values(), *en.values()])
+
+
+def test_every_page_string_key_used_exists() -> None:
+    import re
+
+    sv = json.loads((ROOT / "assets/i18n/sv.json").read_text("utf-8"))
+    html = (ROOT / "assets/index.html").read_text("utf-8")
+    js = (ROOT / "assets/app.js").read_text("utf-8")
+    used = set(re.findall(r'data-i18n(?:-placeholder)?="([a-z_]+)"', html))
+    used |= set(re.findall(r'(?<![\w.])(?:t|setStatus)\("([a-z_]*[a-z])"', js))
+    used |= {"error_" + c for c in re.findall(r'showError\("([a-z_]+)"\)', js)}
+    assert used and used <= set(sv), used - set(sv)
+
+    from app.protocol import ErrorCode
+
+    assert {f"error_{c.value}" for c in ErrorCode} <= set(sv)
