@@ -1,1 +1,1 @@
-"""Participant page, its translations and the console\x27s icons and fonts (package data)."""
+"""Participant page, its translations and the console's icons and fonts (package data)."""

@@ -225,7 +225,9 @@ async def test_stop_tells_participants_the_session_ended(room: Room) -> None:
         assert (await client.recv_type("ended")) == {"type": "ended"}
 
 
-async def http_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+async def http_get(
+    port: int, target: str, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     await writer.drain()
