@@ -80,6 +80,7 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
     """Open the facilitator console with the room server in Qt's loop; return the exit code."""
     import qasync
     from facilitator_ui.main_window import MainWindow
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from room_server.server import RoomServer
@@ -110,6 +111,14 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
     asyncio.set_event_loop(loop)
     closing = asyncio.Event()
     qt_app.aboutToQuit.connect(closing.set)
+    # Ctrl+C in the terminal or a session logout (SIGTERM) closes the console the normal way,
+    # so participants are told the session ended. Python runs signal handlers only when it
+    # gets control, hence the idle timer that hands it control a few times a second.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: qt_app.quit())
+    wakeup = QTimer()
+    wakeup.start(250)
+    wakeup.timeout.connect(lambda: None)
     exit_code = 0
 
     async def main() -> None:

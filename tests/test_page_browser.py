@@ -1,0 +1,101 @@
+"""The participant page in a real headless Chromium against the real server on 127.0.0.1.
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it). Locally without it these tests skip;
+in CI (``CI=true``) a missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from app.room import Room
+from app.store import Store
+from room_server.server import RoomServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI: .ci/run must apt-get install chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+async def test_scan_join_lobby_reload_and_markup_stays_text(
+    browser: Any, server: RoomServer, room: Room, store: Store
+) -> None:
+    context = await browser.new_context(viewport={"width": 390, "height": 800}, locale="sv-SE")
+    page = await context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    await page.goto(server.join_url)
+    await page.wait_for_selector("#join-form:not([hidden])")
+    assert await page.get_attribute("html", "lang") == "sv"
+    assert await page.text_content("#join-form h2") == "Anmäl dig"
+
+    name = "<img src=x onerror=alert(1)> Åsa"
+    await page.fill("#name", name)
+    await page.select_option("#org", label="Vänersborg")
+    await page.check("input[value=official]")
+    await page.check("input[value=remote]")
+    await page.click("#join-form button")
+    await page.wait_for_selector("#lobby:not([hidden])")
+    assert await page.text_content("#me-name") == name
+    assert await page.text_content("#me-org") == "Vänersborg"
+    assert await page.locator("#lobby img").count() == 0
+    assert "#t=" not in page.url  # the token is not left in the address bar
+
+    await page.reload()
+    await page.wait_for_selector("#lobby:not([hidden])")
+    [stored] = store.participants(room.session.id)
+    assert (stored.name, stored.attendance.value, stored.role.value) == (
+        name,
+        "remote",
+        "official",
+    )
+    origin = server.base_url
+    assert all(url.startswith(origin) for url in requests), requests
+
+    await page.click("#lang")
+    await page.wait_for_function("document.documentElement.lang === 'en'")
+    assert await page.text_content("#lobby-heading") == "You are in!"
+    await context.close()
+
+
+async def test_typed_room_code_on_a_laptop(browser: Any, server: RoomServer, room: Room) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(server.base_url + "/")
+    await page.wait_for_selector("#code-form:not([hidden])")
+    await page.fill("#code", "zzz-zzz")
+    await page.click("#code-form button")
+    await page.wait_for_selector("#error:not([hidden])")
+    assert "Wrong room code" in (await page.text_content("#error") or "")
+    await page.fill("#code", room.display_code.lower())
+    await page.click("#code-form button")
+    await page.wait_for_selector("#join-form:not([hidden])")
+    # An empty name is caught on the page, with a message, before anything is sent.
+    await page.click("#join-form button")
+    assert await page.text_content("#error") == "Write your name."
+    await context.close()
