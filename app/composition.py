@@ -79,10 +79,10 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
 def run_console(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
     """Open the facilitator console with the room server in Qt's loop; return the exit code."""
     import qasync
-    from facilitator_ui.main_window import MainWindow
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from facilitator_ui.main_window import MainWindow
     from room_server.server import RoomServer
 
     _setup_logging()
@@ -109,13 +109,15 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
 
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
+    # We end the loop ourselves, after the server has told participants the session ended;
+    # letting Qt quit on the last window would stop the loop under the server's feet.
+    qt_app.setQuitOnLastWindowClosed(False)
     closing = asyncio.Event()
-    qt_app.aboutToQuit.connect(closing.set)
-    # Ctrl+C in the terminal or a session logout (SIGTERM) closes the console the normal way,
-    # so participants are told the session ended. Python runs signal handlers only when it
-    # gets control, hence the idle timer that hands it control a few times a second.
+    # Ctrl+C in the terminal or a session logout (SIGTERM) closes the console the normal way.
+    # Python runs signal handlers only when it gets control, hence the idle timer that hands
+    # it control a few times a second.
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: qt_app.quit())
+        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(closing.set))
     wakeup = QTimer()
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)
@@ -132,8 +134,10 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
             exit_code = 2
             return
         window = MainWindow(room, server.join_info())
+        window.closed.connect(closing.set)
         window.show()
         await closing.wait()
+        window.hide()
         await server.stop()
 
     try:

@@ -78,7 +78,7 @@ async def test_scan_join_lobby_reload_and_markup_stays_text(
     assert all(url.startswith(origin) for url in requests), requests
 
     await page.click("#lang")
-    await page.wait_for_function("document.documentElement.lang === 'en'")
+    await page.wait_for_selector("html[lang=en]", state="attached")
     assert await page.text_content("#lobby-heading") == "You are in!"
     await context.close()
 
