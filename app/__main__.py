@@ -15,6 +15,7 @@ from app import __version__, i18n
 
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
+    "simulate": "rehearse a whole session headless with N simulated participants",
 }
 
 
@@ -82,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         from app import cli_groups
 
         return cli_groups.main(args_list[1:])
+    if args_list and args_list[0] == "simulate":
+        from app import composition
+
+        return composition.run_simulate(args_list[1:])
     args = build_parser().parse_args(args_list)
     i18n.set_language(args.lang)
     data_dir = args.data_dir if args.data_dir is not None else default_data_dir()

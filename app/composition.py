@@ -76,6 +76,14 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
     return 0
 
 
+def run_simulate(argv: list[str]) -> int:
+    """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
+    from room_server import simulate
+
+    _setup_logging()
+    return simulate.main(argv)
+
+
 def run_console(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
     """Open the facilitator console with the room server in Qt's loop; return the exit code."""
     import qasync

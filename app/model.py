@@ -86,6 +86,7 @@ class Session:
     theme: str
     subtitle: str
     program: tuple[Phase, ...] = ()
+    survey: tuple[SurveyItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,78 @@ class Participant:
     function: str = ""
     joined_at: float = 0.0
     connected: bool = field(default=False, compare=False)
+
+
+class SurveyKind(StrEnum):
+    """A survey item is a Likert statement (1–5) or an open question."""
+
+    LIKERT = "likert"
+    OPEN = "open"
+
+
+class GroupKind(StrEnum):
+    """Mixed (cross-organisation) groups or municipality groups."""
+
+    MIXED = "mixed"
+    MUNICIPALITY = "municipality"
+
+
+# Which phases collect reflections, and in which kind of group.
+REFLECTION_PHASES: dict[PhaseKind, GroupKind] = {
+    PhaseKind.MIXED_GROUPS: GroupKind.MIXED,
+    PhaseKind.MUNICIPALITY: GroupKind.MUNICIPALITY,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyItem:
+    """One survey item: ``key`` is stable, ``text`` is shown to participants."""
+
+    key: str
+    kind: SurveyKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reflection:
+    """A reflection card written by a participant in a group phase."""
+
+    id: str
+    session_id: int
+    participant_id: str
+    phase_index: int
+    round_id: int | None
+    group_no: int | None
+    organisation_id: int
+    text: str
+    revision: int = 0
+    withdrawn: bool = False
+    hidden: bool = False
+    highlighted: bool = False
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRound:
+    """The groups of one group phase: ``groups[g]`` lists participant ids of group ``g``."""
+
+    id: int
+    session_id: int
+    phase_index: int
+    kind: GroupKind
+    groups: tuple[tuple[str, ...], ...]
+    locked: frozenset[int] = frozenset()
+    links: tuple[str, ...] = ()
+    late: frozenset[str] = frozenset()
+
+    def group_of(self, participant_id: str) -> int | None:
+        """Return the index of the participant's group, or None if not in this round."""
+        for number, members in enumerate(self.groups):
+            if participant_id in members:
+                return number
+        return None
+
+    def link(self, group_no: int) -> str:
+        """Return the meeting link attached to a group ('' if none)."""
+        return self.links[group_no] if group_no < len(self.links) else ""

@@ -20,6 +20,9 @@ PROTOCOL_VERSION = 1
 MAX_NAME = 80
 MAX_FUNCTION = 80
 MAX_TOKEN = 64
+MAX_TEXT = 2000  # a reflection card or an open survey answer
+MAX_ANSWERS = 50
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 class ErrorCode(StrEnum):
@@ -37,6 +40,11 @@ class ErrorCode(StrEnum):
     NAME_TOO_LONG = "name_too_long"
     UNKNOWN_ORGANISATION = "unknown_organisation"
     NOT_JOINED = "not_joined"
+    TEXT_EMPTY = "text_empty"
+    TEXT_TOO_LONG = "text_too_long"
+    NO_REFLECTIONS = "no_reflections"
+    PHASE_CLOSED = "phase_closed"
+    NOT_YOURS = "not_yours"
     SERVER_ERROR = "server_error"
 
 
@@ -54,6 +62,11 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.NAME_TOO_LONG: f"The name is too long (at most {MAX_NAME} characters).",
     ErrorCode.UNKNOWN_ORGANISATION: "Choose an organisation from the list.",
     ErrorCode.NOT_JOINED: "Join the session first.",
+    ErrorCode.TEXT_EMPTY: "Write something first.",
+    ErrorCode.TEXT_TOO_LONG: f"The text is too long (at most {MAX_TEXT} characters).",
+    ErrorCode.NO_REFLECTIONS: "This phase collects no reflections.",
+    ErrorCode.PHASE_CLOSED: "This phase has closed; the card can no longer be changed.",
+    ErrorCode.NOT_YOURS: "This card belongs to someone else.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
 }
 
@@ -106,16 +119,50 @@ class Ping:
     """Application-level keep-alive; answered with ``pong``."""
 
 
-ClientMessage = Hello | Join | Ping
+@dataclass(frozen=True, slots=True)
+class Reflect:
+    """A new reflection card, or a newer revision of one's own card."""
+
+    id: str
+    phase: int
+    text: str
+    revision: int
 
 
-def clean_text(value: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    """Withdraw one's own card while its phase is open."""
+
+    id: str
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswers:
+    """Survey answers: Likert items map to 1–5, open questions to text."""
+
+    id: str
+    answers: dict[str, int | str]
+
+
+ClientMessage = Hello | Join | Ping | Reflect | Withdraw | SurveyAnswers
+
+
+def clean_text(value: str, keep_lines: bool = False) -> str:
     """Normalise participant text: NFC, no control characters, single spaces, trimmed.
 
-    Why: names are shown on a projector and sorted; invisible or control characters would
-    make two identical-looking names differ, and NUL cannot be stored in every sink.
+    Why: names are shown on a projector and sorted; invisible or control characters (bidi
+    overrides, zero-width joiners) would make two identical-looking texts differ or reorder
+    what others see, and NUL cannot be stored in every sink. With ``keep_lines`` (reflection
+    cards) line breaks survive, at most one empty line in a row.
     """
     value = unicodedata.normalize("NFC", value)
+    if keep_lines:
+        lines = [clean_text(line) for line in value.replace("\r\n", "\n").split("\n")]
+        text = "\n".join(lines).strip("\n")
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+        return text
     kept = (
         " " if ch.isspace() else ch
         for ch in value
@@ -166,7 +213,59 @@ def parse(raw: str | bytes) -> ClientMessage:
         return _parse_join(data)
     if kind == "ping":
         return Ping()
+    if kind == "reflect":
+        return Reflect(
+            _client_id(data),
+            _int(data, "phase", 0, 1000),
+            _text(data.get("text")),
+            _int(data, "revision", 0, 10**9),
+        )
+    if kind == "withdraw":
+        return Withdraw(_client_id(data), _int(data, "revision", 0, 10**9))
+    if kind == "survey":
+        return _parse_survey(data)
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, "type")
+
+
+def _client_id(data: dict[str, Any]) -> str:
+    value = data.get("id")
+    if not isinstance(value, str) or not 8 <= len(value) <= 64 or not set(value) <= _ID_CHARS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "id")
+    return value
+
+
+def _int(data: dict[str, Any], field: str, low: int, high: int) -> int:
+    value = data.get(field, low if field == "revision" else None)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ProtocolError(ErrorCode.BAD_FIELD, field)
+    return value
+
+
+def _text(value: object, field: str = "text", allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.BAD_FIELD, field)
+    if len(value) > MAX_TEXT * 4:
+        raise ProtocolError(ErrorCode.TEXT_TOO_LONG, field)
+    value = clean_text(value, keep_lines=True)
+    if not value and not allow_empty:
+        raise ProtocolError(ErrorCode.TEXT_EMPTY, field)
+    if len(value) > MAX_TEXT:
+        raise ProtocolError(ErrorCode.TEXT_TOO_LONG, field)
+    return value
+
+
+def _parse_survey(data: dict[str, Any]) -> SurveyAnswers:
+    answers = data.get("answers")
+    if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
+    clean: dict[str, int | str] = {}
+    for key, value in answers.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 40:
+            raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
+        clean[key] = value if isinstance(value, int) else _text(value, "answers", True)
+    return SurveyAnswers(_client_id(data), clean)
 
 
 def _parse_join(data: dict[str, Any]) -> Join:

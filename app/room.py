@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.live import Live, LiveEvent
 from app.model import Participant, Series, Session
 from app.protocol import (
     PROTOCOL_VERSION,
@@ -55,7 +56,7 @@ class ConnectionChanged:
     connected: bool
 
 
-RoomEvent = ParticipantJoined | ConnectionChanged
+RoomEvent = ParticipantJoined | ConnectionChanged | LiveEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class Room:
         }
         self._connections: Counter[str] = Counter()
         self._listeners: list[Callable[[RoomEvent], None]] = []
+        self.live = Live(self, self._emit)
 
     def _pick_session(self, number: int | None) -> Session:
         if number is None:
@@ -123,6 +125,11 @@ class Room:
     def subscribe(self, listener: Callable[[RoomEvent], None]) -> None:
         """Call ``listener`` with every event from now on (on the caller's thread)."""
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[RoomEvent], None]) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _emit(self, event: RoomEvent) -> None:
         for listener in list(self._listeners):
@@ -180,6 +187,10 @@ class Room:
         self._connections[participant_id] += 1
         if self._connections[participant_id] == 1:
             self._emit(ConnectionChanged(participant_id, True))
+            participant = self._participants.get(participant_id)
+            if participant is not None:
+                # Someone arriving while groups already exist is placed without moving others.
+                self.live.place_late(participant)
 
     def detach(self, participant_id: str) -> None:
         """Record that one of a participant's connections closed."""
@@ -193,6 +204,10 @@ class Room:
     def is_connected(self, participant_id: str) -> bool:
         """Return True while the participant has at least one open connection."""
         return self._connections[participant_id] > 0
+
+    def participant(self, participant_id: str) -> Participant | None:
+        """Return one participant of this session by id, or None."""
+        return self._participants.get(participant_id)
 
     def participants(self) -> list[Participant]:
         """Return everyone who joined this session, in joining order."""

@@ -7,7 +7,7 @@ workshop's own content, in Swedish as the real series ran it.
 
 from __future__ import annotations
 
-from app.model import Phase, PhaseKind
+from app.model import Phase, PhaseKind, SurveyItem, SurveyKind
 
 SERIES_NAME = "Tankesmedja Fyrbodal 2020"
 
@@ -52,4 +52,21 @@ def sample_program() -> tuple[Phase, ...]:
         ),
         Phase(PhaseKind.SURVEY, "Enkät", 10, ""),
         Phase(PhaseKind.CLOSING, "Avslutning", 10, GUIDING_QUESTIONS[2]),
+    )
+
+
+def sample_survey() -> tuple[SurveyItem, ...]:
+    """Return the survey every sample session starts with (Likert 1–5 and open questions)."""
+    likert = SurveyKind.LIKERT
+    return (
+        SurveyItem(
+            "perspective", likert, "Träffen gav mig nya perspektiv på digital transformation."
+        ),
+        SurveyItem(
+            "mixed_dialogue", likert, "Samtalen i de mixade grupperna var värdefulla för mig."
+        ),
+        SurveyItem("own_dialogue", likert, "Samtalet inom min egen organisation var värdefullt."),
+        SurveyItem("next_step", likert, "Jag vet hur jag tar resultatet vidare på hemmaplan."),
+        SurveyItem("takeaway", SurveyKind.OPEN, "Vad tar du med dig från dagens träff?"),
+        SurveyItem("wish", SurveyKind.OPEN, "Vad vill du att nästa träff tar upp?"),
     )

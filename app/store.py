@@ -21,16 +21,21 @@ from pathlib import Path
 from app import sample
 from app.model import (
     Attendance,
+    GroupKind,
+    GroupRound,
     Organisation,
     Participant,
     Phase,
     PhaseKind,
+    Reflection,
     Role,
     Series,
     Session,
+    SurveyItem,
+    SurveyKind,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (
@@ -73,7 +78,62 @@ CREATE TABLE participants (
 CREATE INDEX participants_session ON participants(session_id);
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+# Version 2: the live session — phase state, group rounds, reflections, survey.
+_SCHEMA_V2 = """
+ALTER TABLE sessions ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE sessions ADD COLUMN survey TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE group_rounds (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    phase_index INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('mixed', 'municipality')),
+    created_at  REAL NOT NULL,
+    UNIQUE (session_id, phase_index)
+);
+CREATE TABLE group_members (
+    round_id       INTEGER NOT NULL REFERENCES group_rounds(id) ON DELETE CASCADE,
+    group_no       INTEGER NOT NULL,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    late           INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (round_id, participant_id)
+);
+CREATE TABLE group_info (
+    round_id INTEGER NOT NULL REFERENCES group_rounds(id) ON DELETE CASCADE,
+    group_no INTEGER NOT NULL,
+    locked   INTEGER NOT NULL DEFAULT 0,
+    link     TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (round_id, group_no)
+);
+CREATE TABLE reflections (
+    id             TEXT PRIMARY KEY,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    phase_index    INTEGER NOT NULL,
+    round_id       INTEGER REFERENCES group_rounds(id) ON DELETE SET NULL,
+    group_no       INTEGER,
+    organisation_id INTEGER NOT NULL,
+    text           TEXT NOT NULL,
+    revision       INTEGER NOT NULL DEFAULT 0,
+    withdrawn      INTEGER NOT NULL DEFAULT 0,
+    hidden         INTEGER NOT NULL DEFAULT 0,
+    highlighted    INTEGER NOT NULL DEFAULT 0,
+    created_at     REAL NOT NULL,
+    updated_at     REAL NOT NULL
+);
+CREATE INDEX reflections_session ON reflections(session_id, phase_index);
+CREATE TABLE survey_answers (
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    item           TEXT NOT NULL,
+    value          INTEGER,
+    text           TEXT NOT NULL DEFAULT '',
+    updated_at     REAL NOT NULL,
+    PRIMARY KEY (session_id, participant_id, item)
+);
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
 
 class StoreError(Exception):
@@ -100,6 +160,16 @@ def _program_from_json(text: str) -> tuple[Phase, ...]:
         Phase(PhaseKind(p["kind"]), p["title"], int(p["minutes"]), p.get("prompt", ""))
         for p in json.loads(text)
     )
+
+
+def _survey_to_json(items: tuple[SurveyItem, ...]) -> str:
+    return json.dumps(
+        [{"key": i.key, "kind": i.kind.value, "text": i.text} for i in items], ensure_ascii=False
+    )
+
+
+def _survey_from_json(text: str) -> tuple[SurveyItem, ...]:
+    return tuple(SurveyItem(i["key"], SurveyKind(i["kind"]), i["text"]) for i in json.loads(text))
 
 
 class Store:
@@ -172,11 +242,12 @@ class Store:
                 [(series_id, name, i) for i, name in enumerate(sample.ORGANISATIONS)],
             )
             program = _program_to_json(sample.sample_program())
+            survey = _survey_to_json(sample.sample_survey())
             db.executemany(
-                "INSERT INTO sessions (series_id, number, theme, subtitle, program)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (series_id, number, theme, subtitle, program, survey)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (series_id, i + 1, theme, subtitle, program)
+                    (series_id, i + 1, theme, subtitle, program, survey)
                     for i, (theme, subtitle) in enumerate(sample.THEMES)
                 ],
             )
@@ -198,7 +269,12 @@ class Store:
         )
         sessions = tuple(
             Session(
-                r["id"], r["number"], r["theme"], r["subtitle"], _program_from_json(r["program"])
+                r["id"],
+                r["number"],
+                r["theme"],
+                r["subtitle"],
+                _program_from_json(r["program"]),
+                _survey_from_json(r["survey"]),
             )
             for r in self._db.execute(
                 "SELECT * FROM sessions WHERE series_id = ? ORDER BY number", (row["id"],)
@@ -293,9 +369,238 @@ class Store:
             )
         ]
 
+    # -- live session -----------------------------------------------------------------
+
+    def set_program(self, session_id: int, program: tuple[Phase, ...]) -> None:
+        """Replace a session's program."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE sessions SET program = ? WHERE id = ?",
+                (_program_to_json(program), session_id),
+            )
+
+    def set_survey(self, session_id: int, survey: tuple[SurveyItem, ...]) -> None:
+        """Replace a session's survey items."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE sessions SET survey = ? WHERE id = ?", (_survey_to_json(survey), session_id)
+            )
+
+    def phase_state(self, session_id: int) -> dict[str, object]:
+        """Return the session's saved phase state (JSON object; empty if never started)."""
+        row = self._db.execute("SELECT state FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return dict(json.loads(row["state"])) if row else {}
+
+    def set_phase_state(self, session_id: int, state: dict[str, object]) -> None:
+        """Save the session's phase state."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE sessions SET state = ? WHERE id = ?", (json.dumps(state), session_id)
+            )
+
+    def save_round(self, rnd: GroupRound) -> GroupRound:
+        """Insert or replace the groups of a session's phase; return it with its id."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id FROM group_rounds WHERE session_id = ? AND phase_index = ?",
+                (rnd.session_id, rnd.phase_index),
+            ).fetchone()
+            if row is None:
+                round_id = db.execute(
+                    "INSERT INTO group_rounds (session_id, phase_index, kind, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (rnd.session_id, rnd.phase_index, rnd.kind.value, time.time()),
+                ).lastrowid
+            else:
+                round_id = row["id"]
+                db.execute(
+                    "UPDATE group_rounds SET kind = ? WHERE id = ?", (rnd.kind.value, round_id)
+                )
+                db.execute("DELETE FROM group_members WHERE round_id = ?", (round_id,))
+                db.execute("DELETE FROM group_info WHERE round_id = ?", (round_id,))
+            db.executemany(
+                "INSERT INTO group_members (round_id, group_no, participant_id, position, late)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (round_id, g, pid, pos, int(pid in rnd.late))
+                    for g, members in enumerate(rnd.groups)
+                    for pos, pid in enumerate(members)
+                ],
+            )
+            db.executemany(
+                "INSERT INTO group_info (round_id, group_no, locked, link) VALUES (?, ?, ?, ?)",
+                [(round_id, g, int(g in rnd.locked), rnd.link(g)) for g in range(len(rnd.groups))],
+            )
+        assert round_id is not None
+        return GroupRound(
+            round_id,
+            rnd.session_id,
+            rnd.phase_index,
+            rnd.kind,
+            rnd.groups,
+            rnd.locked,
+            rnd.links,
+            rnd.late,
+        )
+
+    def delete_round(self, session_id: int, phase_index: int) -> None:
+        """Forget the groups of a session's phase."""
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM group_rounds WHERE session_id = ? AND phase_index = ?",
+                (session_id, phase_index),
+            )
+
+    def rounds(self, series_id: int) -> list[GroupRound]:
+        """Return every group round of the series, oldest session and phase first."""
+        found = []
+        for r in self._db.execute(
+            "SELECT g.* FROM group_rounds g JOIN sessions s ON s.id = g.session_id"
+            " WHERE s.series_id = ? ORDER BY s.number, g.phase_index",
+            (series_id,),
+        ):
+            members = self._db.execute(
+                "SELECT group_no, participant_id, late FROM group_members WHERE round_id = ?"
+                " ORDER BY group_no, position",
+                (r["id"],),
+            ).fetchall()
+            info = self._db.execute(
+                "SELECT group_no, locked, link FROM group_info WHERE round_id = ?"
+                " ORDER BY group_no",
+                (r["id"],),
+            ).fetchall()
+            count = max([m["group_no"] + 1 for m in members] + [len(info)], default=0)
+            groups: list[list[str]] = [[] for _ in range(count)]
+            for m in members:
+                groups[m["group_no"]].append(m["participant_id"])
+            links = [""] * count
+            for i in info:
+                links[i["group_no"]] = i["link"]
+            found.append(
+                GroupRound(
+                    r["id"],
+                    r["session_id"],
+                    r["phase_index"],
+                    GroupKind(r["kind"]),
+                    tuple(tuple(g) for g in groups),
+                    frozenset(i["group_no"] for i in info if i["locked"]),
+                    tuple(links),
+                    frozenset(m["participant_id"] for m in members if m["late"]),
+                )
+            )
+        return found
+
+    def reflection(self, reflection_id: str) -> Reflection | None:
+        """Return one reflection by its client-made id, or None."""
+        row = self._db.execute(
+            "SELECT * FROM reflections WHERE id = ?", (reflection_id,)
+        ).fetchone()
+        return None if row is None else _reflection(row)
+
+    def reflections(self, session_id: int) -> list[Reflection]:
+        """Return a session's reflections (withdrawn ones too) in the order written."""
+        return [
+            _reflection(r)
+            for r in self._db.execute(
+                "SELECT * FROM reflections WHERE session_id = ? ORDER BY created_at, id",
+                (session_id,),
+            )
+        ]
+
+    def put_reflection(self, r: Reflection) -> bool:
+        """Insert a reflection, or update it if this revision is newer; True if it changed.
+
+        Idempotent by construction: the client-made id is the primary key, and an older or
+        equal revision of a stored card changes nothing.
+        """
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO reflections (id, session_id, participant_id, phase_index, round_id,"
+                " group_no, organisation_id, text, revision, withdrawn, hidden, highlighted,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET text = excluded.text,"
+                " revision = excluded.revision, withdrawn = excluded.withdrawn,"
+                " hidden = excluded.hidden, highlighted = excluded.highlighted,"
+                " updated_at = excluded.updated_at"
+                " WHERE excluded.revision > reflections.revision"
+                " OR excluded.hidden != reflections.hidden"
+                " OR excluded.highlighted != reflections.highlighted",
+                (
+                    r.id,
+                    r.session_id,
+                    r.participant_id,
+                    r.phase_index,
+                    r.round_id,
+                    r.group_no,
+                    r.organisation_id,
+                    r.text,
+                    r.revision,
+                    int(r.withdrawn),
+                    int(r.hidden),
+                    int(r.highlighted),
+                    r.created_at,
+                    r.updated_at,
+                ),
+            )
+            return cur.rowcount > 0
+
+    def survey_answers(self, session_id: int) -> list[tuple[str, str, int | None, str]]:
+        """Return (participant id, item, value, text) for every stored survey answer."""
+        return [
+            (r["participant_id"], r["item"], r["value"], r["text"])
+            for r in self._db.execute(
+                "SELECT participant_id, item, value, text FROM survey_answers"
+                " WHERE session_id = ? ORDER BY participant_id, item",
+                (session_id,),
+            )
+        ]
+
+    def put_survey_answers(
+        self, session_id: int, participant_id: str, answers: dict[str, int | str]
+    ) -> None:
+        """Store a participant's answers (replacing earlier answers to the same items)."""
+        now = time.time()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO survey_answers (session_id, participant_id, item, value, text,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id,"
+                " participant_id, item) DO UPDATE SET value = excluded.value,"
+                " text = excluded.text, updated_at = excluded.updated_at",
+                [
+                    (
+                        session_id,
+                        participant_id,
+                        item,
+                        value if isinstance(value, int) else None,
+                        value if isinstance(value, str) else "",
+                        now,
+                    )
+                    for item, value in answers.items()
+                ],
+            )
+
     def integrity_ok(self) -> bool:
         """Return True when SQLite's integrity check finds nothing wrong."""
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _reflection(row: sqlite3.Row) -> Reflection:
+    return Reflection(
+        id=row["id"],
+        session_id=row["session_id"],
+        participant_id=row["participant_id"],
+        phase_index=row["phase_index"],
+        round_id=row["round_id"],
+        group_no=row["group_no"],
+        organisation_id=row["organisation_id"],
+        text=row["text"],
+        revision=row["revision"],
+        withdrawn=bool(row["withdrawn"]),
+        hidden=bool(row["hidden"]),
+        highlighted=bool(row["highlighted"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 def _participant(row: sqlite3.Row) -> Participant:

@@ -19,7 +19,18 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app import protocol
-from app.protocol import ErrorCode, Hello, Join, Ping, ProtocolError
+from app.live import GroupsChanged, PhaseChanged, ReflectionChanged
+from app.model import Participant
+from app.protocol import (
+    ErrorCode,
+    Hello,
+    Join,
+    Ping,
+    ProtocolError,
+    Reflect,
+    SurveyAnswers,
+    Withdraw,
+)
 from app.ratelimit import RateLimiter
 from app.room import ConnectionChanged, JoinInfo, JoinResult, Room, RoomEvent
 from room_server import netinfo, static
@@ -79,6 +90,8 @@ class RoomServer:
         self._files = static.load()
         self._server: Server | None = None
         self._clients: set[_Client] = set()
+        self._by_participant: dict[str, set[_Client]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
         self._presence_handle: asyncio.TimerHandle | None = None
         room.subscribe(self._on_room_event)
@@ -224,6 +237,10 @@ class RoomServer:
         finally:
             self._clients.discard(client)
             if client.participant_id is not None:
+                peers = self._by_participant.get(client.participant_id, set())
+                peers.discard(client)
+                if not peers:
+                    self._by_participant.pop(client.participant_id, None)
                 self.room.detach(client.participant_id)
 
     async def _send(self, client: _Client, message: dict[str, object]) -> None:
@@ -241,6 +258,8 @@ class RoomServer:
                 await self._hello(client, message)
             elif isinstance(message, Join):
                 await self._join(client, message)
+            else:
+                await self._participant_message(client, message)
         except ProtocolError as exc:
             await self._send(client, exc.to_message())
         except Exception:
@@ -289,18 +308,76 @@ class RoomServer:
         if client.participant_id is None:
             client.participant_id = result.participant.id
             client.resume_token = result.resume_token
+            self._by_participant.setdefault(result.participant.id, set()).add(client)
             self.room.attach(result.participant.id)
         await self._send(client, self.room.joined_message(result, resumed))
+        await self._send(client, self.room.live.state_message(result.participant))
+
+    async def _participant_message(
+        self, client: _Client, message: Reflect | Withdraw | SurveyAnswers
+    ) -> None:
+        participant = (
+            self.room.participant(client.participant_id) if client.participant_id else None
+        )
+        if participant is None:
+            raise ProtocolError(ErrorCode.NOT_JOINED)
+        live = self.room.live
+        # Each of these commits to SQLite before it returns: the ack below is a promise.
+        if isinstance(message, Reflect):
+            card = live.reflect(participant, message)
+            await self._send(client, {"type": "ack", "id": card.id, "revision": card.revision})
+        elif isinstance(message, Withdraw):
+            withdrawn = live.withdraw(participant, message)
+            revision = withdrawn.revision if withdrawn else message.revision
+            await self._send(client, {"type": "ack", "id": message.id, "revision": revision})
+        else:
+            live.answer_survey(participant, message)
+            await self._send(client, {"type": "ack", "id": message.id, "revision": 0})
 
     # -- broadcasts --------------------------------------------------------------------------
 
     def _on_room_event(self, event: RoomEvent) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not serving (e.g. the console edits before the server started)
         if isinstance(event, ConnectionChanged) and self._presence_handle is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
             self._presence_handle = loop.call_later(PRESENCE_DELAY, self._send_presence)
+        elif isinstance(event, PhaseChanged | GroupsChanged):
+            self._send_states()
+        elif isinstance(event, ReflectionChanged) and not event.moderated:
+            self._send_card(event)
+
+    def _spawn(self, client: _Client, message: dict[str, object]) -> None:
+        # Personal messages go out as tasks so one slow phone cannot hold up the others;
+        # we keep the tasks referenced until done so they are not garbage-collected.
+        task = asyncio.get_running_loop().create_task(self._send(client, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _joined_clients(self) -> list[tuple[_Client, Participant]]:
+        found = []
+        for client in self._clients:
+            if client.participant_id is None:
+                continue
+            participant = self.room.participant(client.participant_id)
+            if participant is not None:
+                found.append((client, participant))
+        return found
+
+    def _send_states(self) -> None:
+        live = self.room.live
+        for client, participant in self._joined_clients():
+            self._spawn(client, live.state_message(participant))
+
+    def _send_card(self, event: ReflectionChanged) -> None:
+        live = self.room.live
+        if event.reflection.phase_index != live.clock.index:
+            return  # a late card for a closed phase: the console shows it, pages have moved on
+        for pid in live.card_audience(event.reflection):
+            for client in self._by_participant.get(pid, ()):
+                payload = live.card_payload(event.reflection, pid)
+                self._spawn(client, {"type": "card", "card": payload})
 
     def _send_presence(self) -> None:
         self._presence_handle = None

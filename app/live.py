@@ -1,0 +1,764 @@
+"""The live session: program and timer, groups, reflections and survey.
+
+:class:`Live` is the state machine the room server and the console both drive. Every command
+validates, commits to the store, updates memory and then emits events; nothing here waits on
+the network. Grouping can take a moment for large rooms, so it is split in two: a
+:class:`GroupJob` is an immutable snapshot whose :meth:`GroupJob.run` is pure (safe in an
+executor thread), and :meth:`Live.apply_groups` commits the result on the loop thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from app import grouping
+from app.model import (
+    REFLECTION_PHASES,
+    GroupKind,
+    GroupRound,
+    Participant,
+    Phase,
+    PhaseKind,
+    Reflection,
+    SurveyItem,
+    SurveyKind,
+)
+from app.protocol import ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
+
+if TYPE_CHECKING:
+    from app.room import Room
+
+WARNING_SECONDS = 120  # "two minutes left", on the console and every participant's page
+DEFAULT_GROUP_SIZE = 6
+MUNICIPALITY_MAX_SIZE = 8
+UNDO_DEPTH = 50
+
+
+class PhaseStatus(StrEnum):
+    """Where the session is in its program."""
+
+    WAITING = "waiting"  # before the first phase starts
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"  # after the last phase
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseClock:
+    """Which phase runs and how much time it has left; persisted as JSON."""
+
+    index: int = -1
+    status: PhaseStatus = PhaseStatus.WAITING
+    deadline: float = 0.0  # wall-clock end while running
+    remaining: float = 0.0  # seconds left while paused
+
+    def seconds_left(self, now: float) -> float:
+        """Seconds until the phase's time is up (negative when it runs over)."""
+        if self.status == PhaseStatus.RUNNING:
+            return self.deadline - now
+        if self.status == PhaseStatus.PAUSED:
+            return self.remaining
+        return 0.0
+
+    def is_open(self, index: int) -> bool:
+        """Return True while phase ``index`` runs or is paused (its cards can still change)."""
+        return self.index == index and self.status in (PhaseStatus.RUNNING, PhaseStatus.PAUSED)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the clock as a JSON object."""
+        return {
+            "index": self.index,
+            "status": self.status.value,
+            "deadline": self.deadline,
+            "remaining": self.remaining,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PhaseClock:
+        """Read a clock saved by :meth:`to_json` (an empty object is a fresh clock)."""
+        try:
+            return cls(
+                int(data.get("index", -1)),
+                PhaseStatus(data.get("status", "waiting")),
+                float(data.get("deadline", 0.0)),
+                float(data.get("remaining", 0.0)),
+            )
+        except (TypeError, ValueError):
+            return cls()
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChanged:
+    """The program or the phase clock changed."""
+
+    clock: PhaseClock
+
+
+@dataclass(frozen=True, slots=True)
+class GroupsChanged:
+    """The groups of a phase were made, edited or undone."""
+
+    round: GroupRound
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionChanged:
+    """A card was written, edited, withdrawn or moderated."""
+
+    reflection: Reflection
+    moderated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswered:
+    """A participant saved survey answers."""
+
+    participant_id: str
+
+
+LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered
+
+
+@dataclass(frozen=True)
+class GroupJob:
+    """An immutable snapshot of what grouping needs; :meth:`run` is pure and thread-safe."""
+
+    session_id: int
+    phase_index: int
+    kind: GroupKind
+    members: tuple[grouping.Member, ...]
+    size: int
+    history: tuple[tuple[tuple[str, ...], ...], ...]
+    seed: int
+    keep: tuple[tuple[str, ...], ...] = ()  # locked groups, kept as they are
+    keep_numbers: tuple[int, ...] = ()
+    group_count: int | None = None  # for a reshuffle: how many unlocked groups to make
+    base: GroupRound | None = field(default=None, compare=False)
+
+    def run(self) -> list[list[str]]:
+        """Compute the groups (no I/O, no shared state)."""
+        if not self.members:
+            return []
+        if self.kind == GroupKind.MUNICIPALITY:
+            return grouping.municipality_groups(self.members, self.size)
+        if self.group_count is not None:
+            return grouping.make_groups(
+                self.members, groups=self.group_count, history=self.history, seed=self.seed
+            )
+        return grouping.make_groups(
+            self.members, size=self.size, history=self.history, seed=self.seed
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LikertResult:
+    """Answer counts for one Likert item: ``counts[v - 1]`` people answered ``v``."""
+
+    item: SurveyItem
+    counts: tuple[int, int, int, int, int]
+    by_organisation: dict[int, tuple[int, int, int, int, int]]
+
+    @property
+    def total(self) -> int:
+        """Number of answers."""
+        return sum(self.counts)
+
+    @property
+    def mean(self) -> float | None:
+        """Average answer, or None without answers."""
+        total = self.total
+        return None if not total else sum((i + 1) * c for i, c in enumerate(self.counts)) / total
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyResults:
+    """Survey results of a session, overall and per organisation."""
+
+    likert: tuple[LikertResult, ...]
+    open_answers: dict[str, tuple[tuple[int, str], ...]]  # item -> (organisation id, text)
+    respondents: int
+
+
+class Live:
+    """The live part of a room's session."""
+
+    def __init__(self, room: Room, emit: Callable[[LiveEvent], None]) -> None:
+        """Load the session's saved state (clock, groups, cards) from the room's store."""
+        self.room = room
+        self._emit = emit
+        store, session = room.store, room.session
+        self.program: tuple[Phase, ...] = session.program
+        self.survey: tuple[SurveyItem, ...] = session.survey
+        self.clock = PhaseClock.from_json(store.phase_state(session.id))
+        self._rounds: dict[int, GroupRound] = {}
+        self._history: list[tuple[tuple[str, ...], ...]] = []
+        for rnd in store.rounds(room.series.id):
+            if rnd.session_id == session.id:
+                self._rounds[rnd.phase_index] = rnd
+            elif rnd.kind == GroupKind.MIXED:
+                self._history.append(rnd.groups)
+        self._cards: dict[str, Reflection] = {r.id: r for r in store.reflections(session.id)}
+        self._answers: dict[str, dict[str, int | str]] = {}
+        for pid, item, value, text in store.survey_answers(session.id):
+            self._answers.setdefault(pid, {})[item] = value if value is not None else text
+        self._undo: list[GroupRound] = []
+        self._reshuffles = 0
+
+    # -- program and clock ------------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase | None:
+        """The current phase, or None before the start and after the end."""
+        if 0 <= self.clock.index < len(self.program):
+            return self.program[self.clock.index]
+        return None
+
+    def set_program(self, program: Sequence[Phase]) -> None:
+        """Replace the program (before or during the day); the running phase keeps its place.
+
+        Raises:
+            ValueError: for an empty program, a phase without a title or a duration out of
+                1–600 minutes.
+        """
+        program = tuple(program)
+        if not program:
+            raise ValueError("the program needs at least one phase")
+        for phase in program:
+            if not phase.title.strip() or not 1 <= phase.minutes <= 600:
+                raise ValueError(f"phase {phase.title!r}: a title and 1–600 minutes are needed")
+        self.room.store.set_program(self.room.session.id, program)
+        self.program = program
+        if self.clock.index >= len(program):
+            self._set_clock(replace(self.clock, index=len(program) - 1))
+        else:
+            self._emit(PhaseChanged(self.clock))
+
+    def _set_clock(self, clock: PhaseClock) -> None:
+        self.room.store.set_phase_state(self.room.session.id, clock.to_json())
+        self.clock = clock
+        self._emit(PhaseChanged(clock))
+
+    def start(self, index: int | None = None, now: float | None = None) -> None:
+        """Start phase ``index`` (default: the current one, or the first) with its full time."""
+        now = time.time() if now is None else now
+        index = max(self.clock.index, 0) if index is None else index
+        if not 0 <= index < len(self.program):
+            raise ValueError(f"no phase {index}")
+        minutes = self.program[index].minutes
+        self._set_clock(PhaseClock(index, PhaseStatus.RUNNING, now + minutes * 60, 0.0))
+
+    def pause(self, now: float | None = None) -> None:
+        """Stop the countdown; the phase stays open."""
+        if self.clock.status != PhaseStatus.RUNNING:
+            return
+        now = time.time() if now is None else now
+        left = self.clock.seconds_left(now)
+        self._set_clock(replace(self.clock, status=PhaseStatus.PAUSED, remaining=left))
+
+    def resume(self, now: float | None = None) -> None:
+        """Restart the countdown where it was paused."""
+        if self.clock.status != PhaseStatus.PAUSED:
+            return
+        now = time.time() if now is None else now
+        self._set_clock(
+            replace(self.clock, status=PhaseStatus.RUNNING, deadline=now + self.clock.remaining)
+        )
+
+    def add_time(self, seconds: float) -> None:
+        """Give the current phase more (or, negative, less) time."""
+        if self.clock.status == PhaseStatus.RUNNING:
+            self._set_clock(replace(self.clock, deadline=self.clock.deadline + seconds))
+        elif self.clock.status == PhaseStatus.PAUSED:
+            self._set_clock(replace(self.clock, remaining=self.clock.remaining + seconds))
+
+    def next_phase(self, now: float | None = None) -> None:
+        """Close the current phase and start the next one (or end the program)."""
+        if self.clock.index + 1 < len(self.program):
+            self.start(self.clock.index + 1, now)
+        else:
+            self._set_clock(PhaseClock(len(self.program), PhaseStatus.ENDED))
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def round(self, phase_index: int | None = None) -> GroupRound | None:
+        """Return the groups of a phase (default: the current one), if made."""
+        return self._rounds.get(self.clock.index if phase_index is None else phase_index)
+
+    def history(self, phase_index: int) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """Return the mixed groups of earlier sessions and of earlier phases of this session."""
+        earlier = [
+            r.groups
+            for i, r in sorted(self._rounds.items())
+            if i < phase_index and r.kind == GroupKind.MIXED
+        ]
+        return tuple(self._history + earlier)
+
+    def _member(self, p: Participant) -> grouping.Member:
+        return grouping.Member(
+            p.id,
+            self.room.organisation_name(p.organisation_id) or str(p.organisation_id),
+            p.role,
+            p.attendance,
+        )
+
+    def present(self) -> list[Participant]:
+        """Return the participants connected now (the people grouping places)."""
+        return [p for p in self.room.participants() if self.room.is_connected(p.id)]
+
+    def group_job(
+        self, phase_index: int | None = None, size: int | None = None, *, reshuffle: bool = False
+    ) -> GroupJob:
+        """Snapshot what is needed to group the present participants for a group phase.
+
+        With ``reshuffle`` the locked groups of the existing round stay as they are and only
+        the people of unlocked groups are regrouped into as many groups.
+
+        Raises:
+            ValueError: if the phase is not a group phase.
+        """
+        index = self.clock.index if phase_index is None else phase_index
+        if not 0 <= index < len(self.program):
+            raise ValueError(f"no phase {index}")
+        kind = REFLECTION_PHASES.get(self.program[index].kind)
+        if kind is None:
+            raise ValueError(f"phase {index} is not a group phase")
+        if size is None:
+            size = DEFAULT_GROUP_SIZE if kind == GroupKind.MIXED else MUNICIPALITY_MAX_SIZE
+        if size < 2:
+            raise ValueError("a group needs at least two people")
+        present = self.present()
+        base = self._rounds.get(index)
+        keep: tuple[tuple[str, ...], ...] = ()
+        keep_numbers: tuple[int, ...] = ()
+        group_count = None
+        if reshuffle and base is not None:
+            keep_numbers = tuple(sorted(base.locked))
+            keep = tuple(base.groups[g] for g in keep_numbers)
+            kept = {pid for g in keep for pid in g}
+            present = [p for p in present if p.id not in kept]
+            group_count = max(1, len(base.groups) - len(keep))
+            self._reshuffles += 1
+        return GroupJob(
+            session_id=self.room.session.id,
+            phase_index=index,
+            kind=kind,
+            members=tuple(self._member(p) for p in present),
+            size=size,
+            history=self.history(index),
+            seed=self.room.session.id * 1000 + index * 50 + self._reshuffles,
+            keep=keep,
+            keep_numbers=keep_numbers,
+            group_count=group_count if kind == GroupKind.MIXED else None,
+            base=base if reshuffle else None,
+        )
+
+    def make_groups(self, phase_index: int | None = None, size: int | None = None) -> GroupRound:
+        """Group now, on the caller's thread (fine for a room; shells use an executor)."""
+        job = self.group_job(phase_index, size)
+        return self.apply_groups(job, job.run())
+
+    def apply_groups(self, job: GroupJob, groups: list[list[str]]) -> GroupRound:
+        """Commit groups computed by ``job.run()``; locked groups of a reshuffle stay put."""
+        if job.keep:
+            merged: list[tuple[str, ...]] = []
+            fresh = iter(groups)
+            total = len(job.keep) + len(groups)
+            for number in range(total):
+                if number in job.keep_numbers:
+                    merged.append(job.keep[job.keep_numbers.index(number)])
+                else:
+                    merged.append(tuple(next(fresh, ())))
+            final = tuple(merged)
+            locked = frozenset(job.keep_numbers)
+        else:
+            final = tuple(tuple(g) for g in groups)
+            locked = frozenset()
+        old = self._rounds.get(job.phase_index)
+        links = old.links[: len(final)] if old is not None else ()
+        rnd = GroupRound(
+            old.id if old is not None else 0,
+            job.session_id,
+            job.phase_index,
+            job.kind,
+            final,
+            locked,
+            links,
+        )
+        return self._commit_round(rnd, remember=old)
+
+    def _commit_round(self, rnd: GroupRound, remember: GroupRound | None) -> GroupRound:
+        saved = self.room.store.save_round(rnd)
+        if remember is not None:
+            self._undo.append(remember)
+            del self._undo[:-UNDO_DEPTH]
+        self._rounds[saved.phase_index] = saved
+        self._emit(GroupsChanged(saved))
+        return saved
+
+    def _current_round(self, phase_index: int | None) -> GroupRound:
+        rnd = self.round(phase_index)
+        if rnd is None:
+            raise ValueError("no groups have been made for this phase")
+        return rnd
+
+    def move(self, participant_id: str, to_group: int, phase_index: int | None = None) -> None:
+        """Move one person to another group (the facilitator's drag and drop)."""
+        rnd = self._current_round(phase_index)
+        if not 0 <= to_group < len(rnd.groups):
+            raise ValueError(f"no group {to_group + 1}")
+        if rnd.group_of(participant_id) == to_group:
+            return
+        groups = [tuple(m for m in g if m != participant_id) for g in rnd.groups]
+        groups[to_group] = (*groups[to_group], participant_id)
+        self._commit_round(replace(rnd, groups=tuple(groups)), remember=rnd)
+
+    def set_locked(self, group_no: int, locked: bool, phase_index: int | None = None) -> None:
+        """Lock a group so a reshuffle keeps it, or unlock it."""
+        rnd = self._current_round(phase_index)
+        numbers = set(rnd.locked)
+        (numbers.add if locked else numbers.discard)(group_no)
+        self._commit_round(replace(rnd, locked=frozenset(numbers)), remember=rnd)
+
+    def set_link(self, group_no: int, link: str, phase_index: int | None = None) -> None:
+        """Attach a meeting link (e.g. a video call's breakout room) to a group."""
+        rnd = self._current_round(phase_index)
+        links = list(rnd.links) + [""] * (len(rnd.groups) - len(rnd.links))
+        links[group_no] = link.strip()
+        self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
+
+    def can_undo(self) -> bool:
+        """Return True when there is a group change to undo."""
+        return bool(self._undo)
+
+    def undo(self) -> None:
+        """Put back the groups as they were before the last change."""
+        if not self._undo:
+            return
+        previous = self._undo.pop()
+        self._commit_round(previous, remember=None)
+
+    def place_late(self, participant: Participant) -> int | None:
+        """Place a participant who arrives after the current phase's groups were made.
+
+        Nobody else moves. Returns the group index, or None when nothing was done.
+        """
+        rnd = self.round()
+        if rnd is None or not self.clock.is_open(rnd.phase_index):
+            return None
+        if rnd.group_of(participant.id) is not None:
+            return None
+        member = self._member(participant)
+        if rnd.kind == GroupKind.MUNICIPALITY:
+            number = self._municipality_group_for(rnd, participant)
+        else:
+            everyone = [
+                self._member(p)
+                for p in self.room.participants()
+                if any(p.id in g for g in rnd.groups)
+            ]
+            try:
+                number = grouping.place_late_joiner(
+                    rnd.groups, member, everyone, self.history(rnd.phase_index)
+                )
+            except grouping.GroupingError:
+                number = None
+        groups = list(rnd.groups)
+        if number is None:  # no group of their kind yet: they start one
+            groups.append(())
+            number = len(groups) - 1
+        groups[number] = (*groups[number], participant.id)
+        self._commit_round(
+            replace(rnd, groups=tuple(groups), late=rnd.late | {participant.id}), remember=None
+        )
+        return number
+
+    def _municipality_group_for(self, rnd: GroupRound, participant: Participant) -> int | None:
+        best = None
+        for number, members in enumerate(rnd.groups):
+            others = [self.room.participant(pid) for pid in members]
+            if others and all(
+                o is not None
+                and o.organisation_id == participant.organisation_id
+                and o.attendance == participant.attendance
+                for o in others
+            ):
+                if best is None or len(members) < len(rnd.groups[best]):
+                    best = number
+        return best
+
+    # -- reflections ---------------------------------------------------------------------------
+
+    def cards(self) -> list[Reflection]:
+        """Return all cards of the session, withdrawn ones included, in the order written."""
+        return list(self._cards.values())
+
+    def card(self, reflection_id: str) -> Reflection | None:
+        """Return one card by id, or None."""
+        return self._cards.get(reflection_id)
+
+    def reflect(
+        self, participant: Participant, message: Reflect, now: float | None = None
+    ) -> Reflection:
+        """Store a participant's card (new or edited), idempotently; commit before returning.
+
+        Raises:
+            ProtocolError: for a phase that collects no reflections, someone else's card, or
+                an edit after the phase closed.
+        """
+        now = time.time() if now is None else now
+        existing = self._cards.get(message.id)
+        if existing is not None:
+            if existing.participant_id != participant.id:
+                raise ProtocolError(ErrorCode.NOT_YOURS, "id")
+            if message.revision <= existing.revision:
+                return existing  # a resend: already stored, just ack again
+            if existing.withdrawn or not self.clock.is_open(existing.phase_index):
+                raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
+            card = replace(existing, text=message.text, revision=message.revision, updated_at=now)
+        else:
+            index = message.phase
+            if not 0 <= index < len(self.program) or index > max(self.clock.index, -1):
+                raise ProtocolError(ErrorCode.NO_REFLECTIONS, "phase")
+            if self.program[index].kind not in REFLECTION_PHASES:
+                raise ProtocolError(ErrorCode.NO_REFLECTIONS, "phase")
+            # A new card for a phase that has just closed was written while it was open
+            # (it waited in the page's outbox): it is kept, never lost.
+            rnd = self._rounds.get(index)
+            group_no = rnd.group_of(participant.id) if rnd is not None else None
+            card = Reflection(
+                id=message.id,
+                session_id=self.room.session.id,
+                participant_id=participant.id,
+                phase_index=index,
+                round_id=rnd.id if rnd is not None and group_no is not None else None,
+                group_no=group_no,
+                organisation_id=participant.organisation_id,
+                text=message.text,
+                revision=message.revision,
+                created_at=now,
+                updated_at=now,
+            )
+        self.room.store.put_reflection(card)
+        self._cards[card.id] = card
+        self._emit(ReflectionChanged(card))
+        return card
+
+    def withdraw(
+        self, participant: Participant, message: Withdraw, now: float | None = None
+    ) -> Reflection | None:
+        """Withdraw one's own card while its phase is open; a repeat is acknowledged quietly.
+
+        Raises:
+            ProtocolError: for someone else's card or a closed phase.
+        """
+        card = self._cards.get(message.id)
+        if card is None:
+            return None  # never arrived: nothing to withdraw, and nothing to show
+        if card.participant_id != participant.id:
+            raise ProtocolError(ErrorCode.NOT_YOURS, "id")
+        if card.withdrawn:
+            return card
+        if not self.clock.is_open(card.phase_index):
+            raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
+        now = time.time() if now is None else now
+        card = replace(
+            card, withdrawn=True, revision=max(card.revision + 1, message.revision), updated_at=now
+        )
+        self.room.store.put_reflection(card)
+        self._cards[card.id] = card
+        self._emit(ReflectionChanged(card))
+        return card
+
+    def moderate(
+        self, reflection_id: str, *, hidden: bool | None = None, highlighted: bool | None = None
+    ) -> None:
+        """Hide a card from the wall or highlight it (the facilitator's moderation)."""
+        card = self._cards.get(reflection_id)
+        if card is None:
+            raise KeyError(reflection_id)
+        card = replace(
+            card,
+            hidden=card.hidden if hidden is None else hidden,
+            highlighted=card.highlighted if highlighted is None else highlighted,
+        )
+        self.room.store.put_reflection(card)
+        self._cards[card.id] = card
+        self._emit(ReflectionChanged(card, moderated=True))
+
+    def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
+        """Return the live cards a participant sees in a phase: their group's, or their own."""
+        rnd = self._rounds.get(phase_index)
+        group_no = rnd.group_of(participant_id) if rnd is not None else None
+        shown = []
+        for card in self._cards.values():
+            if card.phase_index != phase_index or card.withdrawn:
+                continue
+            if card.participant_id == participant_id or (
+                group_no is not None
+                and rnd is not None
+                and rnd.group_of(card.participant_id) == group_no
+            ):
+                shown.append(card)
+        return shown
+
+    # -- survey -------------------------------------------------------------------------------
+
+    def answers(self, participant_id: str) -> dict[str, int | str]:
+        """Return a participant's saved survey answers."""
+        return dict(self._answers.get(participant_id, {}))
+
+    def answer_survey(self, participant: Participant, message: SurveyAnswers) -> None:
+        """Store survey answers (only items of this survey; Likert 1–5, open text).
+
+        Raises:
+            ProtocolError: for an unknown item or a value of the wrong kind.
+        """
+        items = {i.key: i for i in self.survey}
+        for key, value in message.answers.items():
+            item = items.get(key)
+            if item is None:
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}"[:60])
+            if item.kind == SurveyKind.LIKERT and not (
+                isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+            ):
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
+            if item.kind == SurveyKind.OPEN and not isinstance(value, str):
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
+        self.room.store.put_survey_answers(
+            self.room.session.id, participant.id, dict(message.answers)
+        )
+        self._answers.setdefault(participant.id, {}).update(message.answers)
+        self._emit(SurveyAnswered(participant.id))
+
+    def survey_results(self) -> SurveyResults:
+        """Count the answers per Likert item (overall and per organisation) and list open ones."""
+        org_of = {p.id: p.organisation_id for p in self.room.participants()}
+        likert = []
+        open_answers: dict[str, tuple[tuple[int, str], ...]] = {}
+        for item in self.survey:
+            if item.kind == SurveyKind.LIKERT:
+                counts = [0] * 5
+                per_org: dict[int, list[int]] = {}
+                for pid, answers in self._answers.items():
+                    value = answers.get(item.key)
+                    if isinstance(value, int) and 1 <= value <= 5:
+                        counts[value - 1] += 1
+                        per_org.setdefault(org_of.get(pid, 0), [0] * 5)[value - 1] += 1
+                likert.append(
+                    LikertResult(
+                        item,
+                        tuple(counts),  # type: ignore[arg-type]
+                        {k: tuple(v) for k, v in per_org.items()},  # type: ignore[misc]
+                    )
+                )
+            else:
+                open_answers[item.key] = tuple(
+                    (org_of.get(pid, 0), str(answers[item.key]))
+                    for pid, answers in self._answers.items()
+                    if isinstance(answers.get(item.key), str) and answers[item.key]
+                )
+        return SurveyResults(tuple(likert), open_answers, len(self._answers))
+
+    # -- what a participant's page shows ------------------------------------------------------
+
+    def state_message(self, participant: Participant, now: float | None = None) -> dict[str, Any]:
+        """Return the ``state`` message: phase, timer, group, cards and survey for one person."""
+        now = time.time() if now is None else now
+        phase = self.phase
+        message: dict[str, Any] = {
+            "type": "state",
+            "status": self.clock.status.value,
+            "phase": None,
+            "group": None,
+            "cards": [],
+            "survey": None,
+            "warning_seconds": WARNING_SECONDS,
+        }
+        if phase is None:
+            return message
+        index = self.clock.index
+        message["phase"] = {
+            "index": index,
+            "count": len(self.program),
+            "kind": phase.kind.value,
+            "title": phase.title,
+            "prompt": phase.prompt,
+            "minutes": phase.minutes,
+            "remaining_ms": int(self.clock.seconds_left(now) * 1000),
+            "running": self.clock.status == PhaseStatus.RUNNING,
+        }
+        if phase.kind in REFLECTION_PHASES:
+            message["group"] = self.group_payload(participant.id, index)
+            message["cards"] = [
+                self.card_payload(c, participant.id)
+                for c in self.group_cards(index, participant.id)
+            ]
+        if phase.kind == PhaseKind.SURVEY:
+            message["survey"] = {
+                "items": [
+                    {"key": i.key, "kind": i.kind.value, "text": i.text} for i in self.survey
+                ],
+                "answers": self.answers(participant.id),
+            }
+        return message
+
+    def group_payload(self, participant_id: str, phase_index: int) -> dict[str, Any] | None:
+        """Return the participant's group in a phase: number, members, meeting link."""
+        rnd = self._rounds.get(phase_index)
+        if rnd is None:
+            return None
+        number = rnd.group_of(participant_id)
+        if number is None:
+            return None
+        members = []
+        attendance = None
+        for pid in rnd.groups[number]:
+            p = self.room.participant(pid)
+            if p is None:
+                continue
+            attendance = attendance or p.attendance.value
+            members.append(
+                {
+                    "name": p.name,
+                    "organisation": self.room.organisation_name(p.organisation_id),
+                    "me": pid == participant_id,
+                }
+            )
+        return {
+            "kind": rnd.kind.value,
+            "number": number + 1,
+            "attendance": attendance,
+            "members": members,
+            "link": rnd.link(number),
+        }
+
+    def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:
+        """Return a card as a group member's page shows it."""
+        author = self.room.participant(card.participant_id)
+        return {
+            "id": card.id,
+            "phase": card.phase_index,
+            "text": card.text,
+            "author": author.name if author else "",
+            "organisation": self.room.organisation_name(card.organisation_id),
+            "mine": card.participant_id == viewer_id,
+            "revision": card.revision,
+            "withdrawn": card.withdrawn,
+        }
+
+    def card_audience(self, card: Reflection) -> set[str]:
+        """Return the ids of the participants whose page shows this card live."""
+        audience = {card.participant_id}
+        rnd = self._rounds.get(card.phase_index)
+        if rnd is not None:
+            number = rnd.group_of(card.participant_id)
+            if number is not None:
+                audience.update(rnd.groups[number])
+        return audience

@@ -1,0 +1,226 @@
+"""The live session core on a real SQLite file: clock, groups, cards, survey, restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.live import PhaseStatus
+from app.model import Attendance, GroupKind, Participant, Phase, PhaseKind, Role
+from app.protocol import ErrorCode, Join, ProtocolError, Reflect, SurveyAnswers, Withdraw, parse
+from app.room import Room
+from app.store import Store
+
+MIXED, MUNI, SURVEY = 1, 2, 3  # indices of the sample program's phases
+
+
+def populate(room: Room, n: int, remote_every: int = 0) -> list[Participant]:
+    orgs = room.series.organisations
+    people = []
+    for i in range(n):
+        attendance = (
+            Attendance.REMOTE if remote_every and i % remote_every == 0 else Attendance.IN_ROOM
+        )
+        role = Role.ELECTED if i % 3 == 0 else Role.OFFICIAL
+        result = room.join(Join(f"P{i}", orgs[i % len(orgs)].id, role, attendance, ""))
+        room.attach(result.participant.id)
+        people.append(result.participant)
+    return people
+
+
+def reflect(room: Room, who: Participant, cid: str, text: str, phase: int = MIXED, rev: int = 0):
+    # Through the wire parser, as the server does: it cleans the text.
+    message = parse(
+        json.dumps({"type": "reflect", "id": cid, "phase": phase, "text": text, "revision": rev})
+    )
+    assert isinstance(message, Reflect)
+    return room.live.reflect(who, message)
+
+
+def test_clock_start_pause_add_time_next_and_persist(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    room = Room(Store(path))
+    live = room.live
+    assert live.clock.status == PhaseStatus.WAITING and live.phase is None
+    live.start(0, now=1000.0)
+    assert live.clock.seconds_left(1000.0) == 45 * 60
+    live.pause(now=1100.0)
+    assert live.clock.status == PhaseStatus.PAUSED
+    assert live.clock.seconds_left(99999.0) == 45 * 60 - 100
+    live.add_time(60)
+    live.resume(now=2000.0)
+    assert live.clock.seconds_left(2000.0) == 45 * 60 - 100 + 60
+    live.next_phase(now=3000.0)
+    assert (live.clock.index, live.phase.kind) == (1, PhaseKind.MIXED_GROUPS)  # type: ignore[union-attr]
+    saved = live.clock
+    other = Store(path)
+    assert Room(other).live.clock == saved
+    other.close()
+    for _ in range(5):
+        live.next_phase()
+    assert live.clock.status == PhaseStatus.ENDED and live.phase is None
+
+
+def test_program_is_editable_and_validated(room: Room) -> None:
+    live = room.live
+    program = (*live.program[:2], Phase(PhaseKind.CLOSING, "Slut", 5, "Tack"))
+    live.set_program(program)
+    assert Room(room.store).live.program == program
+    with pytest.raises(ValueError):
+        live.set_program(())
+    with pytest.raises(ValueError):
+        live.set_program((Phase(PhaseKind.CLOSING, "", 5),))
+
+
+def test_mixed_groups_respect_hard_rules_and_history(room: Room) -> None:
+    people = populate(room, 30, remote_every=4)
+    live = room.live
+    live.start(MIXED)
+    rnd = live.make_groups(size=6)
+    assert rnd.kind == GroupKind.MIXED
+    placed = [pid for g in rnd.groups for pid in g]
+    assert sorted(placed) == sorted(p.id for p in people)
+    by_id = {p.id: p for p in people}
+    for group in rnd.groups:
+        assert len({by_id[pid].attendance for pid in group}) == 1
+    # Earlier mixed rounds of the series count as history for later phases.
+    assert live.history(MIXED + 1) == (rnd.groups,)
+    assert live.history(MIXED) == ()
+
+
+def test_absent_people_are_left_out_and_late_joiners_placed_without_moving_others(
+    room: Room,
+) -> None:
+    people = populate(room, 18)
+    room.detach(people[0].id)
+    live = room.live
+    live.start(MIXED)
+    before = live.make_groups(size=6)
+    assert before.group_of(people[0].id) is None
+    late = room.join(
+        Join("Sen", room.series.organisations[3].id, Role.ELECTED, Attendance.IN_ROOM, "")
+    ).participant
+    room.attach(late.id)
+    after = live.round()
+    assert after is not None and late.id in after.late
+    assert after.group_of(late.id) is not None
+    for number, group in enumerate(before.groups):
+        assert set(group) <= set(after.groups[number])
+    # Coming back after being away counts as arriving late too.
+    room.attach(people[0].id)
+    assert live.round().group_of(people[0].id) is not None  # type: ignore[union-attr]
+
+
+def test_move_lock_reshuffle_undo(room: Room) -> None:
+    people = populate(room, 24)
+    live = room.live
+    live.start(MIXED)
+    rnd = live.make_groups(size=6)
+    mover = rnd.groups[0][0]
+    live.move(mover, 1)
+    assert live.round().group_of(mover) == 1  # type: ignore[union-attr]
+    live.undo()
+    assert live.round().groups == rnd.groups  # type: ignore[union-attr]
+    live.set_locked(2, True)
+    locked = live.round().groups[2]  # type: ignore[union-attr]
+    job = live.group_job(size=6, reshuffle=True)
+    reshuffled = live.apply_groups(job, job.run())
+    assert reshuffled.groups[2] == locked and 2 in reshuffled.locked
+    assert sorted(p for g in reshuffled.groups for p in g) == sorted(p.id for p in people)
+    live.set_link(1, " https://meet.example/room-2 ")
+    assert live.round().link(1) == "https://meet.example/room-2"  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        live.move(mover, 99)
+
+
+def test_municipality_groups_are_single_organisation(room: Room) -> None:
+    people = populate(room, 33)
+    live = room.live
+    live.start(MUNI)
+    rnd = live.make_groups()
+    org = {p.id: p.organisation_id for p in people}
+    assert all(len({org[pid] for pid in group}) == 1 for group in rnd.groups)
+    assert sum(len(g) for g in rnd.groups) == 33
+
+
+def test_reflections_are_idempotent_editable_and_closed_with_the_phase(
+    room: Room, store: Store
+) -> None:
+    a, b, *_ = populate(room, 12)
+    live = room.live
+    with pytest.raises(ProtocolError) as err:
+        reflect(room, a, "card-0001", "too early")
+    assert err.value.code == ErrorCode.NO_REFLECTIONS
+    live.start(MIXED)
+    live.make_groups(size=6)
+    first = reflect(room, a, "card-0001", "Vi behöver  <b>samverka</b>")
+    again = reflect(room, a, "card-0001", "Vi behöver  <b>samverka</b>")
+    assert first == again and first.text == "Vi behöver <b>samverka</b>"
+    assert [r.id for r in store.reflections(room.session.id)] == ["card-0001"]
+    edited = reflect(room, a, "card-0001", "Ändrad", rev=1)
+    assert edited.revision == 1 and store.reflection("card-0001").text == "Ändrad"  # type: ignore[union-attr]
+    stale = reflect(room, a, "card-0001", "gammal", rev=0)
+    assert stale.text == "Ändrad"
+    with pytest.raises(ProtocolError) as err:
+        reflect(room, b, "card-0001", "kapning", rev=5)
+    assert err.value.code == ErrorCode.NOT_YOURS
+    audience = live.card_audience(edited)
+    assert a.id in audience and all(
+        live.round().group_of(pid) == live.round().group_of(a.id)  # type: ignore[union-attr]
+        for pid in audience
+    )
+    live.next_phase()
+    with pytest.raises(ProtocolError) as err:
+        reflect(room, a, "card-0001", "för sent", rev=2)
+    assert err.value.code == ErrorCode.PHASE_CLOSED
+    # A card written during the phase that only arrives now (outbox) is kept.
+    late = reflect(room, b, "card-0002", "från utkorgen", phase=MIXED)
+    assert late.phase_index == MIXED and store.reflection("card-0002") is not None
+
+
+def test_withdraw_and_moderation(room: Room, store: Store) -> None:
+    a, *_ = populate(room, 6)
+    live = room.live
+    live.start(MIXED)
+    card = reflect(room, a, "card-0003", "text")
+    live.moderate(card.id, highlighted=True)
+    assert store.reflection(card.id).highlighted  # type: ignore[union-attr]
+    live.withdraw(a, Withdraw(card.id, 1))
+    assert store.reflection(card.id).withdrawn  # type: ignore[union-attr]
+    assert live.group_cards(MIXED, a.id) == []
+    assert live.withdraw(a, Withdraw(card.id, 1)).withdrawn  # type: ignore[union-attr]
+
+
+def test_survey_answers_and_results(room: Room) -> None:
+    people = populate(room, 4)
+    live = room.live
+    live.start(SURVEY)
+    live.answer_survey(people[0], SurveyAnswers("s-000001", {"perspective": 5, "takeaway": "Mod"}))
+    live.answer_survey(people[1], SurveyAnswers("s-000002", {"perspective": 3}))
+    live.answer_survey(people[0], SurveyAnswers("s-000003", {"perspective": 4}))
+    results = live.survey_results()
+    perspective = results.likert[0]
+    assert perspective.counts == (0, 0, 1, 1, 0)
+    assert perspective.mean == 3.5
+    assert perspective.by_organisation[people[0].organisation_id] == (0, 0, 0, 1, 0)
+    assert results.open_answers["takeaway"] == ((people[0].organisation_id, "Mod"),)
+    for bad in ({"perspective": 6}, {"perspective": "5"}, {"nope": 1}, {"takeaway": 3}):
+        with pytest.raises(ProtocolError):
+            live.answer_survey(people[2], SurveyAnswers("s-000004", bad))  # type: ignore[arg-type]
+    assert Room(room.store).live.answers(people[0].id) == {"perspective": 4, "takeaway": "Mod"}
+
+
+def test_state_message_for_a_group_member(room: Room) -> None:
+    a, *_ = populate(room, 12)
+    live = room.live
+    live.start(MIXED, now=0.0)
+    live.make_groups(size=6)
+    reflect(room, a, "card-0009", "hej")
+    state = live.state_message(a, now=60.0)
+    assert state["phase"]["kind"] == "mixed_groups"
+    assert state["phase"]["remaining_ms"] == (40 * 60 - 60) * 1000
+    assert state["group"]["number"] == live.round().group_of(a.id) + 1  # type: ignore[union-attr]
+    assert any(m["me"] and m["name"] == "P0" for m in state["group"]["members"])
+    assert [c["text"] for c in state["cards"]] == ["hej"]
