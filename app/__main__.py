@@ -16,6 +16,7 @@ from app import __version__, i18n
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
     "simulate": "rehearse a whole session headless with N simulated participants",
+    "export": "write the PDF per municipality, the overview and raw data (export --help)",
 }
 
 
@@ -83,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         from app import cli_groups
 
         return cli_groups.main(args_list[1:])
+    if args_list and args_list[0] == "export":
+        from app import cli_export
+
+        return cli_export.main(args_list[1:], default_data_dir())
     if args_list and args_list[0] == "simulate":
         from app import composition
 

@@ -17,9 +17,7 @@ from types import TracebackType
 
 from app.i18n import tr
 from app.room import Room
-from app.store import Store, StoreError
-
-DB_NAME = "tankesmedja.sqlite3"
+from app.store import DB_NAME, Store, StoreError
 
 log = logging.getLogger("tankesmedja")
 

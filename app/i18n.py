@@ -16,11 +16,18 @@ DEFAULT_LANGUAGE = "sv"
 _current = DEFAULT_LANGUAGE
 
 
+# One catalogue per language and area; areas are merged (the console's, the exports').
+AREAS: tuple[str, ...] = ("", "export-")
+
+
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """Return the catalogue of ``lang`` (loaded once)."""
-    text = resources.files("app").joinpath("locales", f"{lang}.json").read_text("utf-8")
-    return dict(json.loads(text))
+    """Return the catalogue of ``lang`` (all areas merged; loaded once)."""
+    merged: dict[str, str] = {}
+    for area in AREAS:
+        path = resources.files("app").joinpath("locales", f"{area}{lang}.json")
+        merged.update(json.loads(path.read_text("utf-8")))
+    return merged
 
 
 def set_language(lang: str) -> None:

@@ -36,6 +36,7 @@ from app.model import (
 )
 
 SCHEMA_VERSION = 2
+DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (

@@ -1,0 +1,93 @@
+"""Exports after the day: a PDF per municipality, an overview PDF, raw CSV/JSON.
+
+:func:`export_all` is what both the console's export dialog (in a worker thread) and
+``tankesmedja export`` call. It reads its own snapshot, reports progress after every file and
+writes each file atomically, so an interrupted export leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from app.export.data import Snapshot, load
+from app.export.pdf import write_municipality_pdf, write_overview_pdf
+from app.export.raw import write_raw
+
+Progress = Callable[[int, int, str], None]
+
+
+class ExportCancelled(Exception):
+    """The user cancelled the export; files already written are complete."""
+
+
+def safe_file_name(name: str) -> str:
+    """Return ``name`` as a portable file name (ASCII letters, digits, dashes)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-")
+    return slug or "organisation"
+
+
+def export_all(
+    db_path: Path,
+    out_dir: Path,
+    *,
+    sessions: list[int] | None = None,
+    names: bool = False,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[Path]:
+    """Write every export file for the chosen sessions (None: the whole series).
+
+    Args:
+        db_path: The workshop database.
+        out_dir: Folder to write into (created if missing).
+        sessions: Session numbers to include; None for the whole series.
+        names: Include participants' names (otherwise pseudonymised / left out).
+        progress: Called with (done, total, file name) after each file.
+        cancelled: Polled between files; returning True stops the export.
+
+    Returns:
+        The files written.
+
+    Raises:
+        ExportCancelled: if ``cancelled`` said so.
+        OSError: if the folder cannot be written (e.g. the disk is full).
+    """
+    snapshot = load(db_path, sessions)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    organisations = snapshot.taking_part()
+    total = len(organisations) + 2  # + overview + raw data
+    written: list[Path] = []
+    done = 0
+
+    def step(path: Path) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, path.name)
+        if cancelled is not None and cancelled():
+            raise ExportCancelled
+
+    prefix = _prefix(snapshot, sessions)
+    for org in organisations:
+        path = out_dir / f"{prefix}-{safe_file_name(org.name)}.pdf"
+        written.append(write_municipality_pdf(snapshot, org, path, names))
+        step(path)
+    overview = out_dir / f"{prefix}-oversikt.pdf"
+    written.append(write_overview_pdf(snapshot, overview, names))
+    step(overview)
+    raw_dir = out_dir / f"{prefix}-data"
+    raw_dir.mkdir(exist_ok=True)
+    raw = write_raw(snapshot, raw_dir, names)
+    written.extend(raw)
+    step(raw_dir)
+    return written
+
+
+def _prefix(snapshot: Snapshot, sessions: list[int] | None) -> str:
+    if sessions and len(sessions) == 1:
+        return f"traff{sessions[0]}"
+    return "serie"

@@ -1,0 +1,546 @@
+"""PDF summaries with reportlab: one per municipality, and one overview for the organisers.
+
+All participant text goes through :func:`para`, which escapes it, so ``<``, ``&`` and anything
+that looks like markup come out literally. Text is set in the bundled DejaVu Sans, which covers
+Swedish and the other European scripts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from app.atomic import atomic_path
+from app.export.data import SessionData, Snapshot
+from app.export.textblock import TextBlock
+from app.i18n import tr
+from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
+
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+ACCENT = colors.HexColor("#14507a")
+MUTED = colors.HexColor("#4a5560")
+OWN = colors.HexColor("#14507a")
+ALL = colors.HexColor("#9db7cc")
+HIGHLIGHT = colors.HexColor("#fff4cc")
+CARD_BORDER = colors.HexColor("#c9d3dc")
+
+
+@cache
+def register_fonts() -> None:
+    """Register the bundled TrueType fonts with reportlab (once per process)."""
+    fonts = resources.files("assets").joinpath("fonts")
+    for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
+        with resources.as_file(fonts.joinpath(file)) as path:
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
+
+
+@cache
+def styles() -> dict[str, ParagraphStyle]:
+    """Return the paragraph styles of every PDF."""
+    register_fonts()
+    base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, splitLongWords=True)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11, textColor=MUTED),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=26, leading=32, textColor=ACCENT
+        ),
+        "cover_org": ParagraphStyle(
+            "cover_org",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=34,
+            leading=42,
+            textColor=colors.black,
+            spaceBefore=18,
+        ),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=14, leading=20),
+        "h1": ParagraphStyle(
+            "h1",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=16,
+            leading=22,
+            textColor=ACCENT,
+            spaceBefore=10,
+            spaceAfter=6,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=12,
+            leading=16,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "card": ParagraphStyle(
+            "card",
+            parent=base,
+            leftIndent=8,
+            borderPadding=(4, 6, 4, 6),
+            spaceBefore=3,
+            spaceAfter=5,
+            borderColor=colors.HexColor("#c9d3dc"),
+            borderWidth=0.5,
+        ),
+        "highlight": ParagraphStyle(
+            "highlight",
+            parent=base,
+            leftIndent=8,
+            borderPadding=(4, 6, 4, 6),
+            spaceBefore=3,
+            spaceAfter=5,
+            backColor=HIGHLIGHT,
+            borderColor=colors.HexColor("#e0b000"),
+            borderWidth=0.5,
+        ),
+        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
+    }
+
+
+def para(text: str, style: str = "body") -> Paragraph:
+    """Return a paragraph showing ``text`` literally (escaped, line breaks kept)."""
+    return Paragraph(escape(text).replace("\n", "<br/>"), styles()[style])
+
+
+def rich(markup: str, style: str = "body") -> Paragraph:
+    """Return a paragraph of our own markup (never participant text)."""
+    return Paragraph(markup, styles()[style])
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that writes "page X of Y" and the generation time once all pages are known."""
+
+    footer_text = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.setFont(FONT, 8)
+            self.setFillColor(MUTED)
+            self.drawString(18 * mm, 10 * mm, self.footer_text)
+            self.drawRightString(
+                A4[0] - 18 * mm, 10 * mm, tr("pdf_page_of", page=number, pages=total)
+            )
+            super().showPage()
+        super().save()
+
+
+def _build(path: Path, story: list[Flowable], title: str, generated_at: float) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(generated_at))
+    footer = tr("pdf_footer", when=stamp)
+
+    class Numbered(_NumberedCanvas):
+        footer_text = footer
+
+    with atomic_path(path) as tmp:
+        doc = SimpleDocTemplate(
+            str(tmp),
+            pagesize=A4,
+            leftMargin=18 * mm,
+            rightMargin=18 * mm,
+            topMargin=18 * mm,
+            bottomMargin=20 * mm,
+            title=title,
+            author="Tankesmedja",
+        )
+        doc.build(story, canvasmaker=Numbered)
+
+
+def _date(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else tr("pdf_no_date")
+
+
+def _session_line(data: SessionData) -> str:
+    s = data.session
+    return tr("pdf_session_line", number=s.number, theme=s.theme, subtitle=s.subtitle)
+
+
+def _role_word(role: Role) -> str:
+    return tr("role_elected") if role == Role.ELECTED else tr("role_official")
+
+
+def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], header: bool = True) -> Table:
+    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), FONT, 9),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d3dc")),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        style += [
+            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 9),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6eef5")),
+        ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _cell(text: str) -> Paragraph:
+    return para(text, "small")
+
+
+# -- pieces shared by both kinds of PDF ----------------------------------------------------
+
+
+def _card(snapshot: Snapshot, data: SessionData, card: Reflection, names: bool) -> Flowable:
+    author = data.by_id.get(card.participant_id)
+    org = snapshot.organisation_name(card.organisation_id)
+    who = f"{author.name}, {org}" if names and author else org
+    register_fonts()
+    return TextBlock(
+        card.text,
+        caption=f"— {who}",
+        font=FONT,
+        background=HIGHLIGHT if card.highlighted else None,
+        border=colors.HexColor("#e0b000") if card.highlighted else CARD_BORDER,
+    )
+
+
+def _mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> str:
+    orgs: dict[str, int] = {}
+    elected = 0
+    for pid in members:
+        p = data.by_id.get(pid)
+        if p is None:
+            continue
+        name = snapshot.organisation_name(p.organisation_id)
+        orgs[name] = orgs.get(name, 0) + 1
+        elected += p.role == Role.ELECTED
+    mix = ", ".join(f"{name} {count}" for name, count in orgs.items())
+    return tr("pdf_group_mix", mix=mix, elected=elected, officials=len(members) - elected)
+
+
+def _likert_chart(
+    item_text: str, own: Sequence[int], everyone: Sequence[int], own_label: str
+) -> Flowable:
+    """Return a bar chart of the share of answers 1–5, this organisation beside everyone."""
+    width, height = 170 * mm, 40 * mm
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 28 * mm, 6 * mm
+    chart.width, chart.height = width - 70 * mm, height - 12 * mm
+
+    def shares(counts: Sequence[int]) -> list[float]:
+        total = sum(counts)
+        return [100.0 * c / total if total else 0.0 for c in counts]
+
+    # reportlab draws categories bottom-up; reverse so 1 is on top like a questionnaire.
+    chart.data = [shares(everyone)[::-1], shares(own)[::-1]]
+    chart.categoryAxis.categoryNames = [tr(f"pdf_likert_{v}") for v in range(5, 0, -1)]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = 100
+    chart.valueAxis.valueStep = 25
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = "%d %%"
+    chart.bars[0].fillColor = ALL
+    chart.bars[1].fillColor = OWN
+    chart.barSpacing = 1
+    chart.groupSpacing = 4
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = width - 38 * mm, height - 10 * mm
+    legend.fontName = FONT
+    legend.fontSize = 7
+    legend.colorNamePairs = [
+        (OWN, f"{own_label} (n={sum(own)})"),
+        (ALL, f"{tr('pdf_everyone')} (n={sum(everyone)})"),
+    ]
+    drawing.add(legend)
+    return KeepTogether([para(item_text, "h2"), drawing])
+
+
+def _participation_table(snapshot: Snapshot, data: SessionData) -> Table:
+    rows: list[list[Any]] = [
+        [
+            tr("pdf_organisation"),
+            tr("role_elected"),
+            tr("role_official"),
+            tr("attendance_in_room"),
+            tr("attendance_remote"),
+            tr("pdf_total"),
+        ]
+    ]
+    for org in snapshot.series.organisations:
+        people = data.participants_of(org.id)
+        if not people:
+            continue
+        roles = data.role_counts(org.id)
+        rows.append(
+            [
+                _cell(org.name),
+                roles[Role.ELECTED],
+                roles[Role.OFFICIAL],
+                sum(1 for p in people if p.attendance.value == "in_room"),
+                sum(1 for p in people if p.attendance.value == "remote"),
+                len(people),
+            ]
+        )
+    roles = data.role_counts()
+    rows.append(
+        [
+            tr("pdf_total"),
+            roles[Role.ELECTED],
+            roles[Role.OFFICIAL],
+            sum(1 for p in data.participants if p.attendance.value == "in_room"),
+            sum(1 for p in data.participants if p.attendance.value == "remote"),
+            len(data.participants),
+        ]
+    )
+    return _table(rows, [60 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm])
+
+
+def _mixed_rounds(data: SessionData) -> list[GroupRound]:
+    return [r for r in data.rounds if r.kind == GroupKind.MIXED]
+
+
+# -- one municipality -----------------------------------------------------------------------
+
+
+def municipality_story(snapshot: Snapshot, org: Organisation, names: bool) -> list[Flowable]:
+    """Return the flowables of one organisation's summary."""
+    story: list[Flowable] = [
+        Spacer(1, 30 * mm),
+        para(snapshot.series.name, "title"),
+        Spacer(1, 4 * mm),
+    ]
+    for data in snapshot.sessions:
+        story.append(para(f"{_session_line(data)} · {_date(data.date)}", "subtitle"))
+    story += [para(org.name, "cover_org"), Spacer(1, 8 * mm)]
+    story.append(para(tr("pdf_cover_note"), "small"))
+    for data in snapshot.sessions:
+        story += [PageBreak(), para(_session_line(data), "h1")]
+        story += _municipality_session(snapshot, data, org, names)
+    return story
+
+
+def _municipality_session(
+    snapshot: Snapshot, data: SessionData, org: Organisation, names: bool
+) -> list[Flowable]:
+    out: list[Flowable] = []
+    people = data.participants_of(org.id)
+    roles = data.role_counts(org.id)
+    out.append(para(tr("pdf_participants_heading"), "h2"))
+    out.append(
+        para(
+            tr(
+                "pdf_participants_line",
+                total=len(people),
+                elected=roles[Role.ELECTED],
+                officials=roles[Role.OFFICIAL],
+            )
+        )
+    )
+    if names and people:
+        rows = [[tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")]]
+        for p in people:
+            role = _role_word(p.role) + (f", {p.function}" if p.function else "")
+            mode = tr(f"attendance_{p.attendance.value}")
+            rows.append([_cell(p.name), _cell(role), _cell(mode)])
+        out.append(_table(rows, [60 * mm, 70 * mm, 40 * mm]))
+
+    # Only this organisation's own municipality reflections: never another's.
+    own_cards = [c for c in data.cards(GroupKind.MUNICIPALITY) if c.organisation_id == org.id]
+    out.append(para(tr("pdf_municipality_heading"), "h1"))
+    if not own_cards:
+        out.append(para(tr("pdf_none"), "small"))
+    out += [_card(snapshot, data, c, names) for c in own_cards]
+
+    out.append(para(tr("pdf_mixed_heading"), "h1"))
+    ids = {p.id for p in people}
+    any_group = False
+    mixed_cards = data.cards(GroupKind.MIXED)
+    for rnd in _mixed_rounds(data):
+        phase = (
+            data.session.program[rnd.phase_index]
+            if rnd.phase_index < len(data.session.program)
+            else None
+        )
+        for number, members in enumerate(rnd.groups):
+            if not ids & set(members):
+                continue
+            any_group = True
+            cards = [c for c in mixed_cards if c.round_id == rnd.id and c.group_no == number]
+            heading = tr("pdf_group_heading", number=number + 1)
+            if phase is not None:
+                heading += f" · {phase.title}"
+            out.append(CondPageBreak(30 * mm))
+            out.append(para(heading, "h2"))
+            out.append(para(_mix_line(snapshot, data, members), "small"))
+            if not cards:
+                out.append(para(tr("pdf_none"), "small"))
+            out += [_card(snapshot, data, c, names) for c in cards]
+    if not any_group:
+        out.append(para(tr("pdf_none"), "small"))
+
+    out += _survey_section(snapshot, data, org)
+
+    highlighted = [
+        c
+        for c in data.reflections
+        if c.highlighted
+        and (
+            data.phase_kind(c.phase_index) != GroupKind.MUNICIPALITY or c.organisation_id == org.id
+        )
+    ]
+    out.append(para(tr("pdf_highlighted_heading"), "h1"))
+    if not highlighted:
+        out.append(para(tr("pdf_none"), "small"))
+    out += [_card(snapshot, data, c, names) for c in highlighted]
+    return out
+
+
+def _survey_section(
+    snapshot: Snapshot, data: SessionData, org: Organisation | None
+) -> list[Flowable]:
+    out: list[Flowable] = [CondPageBreak(60 * mm), para(tr("pdf_survey_heading"), "h1")]
+    respondents = {pid for pid, *_ in data.answers}
+    out.append(para(tr("pdf_respondents", count=len(respondents)), "small"))
+    for key, text in data.likert_items():
+        everyone = data.likert_counts(key)
+        if not sum(everyone):
+            out += [para(text, "h2"), para(tr("pdf_no_answers"), "small")]
+            continue
+        own = data.likert_counts(key, org.id) if org else everyone
+        out.append(_likert_chart(text, own, everyone, org.name if org else tr("pdf_everyone")))
+    for key, text in data.open_items():
+        answers = data.open_answers(key, org.id if org else None)
+        if not answers:
+            continue
+        out.append(para(text, "h2"))
+        out += [TextBlock(f"• {a}", font=FONT, padding=1, space_after=2) for a in answers]
+    return out
+
+
+def write_municipality_pdf(snapshot: Snapshot, org: Organisation, path: Path, names: bool) -> Path:
+    """Write one organisation's summary atomically to ``path``."""
+    _build(
+        path,
+        municipality_story(snapshot, org, names),
+        f"{snapshot.series.name} – {org.name}",
+        snapshot.generated_at,
+    )
+    return path
+
+
+# -- the organisers' overview ------------------------------------------------------------------
+
+
+def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
+    """Return the flowables of the organisers' overview."""
+    story: list[Flowable] = [
+        Spacer(1, 30 * mm),
+        para(snapshot.series.name, "title"),
+        para(tr("pdf_overview_title"), "cover_org"),
+    ]
+    for data in snapshot.sessions:
+        story.append(para(f"{_session_line(data)} · {_date(data.date)}", "subtitle"))
+    for data in snapshot.sessions:
+        story += [PageBreak(), para(_session_line(data), "h1")]
+        story.append(para(tr("pdf_participation_heading"), "h2"))
+        story.append(_participation_table(snapshot, data))
+        story.append(para(tr("pdf_groups_heading"), "h1"))
+        for rnd in data.rounds:
+            title = (
+                data.session.program[rnd.phase_index].title
+                if rnd.phase_index < len(data.session.program)
+                else ""
+            )
+            story.append(para(title, "h2"))
+            rows: list[list[Any]] = [[tr("pdf_group"), tr("pdf_members"), tr("pdf_mix")]]
+            for number, members in enumerate(rnd.groups):
+                member_text = (
+                    ", ".join(data.by_id[m].name for m in members if m in data.by_id)
+                    if names
+                    else str(len(members))
+                )
+                rows.append(
+                    [number + 1, _cell(member_text), _cell(_mix_line(snapshot, data, members))]
+                )
+            story.append(_table(rows, [16 * mm, 70 * mm, 88 * mm]))
+        story.append(para(tr("pdf_highlighted_heading"), "h1"))
+        highlighted = [c for c in data.reflections if c.highlighted]
+        if not highlighted:
+            story.append(para(tr("pdf_none"), "small"))
+        story += [_card(snapshot, data, c, names) for c in highlighted]
+        story += _survey_section(snapshot, data, None)
+        story += _survey_by_organisation(snapshot, data)
+    return story
+
+
+def _survey_by_organisation(snapshot: Snapshot, data: SessionData) -> list[Flowable]:
+    items = data.likert_items()
+    if not items:
+        return []
+    out: list[Flowable] = [CondPageBreak(50 * mm), para(tr("pdf_survey_by_org_heading"), "h2")]
+    header = [tr("pdf_organisation"), *[f"{i + 1}" for i in range(len(items))], "n"]
+    rows: list[list[Any]] = [header]
+    for org in snapshot.taking_part():
+        means = []
+        n = 0
+        for key, _ in items:
+            counts = data.likert_counts(key, org.id)
+            total = sum(counts)
+            n = max(n, total)
+            means.append(
+                f"{sum((v + 1) * c for v, c in enumerate(counts)) / total:.1f}" if total else "–"
+            )
+        rows.append([_cell(org.name), *means, n])
+    width = (174 * mm - 60 * mm - 12 * mm) / len(items)
+    out.append(_table(rows, [60 * mm, *([width] * len(items)), 12 * mm]))
+    legend = "; ".join(f"{i + 1}: {text}" for i, (_, text) in enumerate(items))
+    out.append(para(tr("pdf_means_note") + " " + legend, "small"))
+    return out
+
+
+def write_overview_pdf(snapshot: Snapshot, path: Path, names: bool) -> Path:
+    """Write the organisers' overview atomically to ``path``."""
+    _build(path, overview_story(snapshot, names), snapshot.series.name, snapshot.generated_at)
+    return path
