@@ -128,7 +128,8 @@ def main() -> None:
         )
         print(f"{'peak Python heap':<28}{peak / 1e6:.1f} MB (tracemalloc)")
         print(
-            f"{'process max RSS':<28}{rss_after / 1024:.0f} MB (before export {rss_before / 1024:.0f} MB)"
+            f"{'process max RSS':<28}{rss_after / 1024:.0f} MB"
+            f" (before export {rss_before / 1024:.0f} MB)"
         )
 
 
