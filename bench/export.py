@@ -36,10 +36,22 @@ SIZES = {
     "Bengtsfors": 6,
     "Dals-Ed": 5,
 }
-WORDS = (
-    "digitalisering samverkan ledarskap styrning välfärd invånare förändring arbetssätt "
-    "kompetens data tillit <mod> & risk kultur förtroendevalda tjänstepersoner strategi"
-).split()
+SENTENCES = (
+    "Vi behöver en gemensam bild av vad digitalisering betyder för välfärden.",
+    "Förtroendevalda måste äga frågan, inte bara delegera den till IT.",
+    "Små kommuner kan inte bära kompetensen själva – samverkan är nödvändig.",
+    "Börja i verksamhetens behov, inte i tekniken.",
+    "Vi saknar data om vad våra invånare faktiskt efterfrågar.",
+    "Ledningen behöver våga pröva nya arbetssätt & lära av misstag.",
+    "Styrningen är ofta för detaljerad; ge verksamheterna mandat.",
+    "Gemensamma plattformar i Fyrbodal skulle spara både pengar och tid.",
+    "Invånarnas tillit är vår viktigaste tillgång <och den är skör>.",
+    "Kompetensutveckling för chefer borde vara första steget.",
+    "Hur mäter vi nytta, inte bara kostnad?",
+    "Vi pratar för lite om etik och integritet.",
+    "Digital transformation är en överlevnadsfråga för välfärdsleveransen.",
+    "Det handlar om att ställa om tankesätt, inte om prylar.",
+)
 
 
 def make_session(folder: Path, reflections: int = 2000, seed: int = 1) -> Path:
@@ -64,7 +76,7 @@ def make_session(folder: Path, reflections: int = 2000, seed: int = 1) -> Path:
         live.make_groups(size=6) if phase == 1 else live.make_groups()
         for n in range(reflections // 2):
             who = people[n % len(people)]
-            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 60)))
+            text = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 5)))
             message = parse(
                 json.dumps(
                     {"type": "reflect", "id": f"c{phase}-{n:06d}", "phase": phase, "text": text}
