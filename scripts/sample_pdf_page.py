@@ -20,6 +20,7 @@ from app.export import export_all  # noqa: E402
 
 
 def main() -> None:
+    """Export the sample session and render page 2 of one municipality PDF."""
     with tempfile.TemporaryDirectory() as tmp:
         db = make_session(Path(tmp), reflections=400)
         out = Path(tmp) / "out"
