@@ -321,6 +321,15 @@ class RoomServer:
         )
         if participant is None:
             raise ProtocolError(ErrorCode.NOT_JOINED)
+        try:
+            await self._apply(client, participant, message)
+        except ProtocolError as exc:
+            # ``ref`` tells the page which outbox item was refused.
+            await self._send(client, exc.to_message(ref=message.id))
+
+    async def _apply(
+        self, client: _Client, participant: Participant, message: Reflect | Withdraw | SurveyAnswers
+    ) -> None:
         live = self.room.live
         # Each of these commits to SQLite before it returns: the ack below is a promise.
         if isinstance(message, Reflect):

@@ -1,0 +1,520 @@
+"""The participant page through a live session, in real Chromium against the real server.
+
+The test drives the facilitator's side through ``room.live`` (the same calls the console makes);
+the server broadcasts what they cause, and the pages must follow by themselves: lobby, group,
+cards written, edited and withdrawn live between group members, municipality groups, survey,
+thanks. The outbox is proven with the network really cut (offline emulation, a connection
+dropped before its ack, a reload while a card was never received): every card arrives once.
+
+Needs Debian's ``chromium``. Locally without it these tests skip; in CI (``CI=true``) a
+missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.protocol import Reflect
+from app.room import Room
+from app.store import Store
+from room_server.server import RoomServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MARKUP = "<img src=x onerror=alert(1)>"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI: .ci/run must apt-get install chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@dataclass
+class Watch:
+    """What a page did that it must not: CSP violations, foreign requests, script errors."""
+
+    origin: str
+    csp: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        def on_console(message: Any) -> None:
+            if "Content Security Policy" in message.text:
+                self.csp.append(message.text)
+
+        def on_request(request: Any) -> None:
+            if not request.url.startswith(self.origin + "/"):
+                self.foreign.append(request.url)
+
+        page.on("console", on_console)
+        page.on("request", on_request)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("websocket", lambda ws: self.sockets.append(ws.url))
+
+    def check(self) -> None:
+        assert self.csp == [], self.csp
+        assert self.foreign == [], self.foreign
+        assert self.errors == [], self.errors
+        ws_origin = self.origin.replace("http://", "ws://", 1)
+        assert all(url == ws_origin + "/ws" for url in self.sockets), self.sockets
+
+
+class Pages:
+    """Browser contexts (one per participant device) sharing one :class:`Watch`."""
+
+    def __init__(self, browser: Any, server: RoomServer) -> None:
+        self.browser = browser
+        self.server = server
+        self.watch = Watch(server.base_url)
+        self.contexts: list[Any] = []
+
+    async def open(self, viewport: dict[str, int] = PHONE) -> tuple[Any, Any]:
+        context = await self.browser.new_context(viewport=viewport, locale="sv-SE")
+        self.contexts.append(context)
+        page = await context.new_page()
+        self.watch.attach(page)
+        await page.goto(self.server.join_url)
+        return context, page
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+async def join(
+    page: Any, name: str, org: str, *, attendance: str = "in_room", role: str = "official"
+) -> None:
+    await page.wait_for_selector("#join-form:not([hidden])")
+    await page.fill("#name", name)
+    await page.select_option("#org", label=org)
+    await page.check(f"input[name=role][value={role}]")
+    await page.check(f"input[name=attendance][value={attendance}]")
+    await page.click("#join-form button")
+    await page.wait_for_selector("#lobby:not([hidden])")
+
+
+async def raw_member(
+    open_client: Callable[[], Awaitable[Any]], room: Room, name: str, org: str
+) -> Any:
+    """A group member on a bare WebSocket (no browser), joined in the room."""
+    orgs = {o.name: o.id for o in room.series.organisations}
+    client = await open_client()
+    await client.send({"type": "hello", "room_token": room.room_token})
+    await client.recv_type("welcome")
+    await client.send(
+        {
+            "type": "join",
+            "name": name,
+            "organisation_id": orgs[org],
+            "role": "elected",
+            "attendance": "in_room",
+        }
+    )
+    await client.recv_type("joined")
+    return client
+
+
+async def card_texts(page: Any) -> list[str]:
+    return await page.locator("#cards li.card .text").all_text_contents()
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until ``predicate()`` holds (the server runs on this loop, so poll, never block)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def wait_count(page: Any, selector: str, count: int, timeout: float = 5.0) -> None:
+    """Wait until ``selector`` matches ``count`` elements (no script eval: the CSP forbids it)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while (found := await page.locator(selector).count()) != count:
+        if loop.time() > end:
+            raise AssertionError(f"{selector}: {found} elements, expected {count}")
+        await asyncio.sleep(0.05)
+
+
+async def outbox(page: Any) -> dict[str, Any]:
+    raw = await page.evaluate(
+        "JSON.stringify(Object.keys(localStorage).filter(k => k.startsWith('tk.outbox.'))"
+        ".map(k => JSON.parse(localStorage.getItem(k))))"
+    )
+    merged: dict[str, Any] = {}
+    for part in json.loads(raw):
+        merged.update(part)
+    return merged
+
+
+@pytest.fixture
+def gate_acks(
+    server: RoomServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], asyncio.Event]]:
+    """From the call on, hold every ``ack`` the server sends until the returned event is set.
+
+    Released at teardown too, before the server stops, so a failing test cannot hang it.
+    """
+    release = asyncio.Event()
+
+    def install() -> asyncio.Event:
+        send = server._send
+
+        async def gated(client: Any, message: dict[str, Any]) -> None:
+            if message.get("type") == "ack":
+                await release.wait()
+            await send(client, message)
+
+        monkeypatch.setattr(server, "_send", gated)
+        return release
+
+    yield install
+    release.set()
+
+
+async def test_phases_group_and_cards_live_between_members(
+    browser: Any,
+    server: RoomServer,
+    room: Room,
+    store: Store,
+    open_client: Callable[[], Awaitable[Any]],
+    gate_acks: Callable[[], asyncio.Event],
+) -> None:
+    pages = Pages(browser, server)
+    _, anna = await pages.open(PHONE)
+    _, johan = await pages.open(LAPTOP)
+    await join(anna, "Anna Karlsson", "Uddevalla")
+    await join(johan, MARKUP + " Johan", "Trollhättan", role="elected")
+    karin = await raw_member(open_client, room, "Karin Svensson", "Uddevalla")
+    live = room.live
+
+    # Inspiration: title, prompt and a countdown that pauses, warns and ends.
+    live.start(0)
+    await anna.wait_for_selector("#live:not([hidden])")
+    assert await anna.text_content("#phase-title") == "Inspiration"
+    assert await anna.text_content("#prompt") == "Gemensam föreläsning."
+    assert re.fullmatch(r"4[45]:\d\d", await anna.text_content("#clock") or "")
+    assert await anna.locator("#card-form").is_hidden()
+    live.pause()
+    await anna.wait_for_selector("#paused:not([hidden])")
+    frozen = await anna.text_content("#clock")
+    await anna.wait_for_timeout(1100)
+    assert await anna.text_content("#clock") == frozen
+    live.resume()
+    live.add_time(100 - (live.clock.deadline - time.time()))
+    await anna.wait_for_selector("#time-note:has-text('2 minuter kvar')")
+    assert await anna.get_attribute("#time-note", "role") == "status"
+    assert re.fullmatch(r"01:[34]\d", await anna.text_content("#clock") or "")
+    live.add_time(-101)
+    await anna.wait_for_selector("#time-note:has-text('Tiden är ute')")
+    assert await anna.text_content("#clock") == "00:00"
+
+    # Mixed groups: everyone is told where to go and with whom.
+    live.next_phase()
+    live.make_groups()
+    live.set_link(0, "javascript:alert(1)")
+    for page in (anna, johan):
+        await page.wait_for_selector("#group-heading:has-text('Du är i grupp 1')")
+        assert await page.text_content("#group-place") == "Sätt dig vid bord 1"
+        names = await page.locator("#members .name").all_text_contents()
+        assert sorted(names) == sorted(["Anna Karlsson", MARKUP + " Johan", "Karin Svensson"])
+        orgs = await page.locator("#members .org").all_text_contents()
+        assert sorted(orgs) == ["Trollhättan", "Uddevalla", "Uddevalla"]
+        assert await page.locator("#members img").count() == 0
+        # A link that is not http(s) is shown as text, never made clickable.
+        assert await page.locator("#group-link-line a[href]").count() == 0
+        assert await page.text_content("#group-link-text") == "javascript:alert(1)"
+    assert await anna.text_content("#members li.me .name") == "Anna Karlsson"
+    assert await anna.text_content("#prompt") == live.program[1].prompt
+    live.set_link(0, "https://meet.example.se/grupp-1")
+    link = anna.locator("#group-link[href]")
+    await link.wait_for()
+    assert await link.get_attribute("href") == "https://meet.example.se/grupp-1"
+    assert await link.get_attribute("rel") == "noopener noreferrer"
+    assert await link.get_attribute("target") == "_blank"
+
+    # A card is "sparas…" until its ack, while the others already see it.
+    release = gate_acks()
+    await anna.fill("#card-text", "Gemensam plattform <b>nu</b>\nrad två")
+    await anna.click("#card-save")
+    await johan.wait_for_selector("#cards li.card")
+    assert await card_texts(johan) == ["Gemensam plattform <b>nu</b>\nrad två"]
+    assert await johan.text_content("#cards .who") == "Anna Karlsson, Uddevalla"
+    assert await johan.locator("#cards .actions").is_hidden()  # not Johan's card
+    [stored] = store.reflections(room.session.id)
+    assert re.fullmatch(r"[0-9a-f]{32}", stored.id)
+    assert await anna.text_content("#cards .save") == "sparas…"
+    assert list(await outbox(anna)) == [stored.id]
+    release.set()
+    await anna.wait_for_selector("#cards .save.saved:has-text('sparad')")
+    assert await outbox(anna) == {}
+    assert await anna.text_content("#card-text") == ""  # the form is ready for the next one
+
+    # Edit: same id, next revision, updated in place on the other page.
+    await johan.evaluate("window.seen = document.querySelector('#cards li')")
+    await anna.click("#cards button[data-act=edit]")
+    assert await anna.input_value("#card-text") == "Gemensam plattform <b>nu</b>\nrad två"
+    assert await anna.text_content("#card-save") == "Spara ändringen"
+    await anna.fill("#card-text", "Gemensam e-tjänsteplattform")
+    await anna.click("#card-save")
+    await johan.wait_for_selector("#cards li .text:text-is('Gemensam e-tjänsteplattform')")
+    assert await johan.evaluate("window.seen === document.querySelector('#cards li')")
+    await anna.wait_for_selector("#cards .save.saved")
+    [stored] = store.reflections(room.session.id)
+    assert (stored.text, stored.revision) == ("Gemensam e-tjänsteplattform", 2)
+
+    # Markup in a card stays text on every page.
+    await johan.fill("#card-text", MARKUP)
+    await johan.click("#card-save")
+    await anna.wait_for_selector(f"#cards li .text:text-is('{MARKUP}')")
+    assert await anna.locator("#cards img").count() == 0
+    assert await anna.locator("#cards li").count() == 2
+
+    # Withdraw: gone from both pages, kept (withdrawn) in the store.
+    await anna.click("#cards li.mine button[data-act=withdraw]")
+    await wait_count(johan, "#cards li", 1)
+    assert await card_texts(johan) == [MARKUP]
+    await wait_count(anna, "#cards li", 1)
+    anna_card = store.reflection(stored.id)
+    assert anna_card is not None and anna_card.withdrawn and anna_card.revision == 3
+
+    # Municipality phase: Anna and Karin (Uddevalla) together; Johan elsewhere.
+    live.next_phase()
+    live.make_groups()
+    await anna.wait_for_selector("#group-heading:has-text('Du är i kommungrupp')")
+    names = await anna.locator("#members .name").all_text_contents()
+    assert sorted(names) == ["Anna Karlsson", "Karin Svensson"]
+    assert await anna.locator("#cards li").count() == 0  # last phase's cards stay there
+    await karin.send(
+        {"type": "reflect", "id": "karin-card-0001", "phase": 2, "text": "Vår IT", "revision": 1}
+    )
+    assert (await karin.recv_type("ack"))["id"] == "karin-card-0001"
+    await anna.wait_for_selector("#cards li .text:text-is('Vår IT')")
+    await johan.wait_for_selector("#group-heading:has-text('kommungrupp')")
+    assert await johan.locator("#cards li").count() == 0
+
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_survey_answers_stored_resubmitted_and_prefilled_then_thanks(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    _, page = await pages.open(PHONE)
+    await join(page, "Lena Nilsson", "Vänersborg", role="elected")
+    live = room.live
+    live.start(3)
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    items = live.survey
+    # Every Likert item is a fieldset with its statement as legend and labelled ends.
+    legends = await page.locator("#survey-items fieldset legend").all_text_contents()
+    assert legends == [i.text for i in items if i.kind.value == "likert"]
+    first = page.locator("#survey-items fieldset").first
+    assert await first.locator("input[type=radio]").count() == 5
+    assert await first.locator("label:has(input[value='1'])").text_content() == (
+        "1Instämmer inte alls"
+    )
+    assert await first.locator("label:has(input[value='5'])").text_content() == "5Instämmer helt"
+    labels = await page.locator("#survey-items .open label").all_text_contents()
+    assert labels == [i.text for i in items if i.kind.value == "open"]
+
+    await first.locator("input[value='4']").check()
+    await page.locator("#survey-items fieldset").nth(1).locator("input[value='5']").check()
+    await page.get_by_label(items[4].text).fill("Samverkan " + MARKUP)
+    await page.click("#survey-form button[type=submit]")
+    await page.wait_for_selector("#survey-status:has-text('Dina svar är sparade')")
+    results = live.survey_results()
+    assert results.respondents == 1
+    assert results.likert[0].counts == (0, 0, 0, 1, 0)
+    assert results.likert[1].counts == (0, 0, 0, 0, 1)
+    [participant] = room.participants()
+    assert results.open_answers["takeaway"] == (
+        (participant.organisation_id, "Samverkan " + MARKUP),
+    )
+
+    # Resubmit with a change; the latest answer counts, still one respondent.
+    assert await page.text_content("#survey-form button[type=submit]") == "Skicka igen"
+    await first.locator("input[value='2']").check()
+    await page.click("#survey-form button[type=submit]")
+    await wait_for(lambda: live.survey_results().likert[0].counts == (0, 1, 0, 0, 0))
+    await page.wait_for_selector("#survey-status:has-text('Dina svar är sparade')")
+    assert live.survey_results().respondents == 1
+
+    # After a reload the form shows what was saved.
+    await page.reload()
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    first = page.locator("#survey-items fieldset").first
+    assert await first.locator("input[value='2']").is_checked()
+    assert await page.get_by_label(items[4].text).input_value() == "Samverkan " + MARKUP
+    assert await page.locator("#survey-items img").count() == 0
+
+    # English: the scale's ends follow the language, the researcher's questions do not.
+    await page.click("#lang")
+    await page.wait_for_selector("html[lang=en]", state="attached")
+    assert await first.locator(".end").first.text_content() == "Strongly disagree"
+    await page.click("#lang")
+    await page.wait_for_selector("html[lang=sv]", state="attached")
+
+    live.next_phase()
+    await page.wait_for_selector("#thanks:not([hidden])")
+    assert await page.text_content("#phase-title") == "Avslutning"
+    assert await page.text_content("#thanks") == "Tack för att du deltog i dag!"
+    live.next_phase()
+    await page.wait_for_selector("#phase-title:text-is('Tack!')")
+    assert await page.locator("#thanks").is_visible()
+    assert await page.locator("#timer").is_hidden()
+
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_offline_cards_wait_in_the_outbox_and_arrive_once(
+    browser: Any,
+    server: RoomServer,
+    room: Room,
+    store: Store,
+    gate_acks: Callable[[], asyncio.Event],
+) -> None:
+    pages = Pages(browser, server)
+    context, page = await pages.open(PHONE)
+    await join(page, "Per Olsson", "Vänersborg", attendance="remote")
+    room.live.start(1)
+    room.live.make_groups()
+    await page.wait_for_selector("#group-place:text-is('Gå till grupprum 1')")
+
+    # Cut the network: the page notices, drops its socket and keeps the cards.
+    await context.set_offline(True)
+    await page.wait_for_selector("#status:has-text('Anslutningen bröts')")
+    await wait_for(lambda: server.connection_count == 0)
+    for text in ("Första tanken", "Andra tanken"):
+        await page.fill("#card-text", text)
+        await page.click("#card-save")
+    assert await card_texts(page) == ["Första tanken", "Andra tanken"]
+    assert await page.locator("#cards .save.saving").count() == 2
+    pending = await outbox(page)
+    assert [m["text"] for m in pending.values()] == ["Första tanken", "Andra tanken"]
+    # Long enough for the page's reconnect attempts: none gets through while offline.
+    await page.wait_for_timeout(1500)
+    assert store.reflections(room.session.id) == []
+    assert server.connection_count == 0
+
+    await context.set_offline(False)
+    await wait_count(page, "#cards .save.saved", 2)
+    stored = store.reflections(room.session.id)
+    assert sorted((r.id, r.text, r.revision) for r in stored) == sorted(
+        (m["id"], m["text"], 1) for m in pending.values()
+    )
+    assert await outbox(page) == {}
+
+    # The card reaches the store but the ack is lost with the connection: resent, stored once.
+    release = gate_acks()
+    await page.fill("#card-text", "Tredje tanken")
+    await page.click("#card-save")
+    await wait_for(lambda: len(store.reflections(room.session.id)) == 3)
+    assert await page.locator("#cards .save.saving").count() == 1
+    for client in list(server._clients):
+        await client.ws.close()
+    release.set()
+    await wait_count(page, "#cards .save.saved", 3)
+    stored = store.reflections(room.session.id)
+    assert [r.text for r in stored] == ["Första tanken", "Andra tanken", "Tredje tanken"]
+    assert len(await card_texts(page)) == 3
+
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_reload_resends_an_unacknowledged_card_and_drops_a_refused_one(
+    browser: Any,
+    server: RoomServer,
+    room: Room,
+    store: Store,
+    open_client: Callable[[], Awaitable[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pages = Pages(browser, server)
+    _, page = await pages.open(LAPTOP)
+    await join(page, "Eva Persson", "Lysekil")
+    karin = await raw_member(open_client, room, "Karin Svensson", "Uddevalla")
+    room.live.start(1)
+    room.live.make_groups()
+    await page.wait_for_selector("#group-heading:has-text('grupp 1')")
+    await karin.send(
+        {"type": "reflect", "id": "karin-card-0001", "phase": 1, "text": "Karins kort"}
+    )
+    await karin.recv_type("ack")
+    await page.wait_for_selector("#cards li .text:text-is('Karins kort')")
+
+    # The server loses every reflect from now on (as if the frames never arrived).
+    handle = server._participant_message
+    lost = True
+
+    async def lossy(client: Any, message: Any) -> None:
+        if lost and isinstance(message, Reflect):
+            return
+        await handle(client, message)
+
+    monkeypatch.setattr(server, "_participant_message", lossy)
+    await page.fill("#card-text", "Skrivet före omladdningen")
+    await page.click("#card-save")
+    await page.wait_for_selector("#cards .save.saving")
+    await page.wait_for_timeout(300)
+    assert [r.id for r in store.reflections(room.session.id)] == ["karin-card-0001"]
+    # A stale edit of someone else's card waits in the outbox too: it can never succeed.
+    key = await page.evaluate("Object.keys(localStorage).find(k => k.startsWith('tk.outbox.'))")
+    entries = json.loads(await page.evaluate(f"localStorage.getItem('{key}')"))
+    entries["karin-card-0001"] = {
+        "type": "reflect",
+        "id": "karin-card-0001",
+        "phase": 1,
+        "text": "kapat",
+        "revision": 5,
+    }
+    await page.evaluate(f"localStorage.setItem('{key}', {json.dumps(json.dumps(entries))})")
+
+    lost = False
+    await page.reload()
+    await page.wait_for_selector("#cards li.mine .save.saved")
+    refused = page.locator("#cards li:not(.mine) .error")
+    await refused.wait_for()
+    assert await refused.text_content() == "Kortet tillhör någon annan."
+    texts = sorted(r.text for r in store.reflections(room.session.id))
+    assert texts == ["Karins kort", "Skrivet före omladdningen"]
+    assert await outbox(page) == {}
+    assert sorted(await card_texts(page)) == ["Karins kort", "Skrivet före omladdningen"]
+
+    await pages.close()
+    pages.watch.check()
