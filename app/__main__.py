@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--session", type=int, default=None, help="session (träff) number to run (default: last)"
     )
     parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the installation end to end (server, one join, one PDF, window) and exit",
+    )
+    parser.add_argument(
         "--headless",
         action="store_true",
         help="run only the participant server, without a window (Ctrl+C stops it)",
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import composition
 
+    if args.self_test:
+        return composition.run_self_test()
     if args.headless:
         return composition.run_headless(data_dir, args.host, args.port, args.session)
     return composition.run_console(data_dir, args.host, args.port, args.session)

@@ -74,6 +74,88 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
     return 0
 
 
+def run_self_test() -> int:
+    """Check an installed or bundled app end to end; print each step; return 0 if all pass.
+
+    Starts the room server on 127.0.0.1, fetches the participant page, joins one client
+    over WebSocket, renders one municipality PDF and builds the console window offscreen,
+    all in a temporary folder that is removed afterwards.
+    """
+    import json
+    import os
+    import tempfile
+    import urllib.request
+
+    from websockets.asyncio.client import connect
+
+    from app.export.data import load
+    from app.export.pdf import write_municipality_pdf
+    from room_server.server import RoomServer
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def step(name: str, ok: bool) -> bool:
+        print(f"self-test: {name}: {'ok' if ok else 'FAILED'}", flush=True)
+        return ok
+
+    async def serve_and_join(room: Room) -> tuple[bool, bool]:
+        server = RoomServer(room, "127.0.0.1", 0)
+        await server.start()
+        try:
+            url = f"http://127.0.0.1:{server.port}/"
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            page = await asyncio.to_thread(lambda: opener.open(url, timeout=10).read())
+            page_ok = b"app.js" in page
+            async with connect(
+                f"ws://127.0.0.1:{server.port}/ws",
+                proxy=None,
+                origin=server.origin,  # type: ignore[arg-type]
+            ) as ws:
+                await ws.send(json.dumps({"type": "hello", "room_token": room.room_token}))
+                welcome = json.loads(await ws.recv())
+                org = welcome["organisations"][0]["id"]
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "join",
+                            "name": "Självtest",
+                            "organisation_id": org,
+                            "role": "official",
+                            "attendance": "in_room",
+                        }
+                    )
+                )
+                joined = json.loads(await ws.recv())
+            return page_ok, joined.get("type") == "joined"
+        finally:
+            await server.stop()
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        room = open_room(Path(tmp), None)
+        try:
+            page_ok, join_ok = asyncio.run(serve_and_join(room))
+            results.append(step("participant page served", page_ok))
+            results.append(step("one participant joined over WebSocket", join_ok))
+            snapshot = load(room.store.path, None)
+            org = snapshot.taking_part()[0]
+            pdf = write_municipality_pdf(snapshot, org, Path(tmp) / "self-test.pdf", False)
+            results.append(step("PDF rendered", pdf.read_bytes().startswith(b"%PDF")))
+            from PySide6.QtWidgets import QApplication
+
+            from facilitator_ui.main_window import MainWindow
+
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+            window = MainWindow(room, RoomServer(room, "127.0.0.1", 0).join_info())
+            window.show()
+            app.processEvents()
+            results.append(step("console window built", window.isVisible()))
+            window.close()
+        finally:
+            room.store.close()
+    return 0 if all(results) else 1
+
+
 def run_simulate(argv: list[str]) -> int:
     """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
     from room_server import simulate

@@ -167,6 +167,11 @@ class RoomServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def origin(self) -> str:
+        """The page's origin as browsers send it in the Origin header."""
+        return self.base_url
+
+    @property
     def join_url(self) -> str:
         """The address the QR code encodes: the page plus the room token.
 

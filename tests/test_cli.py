@@ -117,3 +117,16 @@ def test_headless_start_logs_the_join_address_and_restart_keeps_everything(
         assert resumed["participant"] == joined["participant"]
     finally:
         stop(proc)
+
+
+def test_self_test_checks_server_join_pdf_and_window() -> None:
+    result = subprocess.run(
+        [*CMD, "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("self-test:")]
+    assert len(lines) == 4 and all(line.endswith(": ok") for line in lines), lines
