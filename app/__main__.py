@@ -12,19 +12,13 @@ import sys
 from pathlib import Path
 
 from app import __version__, i18n
+from app.paths import default_data_dir
 
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
     "simulate": "rehearse a whole session headless with N simulated participants",
     "export": "write the PDF per municipality, the overview and raw data (export --help)",
 }
-
-
-def default_data_dir() -> Path:
-    """Return the user's data folder for Tankesmedja (platform convention, via platformdirs)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("tankesmedja", appauthor=False))
 
 
 def _port(text: str) -> int:

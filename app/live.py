@@ -560,7 +560,26 @@ class Live:
         """
         card = self._cards.get(message.id)
         if card is None:
-            return None  # never arrived: nothing to withdraw, and nothing to show
+            # The card itself has not arrived (it may still be on its way over an old
+            # connection): keep a withdrawn tombstone so it cannot come back to life later.
+            now = time.time() if now is None else now
+            tombstone = Reflection(
+                id=message.id,
+                session_id=self.room.session.id,
+                participant_id=participant.id,
+                phase_index=max(self.clock.index, 0),
+                round_id=None,
+                group_no=None,
+                organisation_id=participant.organisation_id,
+                text="",
+                revision=message.revision,
+                withdrawn=True,
+                created_at=now,
+                updated_at=now,
+            )
+            self.room.store.put_reflection(tombstone)
+            self._cards[tombstone.id] = tombstone
+            return tombstone
         if card.participant_id != participant.id:
             raise ProtocolError(ErrorCode.NOT_YOURS, "id")
         if card.withdrawn:
@@ -620,6 +639,11 @@ class Live:
         Raises:
             ProtocolError: for an unknown item or a value of the wrong kind.
         """
+        started = any(
+            phase.kind == PhaseKind.SURVEY for phase in self.program[: self.clock.index + 1]
+        )
+        if not started:
+            raise ProtocolError(ErrorCode.NO_SURVEY, "answers")
         items = {i.key: i for i in self.survey}
         for key, value in message.answers.items():
             item = items.get(key)

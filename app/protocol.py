@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     NO_REFLECTIONS = "no_reflections"
     PHASE_CLOSED = "phase_closed"
     NOT_YOURS = "not_yours"
+    NO_SURVEY = "no_survey"
     SERVER_ERROR = "server_error"
 
 
@@ -67,6 +68,7 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.NO_REFLECTIONS: "This phase collects no reflections.",
     ErrorCode.PHASE_CLOSED: "This phase has closed; the card can no longer be changed.",
     ErrorCode.NOT_YOURS: "This card belongs to someone else.",
+    ErrorCode.NO_SURVEY: "The survey has not started yet.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
 }
 

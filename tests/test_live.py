@@ -224,3 +224,31 @@ def test_state_message_for_a_group_member(room: Room) -> None:
     assert state["group"]["number"] == live.round().group_of(a.id) + 1  # type: ignore[union-attr]
     assert any(m["me"] and m["name"] == "P0" for m in state["group"]["members"])
     assert [c["text"] for c in state["cards"]] == ["hej"]
+
+
+def test_a_withdrawal_that_overtakes_its_card_keeps_the_card_withdrawn(
+    room: Room, store: Store
+) -> None:
+    a, *_ = populate(room, 6)
+    room.live.start(MIXED)
+    room.live.withdraw(a, Withdraw("card-late-01", 1))
+    # The card itself arrives afterwards, e.g. over a half-dead old connection.
+    card = reflect(room, a, "card-late-01", "kom sent", rev=0)
+    assert card.withdrawn
+    stored = store.reflection("card-late-01")
+    assert stored is not None and stored.withdrawn and stored.text == ""
+    assert room.live.group_cards(MIXED, a.id) == []
+
+
+def test_survey_answers_wait_for_the_survey_phase(room: Room) -> None:
+    a, *_ = populate(room, 2)
+    room.live.start(MIXED)
+    with pytest.raises(ProtocolError) as err:
+        room.live.answer_survey(a, SurveyAnswers("s-000009", {"perspective": 4}))
+    assert err.value.code == ErrorCode.NO_SURVEY
+    assert room.live.answers(a.id) == {}
+    room.live.start(SURVEY)
+    room.live.answer_survey(a, SurveyAnswers("s-000009", {"perspective": 4}))
+    room.live.next_phase()  # from the outbox, after the survey closed: still kept
+    room.live.answer_survey(a, SurveyAnswers("s-000010", {"perspective": 5}))
+    assert room.live.answers(a.id) == {"perspective": 5}

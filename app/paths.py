@@ -1,0 +1,21 @@
+"""Where Tankesmedja keeps its data by default (no Qt: the room server uses this too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """Return the user's data folder for Tankesmedja (platform convention, via platformdirs)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tankesmedja", appauthor=False))
+
+
+def simulation_data_dir() -> Path:
+    """Return the default folder of ``tankesmedja simulate``: apart from the real workshop.
+
+    A rehearsal adds dozens of made-up participants and cards; in the real workshop's
+    database they would end up in the organisers' PDFs.
+    """
+    return default_data_dir() / "simulation"
