@@ -31,6 +31,7 @@ figure is at its bound or a fixed evaluation budget runs out.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -482,10 +483,24 @@ def _role_dev(count: int, size: int, elected: int, people: int) -> int:
 
 
 _SAME_ORG_CANDIDATES = 48
+_DEAL_CANDIDATES = 8
 _RANDOM_CANDIDATES = 24
 _MOVE_CANDIDATES = 8
-_MAX_STALL = 6
+_MAX_STALL = 3
 _SIDEWAYS_PROBABILITY = 0.3
+_MAX_FRUITLESS_KICKS = 40
+_KICK_ROLE = 0
+# Independent attempts for a mode whose bound the first attempt misses (small modes only:
+# there a dense instance makes the search's luck matter, and attempts are cheap).
+_ATTEMPTS = 3
+_ATTEMPTS_UP_TO_PEOPLE = 200
+_ANNEAL_T0 = 0.4
+_ANNEAL_SHARE = 0.8  # of what the first descent leaves; the rest goes to kicks first
+# Weights of a repeat and of a unit of role deviation in the annealing (a same-organisation
+# pair weighs 100): equal, so the walk can trade one for the other on its way.
+_ANNEAL_WEIGHTS = (1.0, 1.0)
+_FINAL_DESCENT = 20_000
+_KICK_FRACTION = 12
 
 
 class _ModePlan:
@@ -522,18 +537,22 @@ class _ModePlan:
         self.even = [even_pairs(c, groups) for c in self.org_size]
         self.elected = [1 if e else 0 for e in elected]
         self.n_elected = sum(self.elected)
+        # Allowed elected counts for a group of each size (tables: this is the hot path).
+        bounds = [_role_bounds(size, self.n_elected, n) for size in range(n + 2)]
+        self.role_lo = [lo for lo, _ in bounds]
+        self.role_hi = [hi for _, hi in bounds]
         self.met = met
         self.rng = rng
         self.movable = [True] * n
-        self.frozen_group: list[int | None] = [None] * n  # in_group pins, local group index
         self.apart: list[list[int]] = [[] for _ in range(n)]
-        self.clusters: list[list[int]] = []  # together-pinned units of 2+ people
         # Pinned units (set by _build_mode_plan): members, local group or None, apart units.
         self.units: list[list[int]] = []
         self.unit_group: list[int | None] = []
         self.unit_apart: list[list[int]] = []
         self.group_offset = 0  # index of this mode's first group in a round, for messages
         self.mode_name = ""
+        self.forced_pairs = 0  # pairs that pins keep together in every round
+        self.forced_met_before = 0  # of which met in the history
         self.group_of = [[-1] * n for _ in range(rounds)]
         self.members: list[list[list[int]]] = [[[] for _ in range(groups)] for _ in range(rounds)]
         self.orgc = [[[0] * n_orgs for _ in range(groups)] for _ in range(rounds)]
@@ -552,7 +571,11 @@ class _ModePlan:
         return self.cost_org, self.cost_rep, self.cost_role
 
     def dev(self, count: int, size: int) -> int:
-        return _role_dev(count, size, self.n_elected, self.n)
+        lo = self.role_lo[size]
+        if count < lo:
+            return lo - count
+        hi = self.role_hi[size]
+        return count - hi if count > hi else 0
 
     def add(self, t: int, i: int, g: int) -> None:
         mem = self.members[t][g]
@@ -731,22 +754,115 @@ class _ModePlan:
 
     # ---- local search -----------------------------------------------------------------
 
-    def improve(self, budget: int) -> None:
-        """Exchange members between groups until no shortfall is left or the budget is spent.
+    def lower_bound(self) -> tuple[int, int, int]:
+        """Return a cost no plan of this mode can beat (the search stops once there).
 
-        Only strictly improving changes are taken, except that after a pass without progress
-        some changes of equal cost are taken too, to walk off plateaus; the cost never rises.
+        Organisations: the exact bound per round (see :func:`org_pair_lower_bound`). Repeats:
+        in every round after the first, a group of ``s`` people drawn from the first round's
+        ``k`` groups holds at least ``even_pairs(s, k)`` pairs that met in the first round.
+        Roles: zero. Pins and history can put the optimum above this.
+        """
+        q, r = divmod(self.n, self.k)
+        per_round = r * even_pairs(q + 1, self.k) + (self.k - r) * even_pairs(q, self.k)
+        # Pins that keep two people together meet them again every round after the first
+        # (and in the first too if they met in the history).
+        forced = self.forced_pairs * (self.rounds - 1) + self.forced_met_before
+        return self.rounds * sum(self.even), max((self.rounds - 1) * per_round, forced), 0
+
+    def improve(self, budget: int) -> None:
+        """Exchange members between groups until the bound is reached or the budget is spent.
+
+        First descend (only changes that lower the lexicographic cost, plus some of equal cost
+        on plateaus). If a bound is still not reached: simulated annealing on a weighted cost
+        (which can pass through a worse plan to a better one), then iterated local search
+        (kick the best plan with a few random exchanges that keep the organisation spread
+        and the roles, descend again); the best plan found is kept.
         """
         movable = [i for i in range(self.n) if self.movable[i]]
         if self.k < 2 or len(movable) < 2:
             return
+        bound = self.lower_bound()
+        spent = self._descend(movable, budget)
+        best_cost = self.cost()
+        best = [list(go) for go in self.group_of]
+        # Iterated local search with part of the budget, then annealing with the rest.
+        kicks_budget = spent + int((budget - spent) * (1 - _ANNEAL_SHARE))
+        fruitless = 0
+        while spent < kicks_budget and best_cost > bound and fruitless < _MAX_FRUITLESS_KICKS:
+            spent += self._kick(movable)
+            spent += self._descend(movable, kicks_budget - spent)
+            cost = self.cost()
+            fruitless += 1
+            if cost < best_cost:
+                best_cost, best = cost, [list(go) for go in self.group_of]
+                fruitless = 0
+            elif cost > best_cost:
+                self._restore(best)
+        if best_cost > bound and spent < budget:
+            self._restore(best)
+            best_cost, best, used = self._anneal(movable, budget - spent, best_cost, best, bound)
+            spent += used
+            self._restore(best)
+            self._descend(movable, _FINAL_DESCENT)
+            if self.cost() < best_cost:
+                best_cost, best = self.cost(), [list(go) for go in self.group_of]
+        if self.cost() != best_cost:
+            self._restore(best)
+
+    def _anneal(
+        self,
+        movable: list[int],
+        steps: int,
+        best_cost: tuple[int, int, int],
+        best: list[list[int]],
+        bound: tuple[int, int, int],
+    ) -> tuple[tuple[int, int, int], list[list[int]], int]:
+        """Anneal on a weighted cost; return the best plan seen (lexicographically).
+
+        The weights let the walk trade a repeat for role balance on the way (never more
+        same-organisation pairs), which single improving exchanges cannot do.
+        """
+        rng = self.rng
+        temp0 = _ANNEAL_T0
+        w_rep, w_role = _ANNEAL_WEIGHTS
+        used = 0
+        exp = math.exp
+        n_mov = len(movable)
+        for step in range(steps):
+            temp = temp0 * (1.0 - step / steps) + 0.05
+            t = rng.randrange(self.rounds)
+            a = movable[rng.randrange(n_mov)]
+            if rng.random() < 0.5:
+                same = self.by_org[self.org[a]]
+                b = same[rng.randrange(len(same))]
+                if not self.movable[b]:
+                    continue
+            else:
+                b = movable[rng.randrange(n_mov)]
+            d = self.swap_delta(t, a, b)
+            used += 1
+            if d is None or d[0] > 0:
+                continue
+            w = d[0] * 100 + d[1] * w_rep + d[2] * w_role
+            if w <= 0 or rng.random() < exp(-w / temp):
+                self.apply_swap(t, a, b)
+                cost = self.cost()
+                if cost < best_cost:
+                    best_cost, best = cost, [list(go) for go in self.group_of]
+                    if best_cost <= bound:
+                        break
+        return best_cost, best, used
+
+    def _descend(self, movable: list[int], budget: int) -> int:
+        """Repair conflicted members until none is left, progress stops or budget is spent."""
         evals = 0
         stall = 0
         while evals < budget:
             todo = [(t, a) for t in range(self.rounds) for a in movable if self.conflicted(t, a)]
             if not todo:
-                return
+                break
             self.rng.shuffle(todo)
+            self.rng.shuffle(movable)
             before = self.cost()
             for t, a in todo:
                 if evals >= budget:
@@ -758,7 +874,36 @@ class _ModePlan:
             else:
                 stall += 1
                 if stall > _MAX_STALL:
-                    return
+                    break
+        return evals + 1
+
+    def _kick(self, movable: list[int]) -> int:
+        """Make a few random exchanges that keep the organisation cost; return evaluations."""
+        rng = self.rng
+        evals = 0
+        done = 0
+        target = max(2, len(movable) // _KICK_FRACTION)
+        for _ in range(target * 8):
+            if done >= target:
+                break
+            t = rng.randrange(self.rounds)
+            a, b = rng.sample(movable, 2)
+            d = self.swap_delta(t, a, b)
+            evals += 1
+            if d is not None and d[0] <= 0 and d[2] <= _KICK_ROLE:
+                self.apply_swap(t, a, b)
+                done += 1
+        return evals
+
+    def _restore(self, assignment: list[list[int]]) -> None:
+        """Put every member back into the groups of ``assignment`` (one list per round)."""
+        for t, go in enumerate(assignment):
+            for i in range(self.n):
+                if self.group_of[t][i] != go[i]:
+                    self.remove(t, i)
+            for i in range(self.n):
+                if self.group_of[t][i] < 0:
+                    self.add(t, i, go[i])
 
     def _repair(self, t: int, a: int, movable: list[int], *, sideways: bool) -> int:
         """Try the best exchange or move for ``a``; return the number of evaluations."""
@@ -766,7 +911,11 @@ class _ModePlan:
         same = [b for b in self.by_org[self.org[a]] if b != a and self.movable[b]]
         if len(same) > _SAME_ORG_CANDIDATES:
             same = rng.sample(same, _SAME_ORG_CANDIDATES)
-        others = rng.sample(movable, min(_RANDOM_CANDIDATES, len(movable)))
+        # A random window of the (shuffled) movable list: cheaper than random.sample.
+        start = rng.randrange(len(movable))
+        others = movable[start : start + _RANDOM_CANDIDATES]
+        if len(others) < _RANDOM_CANDIDATES:
+            others += movable[: _RANDOM_CANDIDATES - len(others)]
         best: tuple[int, int, int] = (0, 0, 0)
         best_b = -1
         best_g = -1
@@ -783,20 +932,75 @@ class _ModePlan:
                 flat.append(b)
         ga = self.group_of[t][a]
         size_a = len(self.members[t][ga])
-        for gb in rng.sample(range(self.k), min(_MOVE_CANDIDATES, self.k)):
-            if len(self.members[t][gb]) >= size_a:
-                continue
-            d = self.move_delta(t, a, gb)
-            evals += 1
-            if d is not None and d < best:
-                best, best_b, best_g = d, -1, gb
+        if size_a > self.n // self.k:  # else no group is smaller
+            for _ in range(_MOVE_CANDIDATES):
+                gb = rng.randrange(self.k)
+                if len(self.members[t][gb]) >= size_a:
+                    continue
+                d = self.move_delta(t, a, gb)
+                evals += 1
+                if d is not None and d < best:
+                    best, best_b, best_g = d, -1, gb
         if best_g >= 0:
             self.apply_move(t, a, best_g)
         elif best_b >= 0:
             self.apply_swap(t, a, best_b)
+        elif self._role_excess(t, a):
+            evals += self._role_chain(t, a, movable)
         elif flat and rng.random() < _SIDEWAYS_PROBABILITY:
             self.apply_swap(t, a, rng.choice(flat))
         return evals
+
+    def _role_excess(self, t: int, a: int) -> bool:
+        """Whether ``a``'s group has too many of ``a``'s role."""
+        g = self.group_of[t][a]
+        e = self.elec[t][g]
+        size = len(self.members[t][g])
+        return e > self.role_hi[size] if self.elected[a] else e < self.role_lo[size]
+
+    def _role_chain(self, t: int, a: int, movable: list[int]) -> int:
+        """Fix ``a``'s role excess with two exchanges; return the number of evaluations.
+
+        When every role-fixing exchange makes people meet again, a second exchange of
+        same-organisation, same-role people (neutral for both spreads) may undo those
+        repeats. Taken only if both together lower the lexicographic cost.
+        """
+        ga = self.group_of[t][a]
+        evals = 0
+        for b in movable:
+            gb = self.group_of[t][b]
+            if gb == ga or self.elected[b] == self.elected[a] or not self._role_short(t, gb, a):
+                continue
+            first = self.swap_delta(t, a, b)
+            evals += 1
+            if first is None or first[0] > 0 or first[2] >= 0:
+                continue
+            self.apply_swap(t, a, b)
+            for c in (*self.members[t][ga], *self.members[t][gb]):
+                if not self.movable[c] or c in (a, b):
+                    continue
+                same = [
+                    e
+                    for e in self.by_org[self.org[c]]
+                    if self.movable[e] and self.elected[e] == self.elected[c]
+                ]
+                for e in same[:_SAME_ORG_CANDIDATES]:
+                    second = self.swap_delta(t, c, e)
+                    evals += 1
+                    if second is None:
+                        continue
+                    total = (first[0] + second[0], first[1] + second[1], first[2] + second[2])
+                    if total < (0, 0, 0):
+                        self.apply_swap(t, c, e)
+                        return evals
+            self.apply_swap(t, b, a)  # undo
+        return evals
+
+    def _role_short(self, t: int, g: int, a: int) -> bool:
+        """Whether group ``g`` would welcome ``a``'s role (it has no more than its share)."""
+        e = self.elec[t][g]
+        size = len(self.members[t][g])
+        return e < self.role_hi[size] if self.elected[a] else e > self.role_lo[size]
 
     # ---- construction -----------------------------------------------------------------
 
@@ -864,7 +1068,7 @@ class _ModePlan:
             mem = self.members[t][g]
             pick = 0
             fewest = -1
-            for idx, i in enumerate(pool):
+            for idx, i in enumerate(pool[:_DEAL_CANDIDATES]):
                 mi = self.met[i]
                 met = sum(1 for z in mem if z in mi)
                 if fewest < 0 or met < fewest:
@@ -1206,22 +1410,31 @@ def _build_mode_plan(
     plan.units = units
     plan.unit_group = unit_group
     plan.unit_apart = [sorted(s) for s in unit_apart]
+    together: dict[object, list[int]] = {}
     for u, unit in enumerate(units):
+        if unit_group[u] is not None or len(unit) > 1:
+            together.setdefault(("group", unit_group[u]) if unit_group[u] is not None else u, [])
+            together[("group", unit_group[u]) if unit_group[u] is not None else u] += unit
+    for people in together.values():
+        for x, i in enumerate(people):
+            for j in people[x + 1 :]:
+                plan.forced_pairs += 1
+                plan.forced_met_before += j in met[i]
+    for u, unit in enumerate(units):
+        # Pinned and together-pinned people keep the place the construction gives them.
         if len(unit) > 1 or unit_group[u] is not None:
             for i in unit:
                 plan.movable[i] = False
-        if unit_group[u] is not None:
-            for i in unit:
-                plan.frozen_group[i] = unit_group[u]
-        if len(unit) > 1:
-            plan.clusters.append(unit)
     return plan
 
 
-def _budget(people: int, rounds: int) -> int:
-    # Evaluations of candidate changes; generous, since the search stops as soon as every
-    # figure is at its bound, which on realistic rosters happens long before.
-    return 20_000 + 300 * people * rounds
+def _budget(people: int, rounds: int, groups: int) -> int:
+    # Evaluations of candidate changes. The search stops as soon as every figure is at its
+    # bound, which on realistic rosters happens long before; the cap bounds the time (a few
+    # seconds) when a bound cannot be reached. An evaluation walks both groups, so fewer
+    # evaluations are allowed when groups are large.
+    evaluations = min(40_000 + 1_000 * people * rounds, 400_000)
+    return max(2_000, evaluations * 6 // max(6, -(-people // max(1, groups))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1279,11 +1492,24 @@ def plan_rounds(
         k = counts[m]
         if not idx:
             continue
-        rng = random.Random(f"tankesmedja:{seed}:{mode.value}")
-        state = _build_mode_plan(present, idx, k, rounds, met_before, resolved, offset, mode, rng)
-        for t in range(rounds):
-            state.construct(t)
-        state.improve(_budget(len(idx), rounds))
+        # Independent attempts (each from a fresh construction) while a bound is not reached:
+        # on small, dense modes the search's luck matters more than its length.
+        state: _ModePlan | None = None
+        budget = _budget(len(idx), rounds, k)
+        attempts = _ATTEMPTS if len(idx) <= _ATTEMPTS_UP_TO_PEOPLE else 1
+        for attempt in range(attempts):
+            rng = random.Random(f"tankesmedja:{seed}:{mode.value}:{attempt}")
+            tried = _build_mode_plan(
+                present, idx, k, rounds, met_before, resolved, offset, mode, rng
+            )
+            for t in range(rounds):
+                tried.construct(t)
+            tried.improve(budget)
+            if state is None or tried.cost() < state.cost():
+                state = tried
+            if state.cost() <= state.lower_bound():
+                break
+        assert state is not None
         for t in range(rounds):
             for g in range(k):
                 plan[t].append([present[idx[i]].id for i in sorted(state.members[t][g])])
@@ -1348,7 +1574,7 @@ def municipality_groups(members: Iterable[Member], max_size: int) -> list[list[s
             rng,
         )
         state.construct(0)
-        state.improve(_budget(len(idx), 1))
+        state.improve(_budget(len(idx), 1, k))
         out.extend([present[idx[i]].id for i in sorted(g)] for g in state.members[0])
     return out
 
@@ -1577,6 +1803,7 @@ def explain(
     modes = [_group_mode(present, row) for row in rows]
     frozen: set[int] = set()
     pinned_pairs: set[tuple[int, int]] = set()
+    apart_pairs: set[tuple[int, int]] = set()
     if pins is not None:
         for pid, g in sorted(pins.in_group.items()):
             if pid in index and index[pid] in where:
@@ -1593,6 +1820,7 @@ def explain(
                     issues[where[j]].append(PinBroken("together", (b, a)))
         for a, b in pins.apart:
             if a in index and b in index and index[a] in where and index[b] in where:
+                apart_pairs.add((index[a], index[b]))
                 if where[index[a]] == where[index[b]] and a != b:
                     issues[where[index[a]]].append(PinBroken("apart", (a, b)))
     for g, row in enumerate(rows):
@@ -1604,7 +1832,9 @@ def explain(
     for mode in MODE_ORDER:
         mode_groups = [g for g in range(len(rows)) if rows[g] and modes[g] == mode]
         if mode_groups:
-            _explain_mode(present, rows, mode_groups, met, frozen, pinned_pairs, issues)
+            _explain_mode(
+                present, rows, mode_groups, met, frozen, pinned_pairs, apart_pairs, issues
+            )
     out = []
     for g, row in enumerate(rows):
         orgs: dict[str, int] = {}
@@ -1632,6 +1862,7 @@ def _explain_mode(
     met: set[tuple[int, int]],
     frozen: set[int],
     pinned_pairs: set[tuple[int, int]],
+    apart_pairs: set[tuple[int, int]],
     issues: list[list[Issue]],
 ) -> None:
     """Add the soft-rule issues of one mode's groups, with reasons."""
@@ -1659,28 +1890,46 @@ def _explain_mode(
     min_size = min(sizes)
     single = REASON_SINGLE_GROUP if k == 1 else None
 
-    def improvable(candidates: Iterable[int]) -> bool:
-        # Exhaustive over exchanges and moves of the given members: is any strictly better?
-        for a in candidates:
-            if not state.movable[a]:
-                continue
-            for b in range(state.n):
-                if state.movable[b]:
-                    d = state.swap_delta(0, a, b)
-                    if d is not None and d < (0, 0, 0):
-                        return True
-            for gb in range(k):
-                d = state.move_delta(0, a, gb)
-                if d is not None and d < (0, 0, 0):
-                    return True
-        return False
+    for i, j in apart_pairs:
+        if i in local and j in local:
+            state.apart[local[i]].append(local[j])
+            state.apart[local[j]].append(local[i])
+    pinned_movable = list(state.movable)
+    pinned_apart = state.apart
+    free_apart: list[list[int]] = [[] for _ in idx]
+    cache: dict[tuple[bool, int], bool] = {}
+
+    def better_for(a: int, respect_pins: bool) -> bool:
+        # Exhaustive over exchanges and moves of ``a``: is any change strictly better?
+        key = (respect_pins, a)
+        if key not in cache:
+            state.movable = pinned_movable if respect_pins else [True] * state.n
+            state.apart = pinned_apart if respect_pins else free_apart
+            cache[key] = state.movable[a] and (
+                any(
+                    state.movable[b]
+                    and (d := state.swap_delta(0, a, b)) is not None
+                    and d < (0, 0, 0)
+                    for b in range(state.n)
+                )
+                or any(
+                    (d := state.move_delta(0, a, gb)) is not None and d < (0, 0, 0)
+                    for gb in range(k)
+                )
+            )
+            state.movable, state.apart = pinned_movable, pinned_apart
+        return cache[key]
 
     def reason(candidates: Sequence[int], forced: bool) -> str:
         if single:
             return single
         if forced:
             return REASON_PINNED
-        return REASON_IMPROVABLE if improvable(candidates) else REASON_NO_BETTER_SWAP
+        if any(better_for(a, True) for a in candidates):
+            return REASON_IMPROVABLE
+        if any(better_for(a, False) for a in candidates):
+            return REASON_PINNED  # only moving pinned people (or ignoring pins) would help
+        return REASON_NO_BETTER_SWAP
 
     for lg, g in enumerate(mode_groups):
         mem = state.members[0][lg]

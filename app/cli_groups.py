@@ -1,0 +1,194 @@
+"""``tankesmedja groups``: plan mixed groups for a roster from the command line.
+
+Reads a roster CSV (see :mod:`app.roster`), plans one or more rounds of cross-municipality
+groups (see :mod:`app.grouping`) and prints the plan as JSON (``{"rounds": [[[id, ...], ...],
+...]}``) or as CSV, one row per person per round, for printing table lists. Every problem
+with the input is reported on stderr with exit status 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from app.grouping import GroupingError, Member, describe, explain, plan_rounds
+from app.roster import RosterError, RosterRow, read_roster
+
+__all__ = ["MESSAGES", "build_parser", "main"]
+
+#: English messages of the command (organisers' tool); roster errors come from app.roster.
+MESSAGES: dict[str, str] = {
+    "description": "Plan cross-municipality mixed groups for a roster.",
+    "roster_help": "roster CSV with columns id,name,municipality,role,attendance",
+    "size_help": "target group size (at least 2)",
+    "groups_help": "number of groups (split across in-room and remote participants)",
+    "rounds_help": "number of rounds (default 1)",
+    "seed_help": "seed for the pseudo-random choices (default 0)",
+    "history_help": "earlier plan (JSON as printed here) whose pairs count as already met",
+    "format_help": "output format (default json)",
+    "explain_help": "also print, on stderr, what each group mixes and which rules it misses",
+    "size_too_small": "--size must be at least 2",
+    "groups_too_few": "--groups must be at least 1",
+    "rounds_too_few": "--rounds must be at least 1",
+    "roster_error": "{path}: {message}",
+    "roster_line_error": "{path}, line {line}: {message}",
+    "history_unreadable": "cannot read history {path}: {reason}",
+    "history_bad_json": "history {path} is not valid JSON: {reason}",
+    "history_bad_shape": (
+        'history {path} must look like {{"rounds": [[["id", ...], ...], ...]}}: {reason}'
+    ),
+    "grouping_error": "cannot make groups: {message}",
+    "no_participants": "the roster lists no participants",
+    "explain_round": "round {round}",
+    "explain_group": "  group {group} ({size} people, {elected} elected): {orgs}",
+    "explain_issue": "    - {text}",
+}
+
+CSV_COLUMNS = ("round", "group", "id", "name", "municipality", "role", "attendance")
+
+
+class _UsageError(Exception):
+    """An input problem to report on stderr with exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (also used to show ``--help`` from the main command)."""
+    parser = argparse.ArgumentParser(prog="tankesmedja groups", description=MESSAGES["description"])
+    parser.add_argument("--roster", required=True, type=Path, help=MESSAGES["roster_help"])
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--size", type=int, metavar="G", help=MESSAGES["size_help"])
+    how.add_argument("--groups", type=int, metavar="K", help=MESSAGES["groups_help"])
+    parser.add_argument("--rounds", type=int, default=1, metavar="R", help=MESSAGES["rounds_help"])
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help=MESSAGES["seed_help"])
+    parser.add_argument("--history", type=Path, metavar="PLAN.json", help=MESSAGES["history_help"])
+    parser.add_argument(
+        "--format", choices=("json", "csv"), default="json", help=MESSAGES["format_help"]
+    )
+    parser.add_argument("--explain", action="store_true", help=MESSAGES["explain_help"])
+    return parser
+
+
+def _read_history(path: Path) -> list[list[list[str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _UsageError(MESSAGES["history_unreadable"].format(path=path, reason=reason)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(MESSAGES["history_bad_json"].format(path=path, reason=exc)) from None
+
+    def bad(reason: str) -> _UsageError:
+        return _UsageError(MESSAGES["history_bad_shape"].format(path=path, reason=reason))
+
+    if not isinstance(data, dict) or not isinstance(data.get("rounds"), list):
+        raise bad('no "rounds" list')
+    for r, round_groups in enumerate(data["rounds"]):
+        if not isinstance(round_groups, list):
+            raise bad(f"round {r} is not a list of groups")
+        for g, group in enumerate(round_groups):
+            if not isinstance(group, list) or not all(isinstance(i, str) for i in group):
+                raise bad(f"round {r}, group {g} is not a list of id strings")
+    return data["rounds"]
+
+
+def _write_csv(
+    out: TextIO, plan: Sequence[Sequence[Sequence[str]]], rows: dict[str, RosterRow]
+) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r, round_groups in enumerate(plan, start=1):
+        for g, group in enumerate(round_groups, start=1):
+            for pid in group:
+                row = rows[pid]
+                writer.writerow(
+                    (r, g, pid, row.name, row.municipality, row.role.value, row.attendance.value)
+                )
+
+
+def _write_explanation(
+    err: TextIO,
+    plan: Sequence[Sequence[Sequence[str]]],
+    members: list[Member],
+    history: list[list[list[str]]],
+) -> None:
+    earlier = list(history)
+    for r, round_groups in enumerate(plan, start=1):
+        print(MESSAGES["explain_round"].format(round=r), file=err)
+        for group in explain(round_groups, members, earlier):
+            orgs = ", ".join(f"{name} {count}" for name, count in group.organisations)
+            print(
+                MESSAGES["explain_group"].format(
+                    group=group.index + 1, size=group.size, elected=group.elected, orgs=orgs
+                ),
+                file=err,
+            )
+            for issue in group.issues:
+                print(MESSAGES["explain_issue"].format(text=describe(issue)), file=err)
+        earlier.append([list(g) for g in round_groups])
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    if args.size is not None and args.size < 2:
+        raise _UsageError(MESSAGES["size_too_small"])
+    if args.groups is not None and args.groups < 1:
+        raise _UsageError(MESSAGES["groups_too_few"])
+    if args.rounds < 1:
+        raise _UsageError(MESSAGES["rounds_too_few"])
+    try:
+        roster = read_roster(args.roster)
+    except RosterError as exc:
+        key = "roster_error" if exc.line is None else "roster_line_error"
+        raise _UsageError(
+            MESSAGES[key].format(path=args.roster, line=exc.line, message=exc.message)
+        ) from None
+    if not roster:
+        raise _UsageError(MESSAGES["no_participants"])
+    history = _read_history(args.history) if args.history is not None else []
+    members = [Member(r.id, r.municipality, r.role, r.attendance) for r in roster]
+    try:
+        plan = plan_rounds(
+            members,
+            args.rounds,
+            size=args.size,
+            groups=args.groups,
+            history=history,
+            seed=args.seed,
+        )
+    except GroupingError as exc:
+        raise _UsageError(MESSAGES["grouping_error"].format(message=exc)) from None
+    if args.format == "json":
+        json.dump({"rounds": plan}, out)
+        out.write("\n")
+    else:
+        _write_csv(out, plan, {r.id: r for r in roster})
+    if args.explain:
+        _write_explanation(err, plan, members, history)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``tankesmedja groups``.
+
+    Args:
+        argv: The arguments after ``groups`` (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 on success, 2 on bad input (with a message on stderr).
+    """
+    args = build_parser().parse_args(argv)  # exits with status 2 on malformed arguments
+    try:
+        _run(args, sys.stdout, sys.stderr)
+    except _UsageError as exc:
+        print(f"tankesmedja groups: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
