@@ -14,10 +14,14 @@ import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from app.i18n import tr
 from app.room import Room
 from app.store import DB_NAME, Store, StoreError
+
+if TYPE_CHECKING:
+    from room_server.server import RoomServer
 
 log = logging.getLogger("tankesmedja")
 
@@ -43,6 +47,19 @@ def open_room(data_dir: Path, session: int | None) -> Room:
     return Room(Store(data_dir / DB_NAME), session)
 
 
+def announce(server: RoomServer) -> None:
+    """Print the join address for the facilitator's terminal (kept out of the log on purpose).
+
+    The address carries the room token; logs are shared with support and kept around, the
+    terminal line is what the facilitator (or a script starting ``--headless``) reads.
+    """
+    print(
+        f"Join address: {server.join_url} (room code {server.room.display_code})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def run_headless(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
     """Serve participants without a window until SIGINT/SIGTERM; return the exit code."""
     from room_server.server import RoomServer
@@ -57,6 +74,7 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
     async def serve() -> None:
         server = RoomServer(room, host, port)
         await server.start()
+        announce(server)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -221,10 +239,29 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
             QMessageBox.critical(None, tr("error_title"), tr("server_failed", error=exc))
             exit_code = 2
             return
-        window = MainWindow(room, server.join_info())
+        announce(server)
+        stop_bots = asyncio.Event()
+        rehearsal_bots: list[object] = []  # keep the simulated participants referenced
+
+        async def rehearse(count: int) -> None:
+            # Simulated participants join over the real server, from this machine only.
+            from room_server import bots
+
+            joined = await bots.rehearse(
+                f"ws://127.0.0.1:{server.port}/ws",
+                room.room_token,
+                count,
+                seed=len(rehearsal_bots) + 1,
+                stop=stop_bots,
+                arrival=min(10.0, count / 10),
+            )
+            rehearsal_bots.extend(joined)
+
+        window = MainWindow(room, server.join_info(), rehearse=rehearse)
         window.closed.connect(closing.set)
         window.show()
         await closing.wait()
+        stop_bots.set()
         window.hide()
         await server.stop()
 

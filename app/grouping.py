@@ -24,9 +24,12 @@ Group numbering: the groups of a round are listed in-room groups first, then rem
 How it works: each round starts from a construction that deals every organisation's members
 over consecutive slots of a cyclic group order (which alone reaches the organisation bound),
 choosing within each organisation who sits where to balance roles and avoid earlier partners.
-A local search then exchanges members between groups (and moves one member from a larger to a
-smaller group) using incremental cost deltas, over all rounds of the plan at once, until every
-figure is at its bound or a fixed evaluation budget runs out.
+A search then exchanges members between groups (or moves one from a larger to a smaller
+group) over all rounds of the plan at once, with incremental cost deltas: a descent, then
+iterated local search (random kicks, descend again) and simulated annealing, until every
+figure is at a lower bound or a fixed evaluation budget is spent; a small mode that misses
+a bound gets a few independent attempts. Realistic rosters reach their bounds in the first
+descent, in milliseconds; dense ones (few groups, several rounds) take up to about a second.
 """
 
 from __future__ import annotations
@@ -482,25 +485,31 @@ def _role_dev(count: int, size: int, elected: int, people: int) -> int:
 # The search state for one attendance mode
 
 
+# Search tuning. Candidates per repair: colleagues of the same organisation first (exchanging
+# them never changes the organisation spread), then a random window of everyone.
 _SAME_ORG_CANDIDATES = 48
-_DEAL_CANDIDATES = 8
 _RANDOM_CANDIDATES = 24
-_MOVE_CANDIDATES = 8
+_MOVE_CANDIDATES = 8  # groups tried for a move from a larger group to a smaller one
+_DEAL_CANDIDATES = 8  # people tried per slot when dealing, to avoid earlier partners
+# A descent stops after this many passes without progress; on such passes some exchanges of
+# equal cost are taken, to walk along plateaus.
 _MAX_STALL = 3
 _SIDEWAYS_PROBABILITY = 0.3
+# Iterated local search: kicks of about one exchange per this many people, which never
+# worsen the organisation spread or the roles; stop after this many kicks without progress.
+_KICK_FRACTION = 12
 _MAX_FRUITLESS_KICKS = 40
-_KICK_ROLE = 0
-# Independent attempts for a mode whose bound the first attempt misses (small modes only:
-# there a dense instance makes the search's luck matter, and attempts are cheap).
-_ATTEMPTS = 3
-_ATTEMPTS_UP_TO_PEOPLE = 200
+# Annealing gets this share of the budget left after the first descent (kicks go first).
+_ANNEAL_SHARE = 0.8
 _ANNEAL_T0 = 0.4
-_ANNEAL_SHARE = 0.8  # of what the first descent leaves; the rest goes to kicks first
 # Weights of a repeat and of a unit of role deviation in the annealing (a same-organisation
 # pair weighs 100): equal, so the walk can trade one for the other on its way.
 _ANNEAL_WEIGHTS = (1.0, 1.0)
 _FINAL_DESCENT = 20_000
-_KICK_FRACTION = 12
+# Independent attempts for a mode that misses a bound (small modes only: there a dense
+# instance makes the search's luck matter, and attempts are cheap).
+_ATTEMPTS = 3
+_ATTEMPTS_UP_TO_PEOPLE = 200
 
 
 class _ModePlan:
@@ -773,10 +782,10 @@ class _ModePlan:
         """Exchange members between groups until the bound is reached or the budget is spent.
 
         First descend (only changes that lower the lexicographic cost, plus some of equal cost
-        on plateaus). If a bound is still not reached: simulated annealing on a weighted cost
-        (which can pass through a worse plan to a better one), then iterated local search
-        (kick the best plan with a few random exchanges that keep the organisation spread
-        and the roles, descend again); the best plan found is kept.
+        on plateaus). If a bound is still not reached: iterated local search (kick the best
+        plan with a few random exchanges that keep the organisation spread and the roles,
+        descend again), then simulated annealing on a weighted cost (which can pass through
+        a worse plan to a better one) and a last descent. The best plan found is kept.
         """
         movable = [i for i in range(self.n) if self.movable[i]]
         if self.k < 2 or len(movable) < 2:
@@ -890,7 +899,7 @@ class _ModePlan:
             a, b = rng.sample(movable, 2)
             d = self.swap_delta(t, a, b)
             evals += 1
-            if d is not None and d[0] <= 0 and d[2] <= _KICK_ROLE:
+            if d is not None and d[0] <= 0 and d[2] <= 0:
                 self.apply_swap(t, a, b)
                 done += 1
         return evals
@@ -1410,11 +1419,13 @@ def _build_mode_plan(
     plan.units = units
     plan.unit_group = unit_group
     plan.unit_apart = [sorted(s) for s in unit_apart]
-    together: dict[object, list[int]] = {}
+    # People that pins keep in one group every round: a together-cluster, or everyone
+    # pinned to the same group (keys: -1 - group for those, the unit index for clusters).
+    together: dict[int, list[int]] = {}
     for u, unit in enumerate(units):
-        if unit_group[u] is not None or len(unit) > 1:
-            together.setdefault(("group", unit_group[u]) if unit_group[u] is not None else u, [])
-            together[("group", unit_group[u]) if unit_group[u] is not None else u] += unit
+        fixed = unit_group[u]
+        if fixed is not None or len(unit) > 1:
+            together.setdefault(u if fixed is None else -1 - fixed, []).extend(unit)
     for people in together.values():
         for x, i in enumerate(people):
             for j in people[x + 1 :]:

@@ -463,10 +463,18 @@ class Live:
                 for p in self.room.participants()
                 if any(p.id in g for g in rnd.groups)
             ]
+            # A locked group is the facilitator's to change: late joiners go elsewhere
+            # unless every group is locked.
+            open_numbers = [g for g in range(len(rnd.groups)) if g not in rnd.locked]
+            candidates = open_numbers or list(range(len(rnd.groups)))
             try:
-                number = grouping.place_late_joiner(
-                    rnd.groups, member, everyone, self.history(rnd.phase_index)
+                choice = grouping.place_late_joiner(
+                    [rnd.groups[g] for g in candidates],
+                    member,
+                    everyone,
+                    self.history(rnd.phase_index),
                 )
+                number = candidates[choice] if choice < len(candidates) else None
             except grouping.GroupingError:
                 number = None
         groups = list(rnd.groups)

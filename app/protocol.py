@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     PHASE_CLOSED = "phase_closed"
     NOT_YOURS = "not_yours"
     NO_SURVEY = "no_survey"
+    SESSION_ENDED = "session_ended"
     SERVER_ERROR = "server_error"
 
 
@@ -69,6 +70,7 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.PHASE_CLOSED: "This phase has closed; the card can no longer be changed.",
     ErrorCode.NOT_YOURS: "This card belongs to someone else.",
     ErrorCode.NO_SURVEY: "The survey has not started yet.",
+    ErrorCode.SESSION_ENDED: "This session has ended.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
 }
 

@@ -3,8 +3,13 @@
 Threading: :class:`app.room.Room` calls its listeners synchronously on the thread that changed
 it. In the console that is always the asyncio loop's thread, and with qasync that loop *is* the
 Qt main thread, so the bridge emits directly and every connected slot runs before the room
-method (``join``, ``attach``, ``detach``) returns. Never drive the room from a worker thread:
-the models read the room's state while handling these signals.
+method (``join``, ``attach``, ``detach``, and the :class:`app.live.Live` commands) returns.
+Never drive the room from a worker thread: the models read the room's state while handling
+these signals. (Grouping runs in an executor, but only on an immutable
+:class:`app.live.GroupJob`; its result is applied on the loop thread.)
+
+The signals carry ids and small values, never core objects the slots could hold on to: a
+slot asks the room for the current state, so a burst of events can be coalesced safely.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
+from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
 from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent
 
 log = logging.getLogger(__name__)
@@ -26,10 +32,20 @@ class RoomBridge(QObject):
         participantJoined(str): a participant (by id) has joined and is stored.
         connectionChanged(str, bool): a participant (by id) got their first open connection
             (True) or lost their last one (False).
+        phaseChanged(): the program or the phase clock changed (read ``room.live``).
+        groupsChanged(int): the groups of a phase (by index) were made, edited, undone, or
+            a late joiner was placed.
+        reflectionChanged(str, bool): a reflection card (by id) was written, edited or
+            withdrawn (False), or moderated by the facilitator (True).
+        surveyAnswered(str): a participant (by id) saved survey answers.
     """
 
     participantJoined = Signal(str)
     connectionChanged = Signal(str, bool)
+    phaseChanged = Signal()
+    groupsChanged = Signal(int)
+    reflectionChanged = Signal(str, bool)
+    surveyAnswered = Signal(str)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
         """Subscribe to ``room``'s events.
@@ -49,18 +65,27 @@ class RoomBridge(QObject):
         return self._room
 
     def disconnect_room(self) -> None:
-        """Stop forwarding events (the room offers no unsubscribe, so we go quiet instead)."""
+        """Stop forwarding events and unsubscribe from the room."""
         self._active = False
+        self._room.unsubscribe(self._on_event)
 
     def _on_event(self, event: RoomEvent) -> None:
-        # The room keeps our bound method for its whole life, but Qt may already have
+        # The room keeps our bound method until we unsubscribe, but Qt may already have
         # deleted the C++ half (e.g. the window closed); emitting then would raise inside
-        # the room's join/attach and break the server's handling of that participant.
+        # the room's command and break the server's handling of that participant.
         if not self._active or not shiboken6.isValid(self):
             return
         if isinstance(event, ParticipantJoined):
             self.participantJoined.emit(event.participant.id)
         elif isinstance(event, ConnectionChanged):
             self.connectionChanged.emit(event.participant_id, event.connected)
+        elif isinstance(event, PhaseChanged):
+            self.phaseChanged.emit()
+        elif isinstance(event, GroupsChanged):
+            self.groupsChanged.emit(event.round.phase_index)
+        elif isinstance(event, ReflectionChanged):
+            self.reflectionChanged.emit(event.reflection.id, event.moderated)
+        elif isinstance(event, SurveyAnswered):
+            self.surveyAnswered.emit(event.participant_id)
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

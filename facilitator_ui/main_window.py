@@ -1,12 +1,24 @@
-"""The facilitator console's main window: the join panel for the projector, and the roster.
+"""The facilitator console's main window: everything needed to run a whole session.
 
-The left half is meant to be projected: a large QR code, the address it encodes written out,
-the short address and the room code in very large type, so people at the back of the room can
-join. The right half is the facilitator's live roster. All texts come from :mod:`app.i18n`;
-everything participants or the network supplied is shown as plain text.
+At the top, always visible, the current phase with its countdown and controls
+(:class:`~facilitator_ui.phase_bar.PhaseBar`). Below it one tab per part of the day:
+
+- **Deltagare**: the join panel meant for the projector (a large QR code, the address it
+  encodes written out, the short address and the room code in very large type, so people at
+  the back of the room can join) and the facilitator's live roster;
+- **Program**: the phases, the current one marked, and their editor;
+- **Grupper**: the groups of a group phase as cards, with drag and drop;
+- **Reflektioner**: the live wall of cards, with moderation;
+- **Enkät**: the survey results, live.
+
+All texts come from :mod:`app.i18n`; everything participants or the network supplied is shown
+as plain text. Core events reach the views through the one :class:`RoomBridge`.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import (
@@ -24,12 +36,15 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSplitter,
     QStyle,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -39,8 +54,21 @@ from app import i18n
 from app.i18n import tr
 from app.room import JoinInfo, Room
 from facilitator_ui.bridge import RoomBridge
+from facilitator_ui.groups_view import GroupsView
+from facilitator_ui.phase_bar import PhaseBar
+from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.roster_model import Column, RosterModel
+from facilitator_ui.survey_view import SurveyView
+from facilitator_ui.tasks import TaskRunner
+from facilitator_ui.wall_view import ReflectionWall
+
+Rehearse = Callable[[int], Awaitable[None]]
+"""Starts N simulated participants joining over the real server (given by the composition
+root); the console only awaits it."""
+
+REHEARSE_DEFAULT = 30
+REHEARSE_MAX = 500
 
 BASE_POINT_SIZE = 14
 ROSTER_POINT_SIZE = 15
@@ -82,7 +110,7 @@ QMainWindow, #console { background: #eef1f5; }
     color: #ffffff;
     border: none;
     border-radius: 8px;
-    padding: 8px 18px;
+    padding: 4px 18px;
     font-size: 14pt;
     font-weight: bold;
 }
@@ -90,6 +118,8 @@ QMainWindow, #console { background: #eef1f5; }
 #copyButton:pressed { background: #082c69; }
 #copyButton:focus { outline: none; border: 3px solid #ffb300; }
 QMenuBar, QMenu, QStatusBar { font-size: 13pt; }
+QMenuBar { background: #eef1f5; }
+QMenuBar::item { padding: 8px 12px; }
 QMenu::item { padding: 6px 28px 6px 28px; }
 QTreeView {
     background: #ffffff;
@@ -106,6 +136,115 @@ QHeaderView::section {
     padding: 6px 8px;
     font-weight: bold;
 }
+#phaseBar, #programPanel, #groupsView, #wallView, #surveyView {
+    background: #ffffff;
+    border: 1px solid #c9d0da;
+    border-radius: 10px;
+}
+#phasePosition { color: #2b2f36; }
+#phaseTitle { color: #0b3d91; }
+#phasePrompt { color: #2b2f36; }
+QTabWidget::pane { border: none; }
+QTabBar::tab {
+    background: #dde3ea;
+    color: #1b2330;
+    font-size: 15pt;
+    font-weight: bold;
+    padding: 6px 22px;
+    margin-right: 4px;
+    border-top-left-radius: 8px;
+    border-top-right-radius: 8px;
+}
+QTabBar::tab:selected { background: #0b3d91; color: #ffffff; }
+QTabBar::tab:hover:!selected { background: #c9d3df; }
+QPushButton {
+    background: #ffffff;
+    color: #0d1b2a;
+    border: 2px solid #8a96a8;
+    border-radius: 8px;
+    padding: 6px 14px;
+}
+QPushButton:hover { background: #eef3fb; }
+QPushButton:pressed { background: #dbe6f7; }
+QPushButton:disabled { color: #9aa3ae; border-color: #d5dae1; background: #f6f7f9; }
+QPushButton:focus { border-color: #0b3d91; }
+QPushButton:checked { background: #0b3d91; color: #ffffff; border-color: #0b3d91; }
+#startButton, #nextButton, #makeGroups, #saveProgram {
+    background: #0b3d91; color: #ffffff; border-color: #0b3d91;
+}
+#startButton:hover, #nextButton:hover, #makeGroups:hover, #saveProgram:hover {
+    background: #124fb8;
+}
+#startButton:disabled, #nextButton:disabled, #makeGroups:disabled, #saveProgram:disabled {
+    background: #c9d3e3; color: #f4f6f9; border-color: #c9d3e3;
+}
+#copyButton:disabled { background: #c9d3e3; }
+QComboBox, QSpinBox { font-size: 14pt; }
+QLineEdit, QPlainTextEdit {
+    font-size: 14pt;
+    background: #ffffff;
+    color: #111111;
+    border: 2px solid #a7b1be;
+    border-radius: 6px;
+    padding: 4px 8px;
+}
+QLineEdit:focus, QPlainTextEdit:focus { border-color: #0b3d91; }
+QCheckBox { color: #111111; spacing: 8px; font-size: 14pt; }
+QComboBox QAbstractItemView { font-size: 14pt; }
+QListWidget { background: #ffffff; color: #111111; border: 1px solid #c9d0da; }
+#programHeading, #editorHeading, #surveyHeading { color: #0b3d91; }
+#dirtyHint { color: #8a5a00; }
+#lockedHint { color: #5f6368; }
+#groupsScroll, #groupsGrid, #wallScroll, #wallGrid, #surveyHost { background: transparent; }
+#groupsSummary, #wallCount, #respondents { color: #1b6e2a; }
+#groupsLegend, #surveyScale, #wallMore { color: #2b2f36; }
+#groupsEmpty, #wallEmpty { color: #2b2f36; padding: 40px; }
+#groupsBusyText { color: #0b3d91; }
+#groupCard {
+    background: #ffffff;
+    border: 2px solid #c9d0da;
+    border-radius: 10px;
+}
+#groupCard[locked="true"] { border: 3px solid #0b3d91; background: #f3f7fd; }
+#groupCard[dropTarget="true"] { border: 3px dashed #e67700; background: #fff8e6; }
+#groupNumber { color: #0b3d91; }
+#groupMix { color: #2b2f36; }
+#remoteTag {
+    color: #ffffff;
+    background: #5f3dc4;
+    border-radius: 6px;
+    padding: 1px 8px;
+}
+#lockButton { padding: 3px 12px; font-size: 12pt; }
+#memberName { color: #0d1b2a; }
+#memberName[away="true"] { color: #868e96; }
+#roleBadge {
+    color: #0d1b2a;
+    background: #ffffff;
+    border: 2px solid #0d1b2a;
+    border-radius: 6px;
+}
+#lateBadge {
+    color: #1a1300;
+    background: #ffb300;
+    border-radius: 6px;
+    padding: 0px 6px;
+}
+#reflectionCard {
+    background: #ffffff;
+    border: 2px solid #c9d0da;
+    border-radius: 10px;
+}
+#reflectionCard[highlighted="true"] { border: 4px solid #e67700; background: #fff8e6; }
+#reflectionCard[hiddenCard="true"] { background: #eceff3; border: 2px dashed #9aa3ae; }
+#cardText { color: #0d1b2a; }
+#cardMeta { color: #3d4652; }
+#highlightMark { color: #8a4b00; }
+#highlightButton, #hideButton { padding: 3px 10px; font-size: 12pt; }
+#likertBlock { background: #f8f9fb; border: 1px solid #dde3ea; border-radius: 10px; }
+#likertText, #openQuestion { color: #0d1b2a; }
+#likertMean { color: #2b2f36; }
+#rehearsalIndicator { color: #5f3dc4; font-weight: bold; }
 """
 
 
@@ -124,39 +263,61 @@ def _label(name: str, point_size: int | None = None, *, bold: bool = False) -> Q
 
 
 class MainWindow(QMainWindow):
-    """The console window: join panel, live roster, and the File and Language menus.
+    """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
     Attributes:
         bridge: the room's events as Qt signals (one per room; reuse it for other models).
-        roster_model: the roster shown on the right.
+        tasks: runs the console's coroutines (grouping, rehearsal) on the shared loop.
+        phase_bar: the current phase, its countdown and the phase controls.
+        tabs: the day's tabs: participants, program, groups, reflections, survey.
+        program_panel, groups_view, wall, survey_view: the tabs' views.
+        roster_model: the roster shown on the participants tab.
         roster_view: the tree view over :attr:`roster_model`.
         qr_widget: the QR code of the join address.
         address_label: the join address written out, exactly what the QR code encodes.
         code_label: the room code in very large type.
         totals_label: "12 joined · 9 connected now".
         banner: the amber warning banner (hidden when there is nothing to warn about).
+        rehearse_action: Session > "Repetition…" (disabled without a rehearse callback).
 
     Signals:
         languageChanged(str): the user picked a language in the menu (e.g. to remember it).
         closed(): the window was closed (File > Quit, Ctrl+Q or the window manager); the
             composition root stops the server and the loop on it.
+        rehearsalRunning(bool): a rehearsal started (True) or ended (False).
     """
 
     languageChanged = Signal(str)
     closed = Signal()
+    rehearsalRunning = Signal(bool)
 
-    def __init__(self, room: Room, join_info: JoinInfo, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        room: Room,
+        join_info: JoinInfo,
+        parent: QWidget | None = None,
+        *,
+        rehearse: Rehearse | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         """Build the window for ``room``, showing how to reach it per ``join_info``.
 
         Args:
-            room: the live room; the roster follows its events.
+            room: the live room; every view follows its events.
             join_info: the addresses and code to show (see :meth:`set_join_info`).
             parent: the usual Qt parent (normally None: this is a top-level window).
+            rehearse: starts N simulated participants joining over the real server; the
+                Session menu's rehearsal is disabled without it.
+            clock: the wall clock the phase controls use (tests pass their own).
         """
         super().__init__(parent)
         self._room = room
         self._join_info = join_info
+        self._rehearse = rehearse
+        self._rehearsing = False
+        self._rehearsal_count = 0
         self.bridge = RoomBridge(room, self)
+        self.tasks = TaskRunner(self)
         self.roster_model = RosterModel(room, self.bridge, self)
 
         font = self.font()
@@ -167,24 +328,36 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setObjectName("console")
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(18, 12, 18, 12)
-        outer.setSpacing(12)
+        outer.setContentsMargins(16, 4, 16, 6)
+        outer.setSpacing(6)
 
-        header = QHBoxLayout()
-        self._session_label = _label("sessionLine", 18, bold=True)
-        self._session_label.setWordWrap(True)
-        header.addWidget(self._session_label, 1)
+        # The session line and the copy button share the menu bar's row, which is mostly
+        # empty, so the projected QR code keeps the height (a native, global menu bar as on
+        # macOS has no room for them: there they get a row of their own).
+        header = QWidget()
+        header.setObjectName("headerBar")
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(24, 2, 10, 2)
+        header_layout.setSpacing(14)
+        self._session_label = _label("sessionLine", 14, bold=True)
+        self._session_label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        header_layout.addWidget(self._session_label, 1)
         # The link is for remote participants (pasted into the meeting chat), so the button
         # sits with the facilitator's controls rather than in the projected join panel.
         self._copy_button = QPushButton()
         self._copy_button.setObjectName("copyButton")
         self._copy_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self._copy_button.clicked.connect(self._copy_link)
-        header.addWidget(self._copy_button)
-        outer.addLayout(header)
+        header_layout.addWidget(self._copy_button)
+        self._header = header
 
         self.banner = self._build_banner()
         outer.addWidget(self.banner)
+
+        self.phase_bar = PhaseBar(room.live, self.bridge, clock)
+        outer.addWidget(self.phase_bar)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -194,11 +367,52 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([560, 1040])
-        outer.addWidget(splitter, 1)
+
+        self.program_panel = ProgramPanel(room.live, self.bridge, clock)
+        self.groups_view = GroupsView(room, self.bridge, self.tasks)
+        self.wall = ReflectionWall(room, self.bridge)
+        self.survey_view = SurveyView(room, self.bridge)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.setDocumentMode(True)
+        for page in (
+            splitter,
+            self.program_panel,
+            self.groups_view,
+            self.wall,
+            self.survey_view,
+        ):
+            self.tabs.addTab(page, "")
+        outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # The participants tab is what the projector shows while people join: give the QR
+        # code the height, and keep the countdown and controls in one low line.
+        self.tabs.currentChanged.connect(
+            lambda index: self.phase_bar.set_compact(self.tabs.widget(index) is self._join_page)
+        )
+        self._join_page = splitter
+        self.phase_bar.set_compact(True)
 
         self._build_menus()
-        self.statusBar()  # made now, so a first message does not shift the layout
+        bar = self.menuBar()
+        if bar.isNativeMenuBar():
+            outer.insertWidget(0, header)
+        else:
+            bar.setCornerWidget(header, Qt.Corner.TopRightCorner)
+        status = self.statusBar()  # made now, so a first message does not shift the layout
+        self._rehearsal_label = _label("rehearsalIndicator")
+        self._rehearsal_bar = QProgressBar()
+        self._rehearsal_bar.setRange(0, 0)
+        self._rehearsal_bar.setFixedWidth(120)
+        self._rehearsal_bar.setTextVisible(False)
+        status.addPermanentWidget(self._rehearsal_label)
+        status.addPermanentWidget(self._rehearsal_bar)
+        self._rehearsal_label.hide()
+        self._rehearsal_bar.hide()
+
+        for view in (self.phase_bar, self.program_panel, self.groups_view):
+            signal = view.failed if isinstance(view, PhaseBar) else view.message
+            signal.connect(self._show_message)
         self.roster_model.totalsChanged.connect(self._show_totals)
         self.retranslate()  # also shows join_info, in the current language
 
@@ -228,6 +442,23 @@ class MainWindow(QMainWindow):
         """Return the Language menu's action for ``lang`` (e.g. to trigger it from a test)."""
         return self._language_actions[lang]
 
+    def is_rehearsing(self) -> bool:
+        """Return True while a rehearsal started here runs."""
+        return self._rehearsing
+
+    def start_rehearsal(self, count: int) -> bool:
+        """Start ``count`` simulated participants joining (via the ``rehearse`` callback).
+
+        Returns False when there is no callback, one already runs, or no loop runs.
+        """
+        if self._rehearse is None or self._rehearsing or count < 1:
+            return False
+        self._set_rehearsing(True, count)
+        if self.tasks.start(self._run_rehearsal(self._rehearse, count)) is None:
+            self._set_rehearsing(False, count)
+            return False
+        return True
+
     def retranslate(self) -> None:
         """Set every text in the current language (call after :func:`app.i18n.set_language`)."""
         self.setWindowTitle(tr("app_title"))
@@ -253,6 +484,19 @@ class MainWindow(QMainWindow):
         self.qr_widget.retranslate()
         self._file_menu.setTitle(tr("menu_file"))
         self._quit_action.setText(tr("menu_quit"))
+        self._session_menu.setTitle(tr("menu_session"))
+        self.rehearse_action.setText(tr("rehearse_action"))
+        for number, key in enumerate(
+            ("tab_participants", "tab_program", "tab_groups", "tab_wall", "tab_survey")
+        ):
+            self.tabs.setTabText(number, tr(key))
+        self.phase_bar.retranslate()
+        self.program_panel.retranslate()
+        self.groups_view.retranslate()
+        self.wall.retranslate()
+        self.survey_view.retranslate()
+        if self._rehearsing:
+            self._rehearsal_label.setText(tr("rehearse_running", count=self._rehearsal_count))
         self._language_menu.setTitle(tr("menu_language"))
         for lang, action in self._language_actions.items():
             action.setText(tr(f"lang_{lang}"))
@@ -291,8 +535,8 @@ class MainWindow(QMainWindow):
         panel = QFrame()
         panel.setObjectName("joinPanel")
         layout = QVBoxLayout(panel)
-        layout.setContentsMargins(24, 18, 24, 20)
-        layout.setSpacing(6)
+        layout.setContentsMargins(24, 8, 24, 10)
+        layout.setSpacing(4)
         centre = Qt.AlignmentFlag.AlignHCenter
 
         self._join_heading = _label("joinHeading", 30, bold=True)
@@ -451,10 +695,18 @@ class MainWindow(QMainWindow):
             self._language_menu.addAction(action)
             self._language_actions[lang] = action
 
+        self._session_menu = bar.addMenu("")
+        self.rehearse_action = QAction(self)
+        self.rehearse_action.setObjectName("rehearseAction")
+        self.rehearse_action.setEnabled(self._rehearse is not None)
+        self.rehearse_action.triggered.connect(self._ask_rehearsal)
+        self._session_menu.addAction(self.rehearse_action)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Report the close, so the composition root can shut down in its own order."""
         super().closeEvent(event)
         if event.isAccepted():
+            self.tasks.cancel_all()
             self.closed.emit()
 
     # -- slots --------------------------------------------------------------------------------
@@ -465,6 +717,44 @@ class MainWindow(QMainWindow):
         i18n.set_language(lang)
         self.retranslate()
         self.languageChanged.emit(lang)
+
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+
+    def _ask_rehearsal(self) -> None:
+        if self._rehearse is None or self._rehearsing:
+            return
+        count, ok = QInputDialog.getInt(
+            self,
+            tr("rehearse_title"),
+            tr("rehearse_prompt"),
+            REHEARSE_DEFAULT,
+            1,
+            REHEARSE_MAX,
+            1,
+        )
+        if ok:
+            self.start_rehearsal(count)
+
+    def _set_rehearsing(self, running: bool, count: int) -> None:
+        self._rehearsing = running
+        self._rehearsal_count = count
+        self.rehearse_action.setEnabled(not running and self._rehearse is not None)
+        self._rehearsal_label.setText(tr("rehearse_running", count=count) if running else "")
+        self._rehearsal_label.setVisible(running)
+        self._rehearsal_bar.setVisible(running)
+        self.rehearsalRunning.emit(running)
+
+    async def _run_rehearsal(self, rehearse: Rehearse, count: int) -> None:
+        try:
+            await rehearse(count)
+        except Exception:
+            self._show_message(tr("rehearse_failed"))
+            raise  # to sys.excepthook, which logs it and tells the facilitator
+        else:
+            self._show_message(tr("rehearse_done", count=count))
+        finally:
+            self._set_rehearsing(False, count)
 
     def _copy_link(self) -> None:
         QGuiApplication.clipboard().setText(self._join_info.join_url)

@@ -265,6 +265,13 @@ def ws_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def page_origin(url: str) -> str:
+    """Return the Origin a browser on the page would send (``ws://h:p/ws`` → ``http://h:p``)."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, "", "", ""))
+
+
 def new_id() -> str:
     """Return a client-made submission id, as the page makes them (128 random bits, hex)."""
     return secrets.token_hex(16)
@@ -609,7 +616,12 @@ class Bot:
         while not self._closing and not self.ended:
             try:
                 ws = await connect(
-                    self.url, proxy=None, open_timeout=10, close_timeout=2, max_size=2**20
+                    self.url,
+                    proxy=None,
+                    open_timeout=10,
+                    close_timeout=2,
+                    max_size=2**20,
+                    origin=page_origin(self.url),  # type: ignore[arg-type]
                 )
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 log.debug("%s: cannot connect: %s", self.name, exc)

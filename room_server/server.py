@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app import protocol
-from app.live import GroupsChanged, PhaseChanged, ReflectionChanged
+from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
 from app.model import Participant
 from app.protocol import (
     ErrorCode,
@@ -45,6 +45,12 @@ PORT_TRIES = 10
 ENTRY_ATTEMPTS_PER_MINUTE = 5
 # Presence counts are batched: a join storm would otherwise cost n^2 messages.
 PRESENCE_DELAY = 0.5
+MAX_CONNECTIONS = 2000
+# The page sends a ping every 25 s; a connection silent for this long is a dead browser.
+IDLE_TIMEOUT = 75.0
+# Messages one connection may send per 10 s; a page's outbox sends one item at a time.
+MESSAGES_PER_10S = 40
+MAX_FRAME = 16 * 1024
 
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -93,6 +99,9 @@ class RoomServer:
         self._by_participant: dict[str, set[_Client]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
+        self._origins: frozenset[str] = frozenset()
+        self.max_connections = MAX_CONNECTIONS
+        self.idle_timeout = IDLE_TIMEOUT
         self._presence_handle: asyncio.TimerHandle | None = None
         room.subscribe(self._on_room_event)
 
@@ -124,7 +133,10 @@ class RoomServer:
                 )
             else:
                 self._advertise_host, self.loopback_only = netinfo.lan_address()
-        log.info("Join address: %s (room code %s)", self.join_url, self.room.display_code)
+        self._origins = self._allowed_origins()
+        # The join address carries the room token, so it is shown to the facilitator (console,
+        # terminal) but never written to the log.
+        log.info("Room server listening on port %d", self.port)
 
     async def _serve(self, port: int) -> Server:
         # With host=None asyncio binds IPv4 and IPv6 separately, and port 0 would give each
@@ -136,7 +148,7 @@ class RoomServer:
             port,
             process_request=self._process_request,
             compression=None,
-            max_size=16 * 1024,
+            max_size=MAX_FRAME,
             max_queue=16,
             open_timeout=10,
             ping_interval=20,
@@ -198,9 +210,34 @@ class RoomServer:
 
     # -- HTTP ----------------------------------------------------------------------------------
 
+    def _allowed_origins(self) -> frozenset[str]:
+        """Return the origins the page can have: this machine's addresses at our port."""
+        hosts = {c.address for c in netinfo.candidates()} | {"localhost", "127.0.0.1"}
+        if self._advertise_host:
+            hosts.add(self._advertise_host)
+        if self.host not in (None, "", "0.0.0.0", "::"):
+            hosts.add(str(self.host))
+        return frozenset(f"http://{f'[{h}]' if ':' in h else h}:{self.port}" for h in hosts)
+
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.method != "GET":
+            response = self._response(
+                HTTPStatus.METHOD_NOT_ALLOWED, b"Method not allowed\n", "text/plain", request
+            )
+            response.headers["Allow"] = "GET"
+            return response
         path = request.path.split("?", 1)[0]
         if path == WS_PATH:
+            # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
+            # for our address) sends another Origin; scripts without a browser send none.
+            if request.headers.get("Origin") not in self._origins:
+                return self._response(
+                    HTTPStatus.FORBIDDEN, b"Forbidden origin\n", "text/plain", request
+                )
+            if len(self._clients) >= self.max_connections:
+                return self._response(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"Room is full\n", "text/plain", request
+                )
             return None  # go on with the WebSocket handshake
         file = self._files.get(path)
         if file is None:
@@ -234,8 +271,18 @@ class RoomServer:
         address = str(ws.remote_address[0]) if ws.remote_address else "?"
         client = _Client(ws, address)
         self._clients.add(client)
+        limiter = RateLimiter(MESSAGES_PER_10S, 10.0)
         try:
-            async for raw in ws:
+            while True:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), self.idle_timeout)
+                except TimeoutError:
+                    await ws.close(1001, "idle")
+                    break
+                if limiter.blocked("messages"):
+                    await self._send(client, ProtocolError(ErrorCode.RATE_LIMITED).to_message())
+                    continue
+                limiter.hit("messages")
                 await self._dispatch(client, raw)
         except ConnectionClosed:
             pass
@@ -273,6 +320,9 @@ class RoomServer:
             await self._send(client, ProtocolError(ErrorCode.SERVER_ERROR).to_message())
 
     async def _hello(self, client: _Client, hello: Hello) -> None:
+        if self.room.live.clock.status == PhaseStatus.ENDED:
+            # The room token dies with the session: nobody joins a session that is over.
+            raise ProtocolError(ErrorCode.SESSION_ENDED)
         if not client.in_room:
             if self._entry_limiter.blocked(client.address):
                 raise ProtocolError(ErrorCode.RATE_LIMITED)

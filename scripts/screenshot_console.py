@@ -1,11 +1,16 @@
 r"""Render the facilitator console with a realistic room and save it as ``docs/console.png``.
 
-The README's screenshot. No server runs: the join information is built directly so the picture
+The README's screenshots. No server runs: the join information is built directly so the picture
 shows the LAN address a facilitator would really see, not 127.0.0.1 and a random port. Run it
 under a virtual screen for a real window::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \\
         python scripts/screenshot_console.py
+
+``--scene`` picks the tab: ``join`` (the default: join panel and roster, ``docs/console.png``),
+``groups`` (about thirty people in five groups, a late joiner, the countdown running:
+``docs/console-groups.png``), ``wall`` (the live reflection wall: ``docs/console-wall.png``),
+``survey`` (``docs/console-survey.png``) or ``all`` (every scene, each to its default file).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
@@ -20,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import i18n
 from app.model import Attendance, Role
-from app.protocol import Join
+from app.protocol import Join, Reflect, SurveyAnswers
 from app.room import JoinInfo, Room
 from app.store import Store
 from facilitator_ui.main_window import MainWindow
@@ -62,6 +68,160 @@ def populate(room: Room) -> None:
             room.attach(result.participant.id)
 
 
+# The groups scene: 24 people in the room and 6 remote (four in-room groups and one remote
+# group of six), from every Fyrbodal organisation. (name, organisation, role, attendance)
+CROWD: tuple[tuple[str, str, Role, Attendance], ...] = (
+    ("Anna Karlsson", "Uddevalla", ELECTED, HERE),
+    ("Erik Johansson", "Uddevalla", OFFICIAL, HERE),
+    ("Maria Andersson", "Trollhättan", ELECTED, HERE),
+    ("Johan Berg", "Trollhättan", OFFICIAL, HERE),
+    ("Lena Nilsson", "Vänersborg", ELECTED, HERE),
+    ("Per Olsson", "Vänersborg", OFFICIAL, HERE),
+    ("Karin Svensson", "Åmål", ELECTED, HERE),
+    ("Mats Gustafsson", "Åmål", OFFICIAL, HERE),
+    ("Lars Eriksson", "Tanum", ELECTED, HERE),
+    ("Ingrid Larsson", "Tanum", OFFICIAL, HERE),
+    ("Ahmed Hassan", "Fyrbodals kommunalförbund", OFFICIAL, HERE),
+    ("Sofia Ek", "Munkedal", ELECTED, HERE),
+    ("Nils Holm", "Munkedal", OFFICIAL, HERE),
+    ("Birgitta Sjöberg", "Bengtsfors", ELECTED, HERE),
+    ("Henrik Lund", "Bengtsfors", OFFICIAL, HERE),
+    ("Elin Forsberg", "Dals-Ed", ELECTED, HERE),
+    ("Oskar Wallin", "Dals-Ed", OFFICIAL, HERE),
+    ("Camilla Strand", "Mellerud", ELECTED, HERE),
+    ("Fredrik Dahl", "Mellerud", OFFICIAL, HERE),
+    ("Jenny Bergström", "Lysekil", ELECTED, HERE),
+    ("Mikael Sandberg", "Lysekil", OFFICIAL, HERE),
+    ("Zeynep Demir", "Trollhättan", OFFICIAL, HERE),
+    ("Göran Lindberg", "Uddevalla", ELECTED, HERE),
+    ("Hanna Axelsson", "Vänersborg", OFFICIAL, HERE),
+    ("Eva Persson", "Lysekil", OFFICIAL, REMOTE),
+    ("Sara Lindqvist", "Uddevalla", OFFICIAL, REMOTE),
+    ("Tomas Åberg", "Åmål", ELECTED, REMOTE),
+    ("Linnea Hedlund", "Tanum", OFFICIAL, REMOTE),
+    ("Peter Engström", "Bengtsfors", ELECTED, REMOTE),
+    ("Malin Nyberg", "Fyrbodals kommunalförbund", OFFICIAL, REMOTE),
+)
+LATE = ("Kristina Öberg", "Dals-Ed", OFFICIAL, HERE)
+
+# The wall scene: (author's index in CROWD, text, highlighted)
+CARDS: tuple[tuple[int, str, bool], ...] = (
+    (
+        0,
+        "Vi behöver en gemensam bild av vad ”digital smartare vardag” betyder för invånarna.",
+        False,
+    ),
+    (3, "Dela på kompetensen: en regional pool av utvecklare och informationssäkerhet.", True),
+    (
+        8,
+        "Politiken måste våga prioritera – digitalisering är en ledningsfråga, inte en IT-fråga.",
+        False,
+    ),
+    (
+        10,
+        "Förbundet kan samordna upphandlingar så att små kommuner slipper göra allt själva.",
+        False,
+    ),
+    (13, "Börja smått: en gemensam e-tjänst för felanmälan i alla elva organisationer.", False),
+    (5, "Bredband och digital kompetens hos medarbetarna är grundförutsättningar.", False),
+    (18, "Vi lär oss mer av varandras misslyckanden än av framgångarna – dela dem öppet.", True),
+    (21, "Invånarna bryr sig inte om kommungränser; det ska inte heller tjänsterna göra.", False),
+    (15, "Små kommuner har kortare beslutsvägar – det är en styrka i samverkan.", False),
+    (1, "Gemensamma mål i budgeten, annars blir samverkan bara ord.", False),
+    (
+        19,
+        "Nätverk för digitaliseringsansvariga som träffas varje månad, även mellan träffarna.",
+        False,
+    ),
+    (6, "Hur tar vi med oss de som inte är digitala? Ingen invånare får hamna utanför.", False),
+)
+
+# The survey scene: each person's answers to the four Likert items (1–5), and open answers.
+LIKERT_KEYS = ("perspective", "mixed_dialogue", "own_dialogue", "next_step")
+OPEN_ANSWERS: tuple[tuple[int, str, str], ...] = (
+    (0, "takeaway", "Att vi har mer gemensamt än vi tror."),
+    (3, "takeaway", "Idéer om en regional kompetenspool."),
+    (8, "takeaway", "Kontakter i tre andra kommuner."),
+    (13, "wish", "Informationssäkerhet och gemensamma upphandlingar."),
+    (18, "wish", "Konkreta exempel från andra regioner."),
+    (21, "takeaway", "Att börja smått och göra det tillsammans."),
+)
+
+
+def populate_crowd(room: Room) -> list[str]:
+    """Join and connect the groups scene's thirty people; return their ids in CROWD order."""
+    org_ids = {org.name: org.id for org in room.series.organisations}
+    ids = []
+    for name, org, role, attendance in CROWD:
+        result = room.join(Join(name, org_ids[org], role, attendance, ""))
+        room.attach(result.participant.id)
+        ids.append(result.participant.id)
+    return ids
+
+
+def stage_groups(room: Room) -> None:
+    """Stage mixed groups 13 minutes in: five groups, one locked, a remote link, a late one."""
+    populate_crowd(room)
+    live = room.live
+    live.start(1, now=time.time() - 13 * 60 - 19)
+    rnd = live.make_groups(size=6)
+    for number, members in enumerate(rnd.groups):
+        person = room.participant(members[0])
+        if person is not None and person.attendance == REMOTE:
+            live.set_link(number, f"https://meet.example.se/fyrbodal-grupp-{number + 1}")
+    name, org, role, attendance = LATE
+    org_id = next(o.id for o in room.series.organisations if o.name == org)
+    late = room.join(Join(name, org_id, role, attendance, "")).participant.id
+    room.attach(late)  # placed by the core, highlighted as "NY"
+    settled = live.round()
+    assert settled is not None
+    live.set_locked(
+        next(g for g in range(len(settled.groups)) if late not in settled.groups[g]), True
+    )
+
+
+def stage_wall(room: Room) -> None:
+    """Stage mixed groups running with a dozen reflection cards, two of them highlighted."""
+    ids = populate_crowd(room)
+    live = room.live
+    now = time.time()
+    live.start(1, now=now - 22 * 60)
+    live.make_groups(size=6)
+    for n, (author, text, highlighted) in enumerate(CARDS):
+        person = room.participant(ids[author])
+        assert person is not None
+        card = live.reflect(person, Reflect(f"wall-card-{n:04d}", 1, text, 1), now=now - 600 + n)
+        if highlighted:
+            live.moderate(card.id, highlighted=True)
+
+
+def stage_survey(room: Room) -> None:
+    """Stage the survey phase, with answers from most of the room."""
+    ids = populate_crowd(room)
+    live = room.live
+    live.start(3, now=time.time() - 6 * 60 - 40)
+    for n, pid in enumerate(ids[:26]):
+        answers: dict[str, int | str] = {
+            key: 1 + (n * (k + 2) + k + 3 * (n % 3)) % 5 if n % 4 else 4 + (n + k) % 2
+            for k, key in enumerate(LIKERT_KEYS)
+        }
+        for author, key, text in OPEN_ANSWERS:
+            if author == n:
+                answers[key] = text
+        person = room.participant(pid)
+        assert person is not None
+        live.answer_survey(person, SurveyAnswers(f"survey-{n:04d}", answers))
+
+
+SCENES = ("join", "groups", "wall", "survey")
+DEFAULT_OUT = {
+    "join": ROOT / "docs" / "console.png",
+    "groups": ROOT / "docs" / "console-groups.png",
+    "wall": ROOT / "docs" / "console-wall.png",
+    "survey": ROOT / "docs" / "console-survey.png",
+}
+
+
 def settle(app: QApplication, ms: int = 400) -> None:
     """Let Qt lay out and paint (and the window manager map the window) before grabbing."""
     loop = QEventLoop()
@@ -70,22 +230,8 @@ def settle(app: QApplication, ms: int = 400) -> None:
     app.processEvents()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Render the console and save the screenshot; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "console.png")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
-    parser.add_argument("--verbose", action="store_true", help="print layout sizes")
-    parser.add_argument(
-        "--whole-screen",
-        action="store_true",
-        help="capture the X screen (proves a real window was mapped) instead of the widget",
-    )
-    args = parser.parse_args(argv)
-    i18n.set_language(args.lang)
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    QCoreApplication.setApplicationName("Tankesmedja")
+def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verbose: bool) -> int:
+    """Render one scene to ``out``; print the join URL (stdout's first line); return the code."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "screenshot.sqlite3")
         try:
@@ -100,23 +246,66 @@ def main(argv: list[str] | None = None) -> int:
             )
             window = MainWindow(room, info)
             window.resize(WIDTH, HEIGHT)
+            pages = {
+                "groups": window.groups_view,
+                "wall": window.wall,
+                "survey": window.survey_view,
+            }
+            if scene in pages:
+                window.tabs.setCurrentWidget(pages[scene])
             window.show()
             settle(app)
-            populate(room)  # after show: the roster is filled live, as in a real session
+            # After show: the views fill live, as in a real session.
+            if scene == "join":
+                populate(room)
+            elif scene == "groups":
+                stage_groups(room)
+            elif scene == "wall":
+                stage_wall(room)
+            else:
+                stage_survey(room)
             settle(app)
-            if args.verbose:
+            if verbose:
                 qr = window.qr_widget
                 print("qr widget", qr.size().toTuple(), "modules", qr.modules(), file=sys.stderr)
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            shot = app.primaryScreen().grabWindow(0) if args.whole_screen else window.grab()
-            if not shot.save(str(args.out)):
-                print(f"could not write {args.out}", file=sys.stderr)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shot = app.primaryScreen().grabWindow(0) if whole_screen else window.grab()
+            # Highest PNG compression: the same pixels, a smaller file for the README.
+            if not shot.save(str(out), "PNG", 0):
+                print(f"could not write {out}", file=sys.stderr)
                 return 1
             window.close()
         finally:
             store.close()
         print(info.join_url)
-    print(args.out)
+    print(out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render the console and save the screenshot(s); return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="the file (default: per scene, under docs/)")
+    parser.add_argument("--scene", choices=(*SCENES, "all"), default="join")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
+    parser.add_argument("--verbose", action="store_true", help="print layout sizes")
+    parser.add_argument(
+        "--whole-screen",
+        action="store_true",
+        help="capture the X screen (proves a real window was mapped) instead of the widget",
+    )
+    args = parser.parse_args(argv)
+    if args.scene == "all" and args.out is not None:
+        parser.error("--out names one file: pick one --scene")
+    i18n.set_language(args.lang)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QCoreApplication.setApplicationName("Tankesmedja")
+    for scene in SCENES if args.scene == "all" else (args.scene,):
+        out = args.out if args.out is not None else DEFAULT_OUT[scene]
+        code = render(app, scene, out, whole_screen=args.whole_screen, verbose=args.verbose)
+        if code:
+            return code
     return 0
 
 

@@ -76,7 +76,8 @@ async def open_client(ws_url: str) -> AsyncIterator[Any]:
     clients: list[Client] = []
 
     async def _open() -> Client:
-        client = Client(await connect(ws_url, proxy=None))
+        origin = ws_url.replace("ws://", "http://").removesuffix("/ws")
+        client = Client(await connect(ws_url, proxy=None, origin=origin))  # type: ignore[arg-type]
         clients.append(client)
         return client
 

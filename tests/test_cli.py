@@ -56,8 +56,11 @@ def start_headless(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stderr is not None
-    line = proc.stderr.readline()
-    return proc, line
+    for _ in range(20):
+        line = proc.stderr.readline()
+        if "Join address" in line or not line:
+            return proc, line
+    return proc, ""
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
@@ -66,7 +69,8 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 async def join_once(url: str, token: str, resume: str | None = None) -> dict[str, object]:
-    async with connect(url, proxy=None) as ws:
+    origin = url.replace("ws://", "http://").removesuffix("/ws")
+    async with connect(url, proxy=None, origin=origin) as ws:  # type: ignore[arg-type]
         hello: dict[str, object] = {"type": "hello", "room_token": token}
         if resume:
             hello["resume_token"] = resume

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_json_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, roster_text(remote_every=4))
+    path = write(tmp_path, roster_text(remote_every=10))
     code, out, err = run(["--roster", str(path), "--size", "6", "--rounds", "3"], capsys)
     assert code == 0, err
     data = json.loads(out)
@@ -207,3 +208,20 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "line 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    path = write(tmp_path, roster_text(remote_every=7))
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli_groups", "--roster", str(path), "--size", "5"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1

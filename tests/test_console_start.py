@@ -51,7 +51,11 @@ def start_console(data_dir: Path) -> tuple[subprocess.Popen[str], re.Match[str]]
 async def join_and_wait_for_end(
     proc: subprocess.Popen[str], port: str, token: str, resume: str | None
 ) -> tuple[dict[str, object], dict[str, object]]:
-    async with connect(f"ws://127.0.0.1:{port}/ws", proxy=None) as ws:
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws",
+        proxy=None,
+        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+    ) as ws:
         hello: dict[str, object] = {"type": "hello", "room_token": token}
         if resume:
             hello["resume_token"] = resume

@@ -252,3 +252,18 @@ def test_survey_answers_wait_for_the_survey_phase(room: Room) -> None:
     room.live.next_phase()  # from the outbox, after the survey closed: still kept
     room.live.answer_survey(a, SurveyAnswers("s-000010", {"perspective": 5}))
     assert room.live.answers(a.id) == {"perspective": 5}
+
+
+def test_late_joiners_stay_out_of_locked_groups(room: Room) -> None:
+    populate(room, 12)
+    live = room.live
+    live.start(MIXED)
+    rnd = live.make_groups(size=6)
+    live.set_locked(0, True)
+    for i in range(3):
+        late = room.join(
+            Join(f"Sen{i}", room.series.organisations[i].id, Role.OFFICIAL, Attendance.IN_ROOM, "")
+        ).participant
+        room.attach(late.id)
+        assert live.round().group_of(late.id) == 1  # type: ignore[union-attr]
+    assert live.round().groups[0] == rnd.groups[0]  # type: ignore[union-attr]

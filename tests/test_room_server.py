@@ -218,7 +218,11 @@ async def test_stop_tells_participants_the_session_ended(room: Room) -> None:
 
     server = RoomServer(room, "127.0.0.1", 0)
     await server.start()
-    async with connect(f"ws://127.0.0.1:{server.port}/ws", proxy=None) as ws:
+    async with connect(
+        f"ws://127.0.0.1:{server.port}/ws",
+        proxy=None,
+        origin=server.origin,  # type: ignore[arg-type]
+    ) as ws:
         client = Client(ws)
         await enter(client, room)
         await server.stop()

@@ -229,7 +229,8 @@ def test_a_real_participant_joins_through_the_real_server(qtbot, qapp: QApplicat
             window.show()
             assert window.address_label.text() == server.join_url
             url = f"ws://127.0.0.1:{server.port}/ws"
-            async with connect(url, proxy=None, open_timeout=5) as ws:
+            origin = url.replace("ws://", "http://").removesuffix("/ws")
+            async with connect(url, proxy=None, open_timeout=5, origin=origin) as ws:  # type: ignore[arg-type]
                 await ws.send(json.dumps({"type": "hello", "room_token": room.room_token}))
                 welcome = json.loads(await ws.recv())
                 org = next(o for o in welcome["organisations"] if o["name"] == "Vänersborg")

@@ -1,0 +1,143 @@
+"""Small pieces the console's views share: plain-text labels, organisation colours, the clock.
+
+Everything here is cheap and stateless (apart from a colour cache), so views can call it from
+slots without slowing the loop the room server shares.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
+
+from app.model import Participant, PhaseKind, Role
+from app.room import Room
+
+PARTICIPANT_MIME = "application/x-tankesmedja-participant-id"
+"""The MIME type a dragged group member carries: the participant's id, UTF-8."""
+
+MINUS = "\u2212"  # a real minus sign: as wide as a digit, so the countdown does not jump
+
+# A qualitative palette for organisation chips: distinct hues, each dark enough to carry white
+# text and readable on a projector. The series' order of organisations picks the colour, so an
+# organisation keeps its colour for the whole series.
+ORG_PALETTE: tuple[str, ...] = (
+    "#1f5fbf",  # blue
+    "#d9480f",  # orange
+    "#2b8a3e",  # green
+    "#c92a2a",  # red
+    "#7048e8",  # violet
+    "#8d5524",  # brown
+    "#c2255c",  # pink
+    "#0b7285",  # teal
+    "#5c940d",  # olive
+    "#364fc7",  # indigo
+    "#495057",  # slate
+    "#e67700",  # amber
+)
+
+PHASE_KIND_KEYS: dict[PhaseKind, str] = {
+    PhaseKind.INSPIRATION: "phase_kind_inspiration",
+    PhaseKind.MIXED_GROUPS: "phase_kind_mixed_groups",
+    PhaseKind.MUNICIPALITY: "phase_kind_municipality",
+    PhaseKind.SURVEY: "phase_kind_survey",
+    PhaseKind.CLOSING: "phase_kind_closing",
+}
+
+ROLE_SHORT_KEYS: dict[Role, str] = {
+    Role.ELECTED: "role_short_elected",
+    Role.OFFICIAL: "role_short_official",
+}
+
+
+def plain_label(
+    name: str = "", point_size: int | None = None, *, bold: bool = False, wrap: bool = False
+) -> QLabel:
+    """Return a plain-text label: it may show what a participant wrote, never as markup.
+
+    Args:
+        name: the object name (style sheets and tests find the label by it).
+        point_size: the font size, or None for the parent's.
+        bold: whether the font is bold.
+        wrap: whether long text wraps onto more lines.
+    """
+    label = QLabel()
+    if name:
+        label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    if point_size is not None or bold:
+        font = label.font()
+        if point_size is not None:
+            font.setPointSize(point_size)
+        font.setBold(bold)
+        label.setFont(font)
+    return label
+
+
+def big_button(name: str, point_size: int = 15, parent: QWidget | None = None) -> QPushButton:
+    """Return a push button with large type (the console is run on a projector, too)."""
+    button = QPushButton(parent)
+    button.setObjectName(name)
+    font = button.font()
+    font.setPointSize(point_size)
+    font.setBold(True)
+    button.setFont(font)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+    return button
+
+
+def discard(widget: QWidget) -> None:
+    """Take a widget out of its window at once and delete it when control returns to Qt.
+
+    ``deleteLater`` alone leaves it among its parent's children until then, where a search
+    such as ``findChildren`` (or a screen reader) would still find its old text.
+    """
+    widget.hide()
+    widget.setParent(None)
+    widget.deleteLater()
+
+
+class OrgColours:
+    """A stable colour per organisation: its place in the series' list picks the colour."""
+
+    def __init__(self, room: Room) -> None:
+        """Rank the series' organisations once: the rank picks the colour."""
+        self._rank = {org.id: rank for rank, org in enumerate(room.series.organisations)}
+        self._cache: dict[int, QColor] = {}
+
+    def colour(self, organisation_id: int) -> QColor:
+        """Return the colour of an organisation (unknown ones still get a stable colour)."""
+        colour = self._cache.get(organisation_id)
+        if colour is None:
+            rank = self._rank.get(organisation_id, organisation_id)
+            colour = self._cache[organisation_id] = QColor(ORG_PALETTE[rank % len(ORG_PALETTE)])
+        return colour
+
+
+def countdown_seconds(seconds_left: float) -> int:
+    """Return the whole seconds a countdown shows: up-rounded, so 0:00 means time is up.
+
+    Overtime counts the other way: 0.4 s over shows as −00:01.
+    """
+    if seconds_left >= 0:
+        return math.ceil(seconds_left)
+    return -math.ceil(-seconds_left)
+
+
+def format_countdown(seconds_left: float) -> str:
+    """Return ``mm:ss`` for a countdown, with a minus sign when the phase runs over."""
+    whole = countdown_seconds(seconds_left)
+    sign = MINUS if whole < 0 else ""
+    minutes, seconds = divmod(abs(whole), 60)
+    return f"{sign}{minutes:02d}:{seconds:02d}"
+
+
+def mix_counts(members: list[Participant]) -> tuple[int, int, int]:
+    """Return ``(organisations, elected, officials)`` of a group's members."""
+    organisations = len({p.organisation_id for p in members})
+    elected = sum(1 for p in members if p.role == Role.ELECTED)
+    return organisations, elected, len(members) - elected

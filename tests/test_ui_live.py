@@ -1,0 +1,562 @@
+"""The console runs a session: phase controls, groups with drag and drop, the wall, the survey.
+
+Everything runs against a real SQLite store and room; grouping goes through the executor on a
+real qasync loop (marked running, so Qt events processed by qtbot drive asyncio as well).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before Qt is imported (tests/conftest.py does the same; this keeps the module runnable alone).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QWidget
+
+from app import i18n
+from app.live import PhaseStatus
+from app.model import Attendance, Role
+from app.protocol import Join, Reflect, SurveyAnswers, Withdraw
+from app.room import JoinInfo, Room
+from app.store import Store
+from facilitator_ui.common import PARTICIPANT_MIME, format_countdown
+from facilitator_ui.main_window import MainWindow
+from facilitator_ui.phase_bar import CountdownState
+
+SV = i18n.catalogue("sv")
+EN = i18n.catalogue("en")
+HOSTILE = "<b>x</b><img src=x>"
+T0 = 1_700_000_000.0
+MIXED = 1  # the sample program: inspiration, mixed groups, municipality, survey, closing
+SURVEY = 3
+
+
+class FakeClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def swedish() -> Iterator[None]:
+    i18n.set_language("sv")
+    yield
+    i18n.set_language("sv")
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop that counts as running while qtbot processes Qt events."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        # loop.stop() would call QApplication.exit(), which makes the next tests' event
+        # processing return at once; mark the loop stopped without it, then close it.
+        asyncio.events._set_running_loop(None)
+        loop._QEventLoop__is_running = False
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def join_info(room: Room) -> JoinInfo:
+    base = "http://192.168.1.20:8765"
+    return JoinInfo(f"{base}/#t={room.room_token}", base, room.display_code, 8765, 8765, False)
+
+
+def join(
+    room: Room,
+    name: str,
+    org_index: int,
+    *,
+    role: Role = Role.OFFICIAL,
+    attendance: Attendance = Attendance.IN_ROOM,
+    present: bool = True,
+) -> str:
+    org = room.series.organisations[org_index % len(room.series.organisations)]
+    pid = room.join(Join(name, org.id, role, attendance, "")).participant.id
+    if present:
+        room.attach(pid)
+    return pid
+
+
+def crowd(room: Room, count: int) -> list[str]:
+    return [
+        join(room, f"Person {i}", i, role=Role.ELECTED if i % 3 == 0 else Role.OFFICIAL)
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def window(qtbot, qloop, room: Room, clock: FakeClock) -> MainWindow:  # noqa: ANN001
+    win = MainWindow(room, join_info(room), clock=clock)
+    qtbot.addWidget(win)
+    win.resize(1500, 960)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def labels_text(widget: QWidget) -> list[str]:
+    return [label.text() for label in widget.findChildren(QLabel)]
+
+
+# -- phase controls ---------------------------------------------------------------------------
+
+
+def test_phase_controls_count_down_pause_add_time_and_advance(
+    qtbot, window: MainWindow, room: Room, clock: FakeClock, tmp_path: Path
+) -> None:
+    bar = window.phase_bar
+    live = room.live
+    assert bar.is_compact()  # the participants tab: the QR code gets the height
+    window.tabs.setCurrentWidget(window.program_panel)
+    assert not bar.is_compact()
+    assert bar.countdown_label.font().pixelSize() >= 64
+    assert bar.countdown_state() == CountdownState.WAITING
+    assert bar.countdown_label.text() == "45:00"  # the first phase's full time, not started
+
+    qtbot.mouseClick(bar.start_button, Qt.MouseButton.LeftButton)
+    assert live.clock.status == PhaseStatus.RUNNING and live.clock.index == 0
+    assert bar.countdown_label.text() == "45:00"
+    assert bar.title_label.text() == "Inspiration"
+    assert bar.tag_label.text() == SV["phase_tag_running"]
+    assert not bar.start_button.isEnabled()
+
+    clock.now += 30.4
+    bar.refresh()
+    assert bar.countdown_label.text() == "44:30"
+
+    qtbot.mouseClick(bar.pause_button, Qt.MouseButton.LeftButton)
+    assert live.clock.status == PhaseStatus.PAUSED
+    assert bar.pause_button.text() == SV["phase_resume"]
+    clock.now += 300  # paused: time passes, the countdown does not
+    bar.refresh()
+    assert bar.countdown_label.text() == "44:30"
+    assert bar.tag_label.text() == SV["phase_tag_paused"]
+
+    qtbot.mouseClick(bar.add_minute_button, Qt.MouseButton.LeftButton)
+    assert bar.countdown_label.text() == "45:30"  # +60 s, shown at once (phaseChanged)
+    qtbot.mouseClick(bar.pause_button, Qt.MouseButton.LeftButton)  # Fortsätt
+    assert live.clock.status == PhaseStatus.RUNNING
+    qtbot.mouseClick(bar.add_five_button, Qt.MouseButton.LeftButton)
+    assert bar.countdown_label.text() == "50:30"
+
+    clock.now += 50 * 60 + 30 - 100  # 99.6 s left (we paused at 44:29.6): amber
+    bar.refresh()
+    assert bar.countdown_label.text() == "01:40"
+    assert bar.countdown_state() == CountdownState.WARNING
+    assert bar.tag_label.text() == SV["phase_tag_warning"] == "Två minuter kvar"
+    assert "#ffb300" in bar.countdown_label.styleSheet()
+
+    clock.now += 105  # 5.4 s over: counts on, with a minus sign
+    bar.refresh()
+    assert bar.countdown_label.text() == format_countdown(-5.4) == "\u221200:06"
+    assert bar.countdown_state() == CountdownState.OVERTIME
+    assert "#b00020" in bar.countdown_label.styleSheet()  # red
+
+    qtbot.mouseClick(bar.next_button, Qt.MouseButton.LeftButton)
+    assert live.clock.index == 1 and live.clock.status == PhaseStatus.RUNNING
+    assert bar.countdown_label.text() == "40:00"
+    assert bar.title_label.text() == "Mixade grupper"
+    assert bar.position_label.text() == "Moment 2 av 5"
+    # The program tab marks the running phase.
+    assert window.program_panel.phase_list.item(1).text().startswith("▶")
+
+    reopened = Store(tmp_path / "workshop.sqlite3")
+    try:
+        assert Room(reopened).live.clock == live.clock
+    finally:
+        reopened.close()
+
+
+def test_the_countdown_ticks_by_itself_while_running(qtbot, qloop, room: Room) -> None:
+    window = MainWindow(room, join_info(room))  # the real clock
+    qtbot.addWidget(window)
+    room.live.start(0)
+    first = window.phase_bar.countdown_label.text()
+    assert first in ("45:00", "44:59")
+    qtbot.waitUntil(lambda: window.phase_bar.countdown_label.text() != first, timeout=2500)
+    room.live.pause()
+    assert not window.phase_bar._timer.isActive()  # a paused console does no work
+
+
+def test_the_program_editor_changes_the_live_program(qtbot, window: MainWindow, room: Room) -> None:
+    panel = window.program_panel
+    live = room.live
+    live.start(1)  # the day is under way: phases 1 and 2 stay in place
+    panel.select_phase(0)
+    assert not panel.remove_button.isEnabled() and not panel.up_button.isEnabled()
+    assert not panel.kind_combo.isEnabled()  # a phase that ran keeps its kind
+
+    panel.select_phase(3)
+    assert panel.remove_button.isEnabled()
+    qtbot.keyClicks(panel.title_edit, " (kort)")
+    panel.minutes_spin.setValue(7)
+    assert panel.is_dirty() and panel.save_button.isEnabled()
+    assert live.program[3].title == "Enkät"  # nothing sent before saving
+    qtbot.mouseClick(panel.up_button, Qt.MouseButton.LeftButton)  # to place 3
+    assert not panel.up_button.isEnabled()  # never above the running phase
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(panel.title_edit, "X")
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+
+    titles = [p.title for p in live.program]
+    assert titles == [
+        "Inspiration",
+        "Mixade grupper",
+        "Enkät (kort)",
+        "X",
+        "Kommunvis reflektion",
+        "Avslutning",
+    ]
+    assert live.program[2].minutes == 7
+    assert not panel.is_dirty()
+    assert live.clock.index == 1  # the running phase kept its place
+    assert window.statusBar().currentMessage() == SV["program_saved"]
+
+    panel.select_phase(5)
+    qtbot.mouseClick(panel.start_selected_button, Qt.MouseButton.LeftButton)
+    assert live.clock.index == 5 and live.phase is not None and live.phase.title == "Avslutning"
+
+
+# -- groups -----------------------------------------------------------------------------------
+
+
+def test_groups_made_in_the_executor_dragged_locked_reshuffled_and_undone(
+    qtbot, window: MainWindow, room: Room
+) -> None:
+    live = room.live
+    crowd(room, 12)
+    live.start(MIXED)
+    view = window.groups_view
+    window.tabs.setCurrentWidget(view)
+    assert view.phase_index() == MIXED  # follows the clock into the group phase
+    assert view.size_spin.value() == 6
+    view.size_spin.setValue(4)
+
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    assert view.is_busy() and view.busy_bar.isVisible()  # the job waits for the executor
+    assert not view.make_button.isEnabled()
+    qtbot.waitUntil(lambda: not view.is_busy() and len(view.cards) == 3, timeout=5000)
+    assert not view.busy_bar.isVisible()
+    rnd = live.round()
+    assert rnd is not None and len(rnd.groups) == 3
+    qtbot.waitUntil(lambda: [c.member_ids() for c in view.cards] == [list(g) for g in rnd.groups])
+    assert view.cards[0].number_label.text() == "Grupp 1"
+    assert all(len(card.chips) == 4 for card in view.cards)
+    organisations, elected = view.cards[0].mix_label.text(), SV["role_short_elected"]
+    assert "4 personer" in organisations and f" {elected} " in organisations
+
+    # Drag a person from card 1 to card 2: our MIME type, through the card's drop handler.
+    pid = view.cards[0].member_ids()[0]
+    target = view.cards[1]
+    mime = QMimeData()
+    mime.setData(PARTICIPANT_MIME, QByteArray(pid.encode()))
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    enter = QDragEnterEvent(
+        QPoint(20, 20),
+        Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    target.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    target.dropEvent(drop)
+    assert drop.isAccepted()
+    assert live.round().group_of(pid) == 1
+    qtbot.waitUntil(lambda: pid in view.cards[1].member_ids())
+    assert pid not in view.cards[0].member_ids()
+    # Plain text is no participant: a text drop is refused.
+    text_only = QMimeData()
+    text_only.setText(pid)
+    refused = QDragEnterEvent(
+        QPoint(5, 5),
+        Qt.DropAction.MoveAction,
+        text_only,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    view.cards[2].dragEnterEvent(refused)
+    assert not refused.isAccepted()
+
+    # Lock group 2, reshuffle: group 2 stays exactly as it is.
+    qtbot.mouseClick(view.cards[1].lock_button, Qt.MouseButton.LeftButton)
+    assert live.round().locked == frozenset({1})
+    assert view.cards[1].lock_button.text() == SV["group_locked"]
+    kept = live.round().groups[1]
+    before = live.round()
+    qtbot.mouseClick(view.reshuffle_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_busy() and live.round() != before, timeout=5000)
+    after = live.round()
+    assert after.groups[1] == kept and 1 in after.locked
+    assert sorted(p for g in after.groups for p in g) == sorted(p for g in before.groups for p in g)
+
+    # Undo puts the groups back as they were before the reshuffle.
+    assert view.undo_button.isEnabled()
+    qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
+    assert live.round().groups == before.groups
+    qtbot.waitUntil(
+        lambda: [c.member_ids() for c in view.cards] == [list(g) for g in before.groups]
+    )
+
+    # A meeting link for a group (for remote groups; any group may have one).
+    card = view.cards[0]
+    card.link_edit.setText("https://meet.example/grupp-1")
+    card.link_edit.editingFinished.emit()
+    assert live.round().link(0) == "https://meet.example/grupp-1"
+
+
+def test_a_late_joiner_is_placed_and_highlighted(qtbot, window: MainWindow, room: Room) -> None:
+    live = room.live
+    crowd(room, 8)
+    live.start(MIXED)
+    live.make_groups(size=4)
+    view = window.groups_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: len(view.cards) == 2)
+    assert not any(chip.is_late() for card in view.cards for chip in card.chips)
+
+    late = join(room, "Sen Ankomst", 4)  # joins and connects while the groups exist
+    assert late in live.round().late
+    qtbot.waitUntil(lambda: view.chip_of(late) is not None)
+    chip = view.chip_of(late)
+    assert chip.is_late() and chip.late_badge.isVisibleTo(chip)
+    assert chip.late_badge.text() == SV["groups_late_badge"]
+    assert chip.name_label.text() == "Sen Ankomst"
+
+
+def test_a_member_can_be_moved_without_dragging(qtbot, window: MainWindow, room: Room) -> None:
+    live = room.live
+    crowd(room, 6)
+    live.start(MIXED)
+    live.make_groups(size=3)
+    view = window.groups_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: len(view.cards) == 2)
+    chip = view.cards[0].chips[0]
+    assert chip.focusPolicy() == Qt.FocusPolicy.StrongFocus  # reachable with the keyboard
+    assert chip.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    menu = view.member_menu(chip.participant_id)  # what a right click or the menu key opens
+    assert [action.text() for action in menu.actions()] == ["Flytta till grupp 2"]
+    menu.actions()[0].trigger()
+    assert live.round().group_of(chip.participant_id) == 1
+
+
+def test_grouping_nobody_says_so(qtbot, window: MainWindow, room: Room) -> None:
+    room.live.start(MIXED)
+    view = window.groups_view
+    view.make_groups()
+    assert room.live.round() is None
+    assert window.statusBar().currentMessage() == SV["groups_nobody_present"]
+    assert view.empty_label.text() == SV["groups_none_yet"]
+
+
+# -- the wall ---------------------------------------------------------------------------------
+
+
+def card_id(n: int) -> str:
+    return f"card-{n:04d}-abcdef"
+
+
+def test_the_wall_shows_cards_live_and_moderates_them(
+    qtbot, window: MainWindow, room: Room, clock: FakeClock
+) -> None:
+    live = room.live
+    anna = join(room, "Anna Karlsson", 7)
+    bo = join(room, "Bo Ek", 3)
+    crowd(room, 2)
+    live.start(MIXED)
+    live.make_groups(size=2)
+    anna_group = live.round().group_of(anna)
+    if live.round().group_of(bo) == anna_group:
+        live.move(bo, 1 - anna_group)  # two groups: Anna's and Bo's
+    wall = window.wall
+    window.tabs.setCurrentWidget(wall)
+    assert wall.shown_ids() == []
+    assert wall.empty_label.isVisible()
+
+    anna_p, bo_p = room.participant(anna), room.participant(bo)
+    live.reflect(anna_p, Reflect(card_id(1), MIXED, "Samverkan kring e-tjänster", 1), now=T0)
+    qtbot.waitUntil(lambda: wall.shown_ids() == [card_id(1)], timeout=1000)
+    live.reflect(bo_p, Reflect(card_id(2), MIXED, "Gemensam IT-drift", 1), now=T0 + 5)
+    assert wall.shown_ids() == [card_id(2), card_id(1)]  # newest first, no polling
+    assert wall.count_label.text() == "2 kort"
+    first = wall.card_widgets[card_id(1)]
+    assert first.text_label.text() == "Samverkan kring e-tjänster"
+    assert "Anna Karlsson" in first.meta_label.text() and "Uddevalla" in first.meta_label.text()
+
+    # An edit updates the card in place.
+    live.reflect(anna_p, Reflect(card_id(1), MIXED, "Samverkan kring e-tjänster!", 2))
+    assert wall.card_widgets[card_id(1)] is first
+    assert first.text_label.text() == "Samverkan kring e-tjänster!"
+
+    # Highlight marks the card.
+    qtbot.mouseClick(first.highlight_button, Qt.MouseButton.LeftButton)
+    assert live.card(card_id(1)).highlighted
+    assert first.is_highlighted() and first.property("highlighted") is True
+    assert first.star_label.isVisibleTo(first)
+
+    # Hide takes it off the wall; "show hidden" brings it back to be shown again.
+    qtbot.mouseClick(first.hide_button, Qt.MouseButton.LeftButton)
+    assert live.card(card_id(1)).hidden
+    assert wall.shown_ids() == [card_id(2)]
+    wall.show_hidden_check.setChecked(True)
+    assert card_id(1) in wall.shown_ids()
+    hidden = wall.card_widgets[card_id(1)]
+    assert hidden.hide_button.text() == SV["wall_unhide"]
+    qtbot.mouseClick(hidden.hide_button, Qt.MouseButton.LeftButton)
+    assert not live.card(card_id(1)).hidden
+    wall.show_hidden_check.setChecked(False)
+    assert wall.shown_ids() == [card_id(2), card_id(1)]
+
+    # Anonymous: no author names anywhere on the wall; the organisation stays.
+    wall.anonymous_check.setChecked(True)
+    texts = " ".join(labels_text(wall))
+    assert "Anna Karlsson" not in texts and "Bo Ek" not in texts
+    assert "Uddevalla" in texts
+    wall.anonymous_check.setChecked(False)
+    assert "Anna Karlsson" in " ".join(labels_text(wall))
+
+    # Filter by group.
+    wall.set_filters(phase=MIXED, group=live.round().group_of(bo))
+    assert wall.shown_ids() == [card_id(2)]
+    wall.set_filters(phase=MIXED, group=anna_group)
+    assert wall.shown_ids() == [card_id(1)]
+    wall.set_filters()
+    assert wall.shown_ids() == [card_id(2), card_id(1)]
+
+    # A withdrawn card disappears.
+    live.withdraw(bo_p, Withdraw(card_id(2), 2))
+    assert wall.shown_ids() == [card_id(1)]
+    assert card_id(2) not in wall.card_widgets
+
+
+# -- survey -----------------------------------------------------------------------------------
+
+
+def test_survey_results_count_live_overall_and_per_organisation(
+    qtbot, window: MainWindow, room: Room
+) -> None:
+    live = room.live
+    people = [join(room, f"P{i}", i % 2) for i in range(3)]  # Bengtsfors, Dals-Ed, Bengtsfors
+    live.start(SURVEY)  # answers are taken once the survey phase has started
+    view = window.survey_view
+    window.tabs.setCurrentWidget(view)
+    assert view.respondents_label.text() == "0 har svarat"
+    for n, (pid, value) in enumerate(zip(people, (5, 4, 5), strict=True)):
+        answers: dict[str, int | str] = {"perspective": value}
+        if n == 1:
+            answers["takeaway"] = "Mer samverkan"
+        live.answer_survey(room.participant(pid), SurveyAnswers(f"survey-{n:04d}", answers))
+    qtbot.waitUntil(lambda: view.respondents_label.text() == "3 har svarat", timeout=2000)
+    block = view.likert_blocks["perspective"]
+    assert block.bars.counts() == (0, 0, 0, 1, 2)
+    assert block.mean_label.text() == "Medel 4.7 · 3 svar"
+    takeaway = view.open_lists["takeaway"]
+    assert takeaway.item(0).text() == "Mer samverkan — Dals-Ed"
+
+    view.set_organisation(room.series.organisations[0].id)  # Bengtsfors
+    assert block.bars.counts() == (0, 0, 0, 0, 2)
+    assert takeaway.item(0).text() == SV["survey_no_open_answers"]
+
+
+# -- plain text, languages, rehearsal ---------------------------------------------------------
+
+
+def test_participant_text_is_plain_everywhere(qtbot, window: MainWindow, room: Room) -> None:
+    live = room.live
+    crowd(room, 3)
+    pid = join(room, HOSTILE, 2)
+    live.start(MIXED)
+    live.make_groups(size=2)
+    view = window.groups_view
+    qtbot.waitUntil(lambda: view.chip_of(pid) is not None)
+    chip = view.chip_of(pid)
+    assert chip.name_label.text() == HOSTILE
+    assert chip.name_label.textFormat() == Qt.TextFormat.PlainText
+
+    live.reflect(room.participant(pid), Reflect(card_id(9), MIXED, HOSTILE, 1))
+    card = window.wall.card_widgets[card_id(9)]
+    assert card.text_label.text() == HOSTILE
+    assert card.text_label.textFormat() == Qt.TextFormat.PlainText
+    assert HOSTILE in card.meta_label.text()
+
+    labels = window.findChildren(QLabel)
+    assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
+    assert not [w for w in window.findChildren(QWidget) if "<img" in w.toolTip()]
+
+
+def test_the_new_views_switch_language_live(qtbot, window: MainWindow) -> None:
+    window.language_action("en").trigger()
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        EN["tab_participants"],
+        EN["tab_program"],
+        EN["tab_groups"],
+        EN["tab_wall"],
+        EN["tab_survey"],
+    ]
+    assert window.phase_bar.start_button.text() == EN["phase_start"]
+    assert window.groups_view.make_button.text() == EN["groups_make"]
+    assert window.wall.anonymous_check.text() == EN["wall_anonymous"]
+    assert window.survey_view.respondents_label.text() == "0 have answered"
+    assert window.rehearse_action.text() == EN["rehearse_action"]
+    window.language_action("sv").trigger()
+    assert window.groups_view.make_button.text() == "Skapa grupper"
+    assert window.tabs.tabText(0) == "Deltagare"
+
+
+def test_rehearsal_asks_how_many_and_shows_it_runs(
+    qtbot, qloop, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    release = asyncio.Event()
+
+    async def rehearse(count: int) -> None:
+        calls.append(count)
+        await release.wait()
+
+    window = MainWindow(room, join_info(room), rehearse=rehearse)
+    qtbot.addWidget(window)
+    window.show()
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *args, **kwargs: (12, True))
+    assert window.rehearse_action.isEnabled()
+    window.rehearse_action.trigger()
+    qtbot.waitUntil(lambda: calls == [12])
+    assert window.is_rehearsing() and not window.rehearse_action.isEnabled()
+    indicator = window.findChild(QLabel, "rehearsalIndicator")
+    assert indicator.isVisible() and "12" in indicator.text()
+    release.set()
+    qtbot.waitUntil(lambda: not window.is_rehearsing())
+    assert window.rehearse_action.isEnabled() and not indicator.isVisible()
+    assert window.statusBar().currentMessage() == SV["rehearse_done"].format(count=12)
+
+    without = MainWindow(room, join_info(room))
+    qtbot.addWidget(without)
+    assert not without.rehearse_action.isEnabled()
