@@ -25,6 +25,22 @@ ORGANISATIONS: tuple[str, ...] = (
     "Fyrbodals kommunalförbund",
 )
 
+# How many people each organisation sent to a full session of the real series (88 in all);
+# benchmarks, tests and rehearsals use it to make realistic rooms.
+FYRBODAL_SIZES: dict[str, int] = {
+    "Uddevalla": 14,
+    "Trollhättan": 13,
+    "Vänersborg": 11,
+    "Lysekil": 7,
+    "Åmål": 7,
+    "Fyrbodals kommunalförbund": 7,
+    "Munkedal": 6,
+    "Tanum": 6,
+    "Mellerud": 6,
+    "Bengtsfors": 6,
+    "Dals-Ed": 5,
+}
+
 # (theme, subtitle) for each of the three sessions (träffar).
 THEMES: tuple[tuple[str, str], ...] = (
     ("UTBLICK", "Digitalisering & demokrati"),

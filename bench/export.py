@@ -21,21 +21,10 @@ from app.export import export_all  # noqa: E402
 from app.model import Attendance, Role  # noqa: E402
 from app.protocol import Join, parse  # noqa: E402
 from app.room import Room  # noqa: E402
+from app.sample import FYRBODAL_SIZES  # noqa: E402
 from app.store import DB_NAME, Store  # noqa: E402
 
-SIZES = {
-    "Uddevalla": 14,
-    "Trollhättan": 13,
-    "Vänersborg": 11,
-    "Lysekil": 7,
-    "Åmål": 7,
-    "Fyrbodals kommunalförbund": 7,
-    "Munkedal": 6,
-    "Tanum": 6,
-    "Mellerud": 6,
-    "Bengtsfors": 6,
-    "Dals-Ed": 5,
-}
+SIZES = FYRBODAL_SIZES
 SENTENCES = (
     "Vi behöver en gemensam bild av vad digitalisering betyder för välfärden.",
     "Förtroendevalda måste äga frågan, inte bara delegera den till IT.",

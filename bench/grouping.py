@@ -47,20 +47,9 @@ from app.grouping import (  # noqa: E402
     plan_rounds,
 )
 from app.model import Role  # noqa: E402
+from app.sample import FYRBODAL_SIZES  # noqa: E402
 
-FYRBODAL = {
-    "Uddevalla": 14,
-    "Trollhättan": 13,
-    "Vänersborg": 11,
-    "Lysekil": 7,
-    "Åmål": 7,
-    "Fyrbodals kommunalförbund": 7,
-    "Munkedal": 6,
-    "Tanum": 6,
-    "Mellerud": 6,
-    "Bengtsfors": 6,
-    "Dals-Ed": 5,
-}
+FYRBODAL = FYRBODAL_SIZES
 SIZE = 6
 ROUNDS = 3
 SEEDS = 10

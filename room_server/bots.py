@@ -36,22 +36,12 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from app.sample import FYRBODAL_SIZES
+
 log = logging.getLogger(__name__)
 
 # The Fyrbodal series' organisations and how many people each sent to a full session (88).
-FYRBODAL_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("Uddevalla", 14),
-    ("Trollhättan", 13),
-    ("Vänersborg", 11),
-    ("Lysekil", 7),
-    ("Åmål", 7),
-    ("Fyrbodals kommunalförbund", 7),
-    ("Munkedal", 6),
-    ("Tanum", 6),
-    ("Mellerud", 6),
-    ("Bengtsfors", 6),
-    ("Dals-Ed", 5),
-)
+FYRBODAL_WEIGHTS: tuple[tuple[str, int], ...] = tuple(FYRBODAL_SIZES.items())
 FEDERATION = "Fyrbodals kommunalförbund"
 ELECTED_SHARE = 0.35
 

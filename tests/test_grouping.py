@@ -39,23 +39,12 @@ from app.grouping import (
     split_group_count,
 )
 from app.model import Attendance, Role
+from app.sample import FYRBODAL_SIZES
 
 IN, REMOTE = Attendance.IN_ROOM, Attendance.REMOTE
 ELECTED, OFFICIAL = Role.ELECTED, Role.OFFICIAL
 
-FYRBODAL = {
-    "Uddevalla": 14,
-    "Trollhättan": 13,
-    "Vänersborg": 11,
-    "Lysekil": 7,
-    "Åmål": 7,
-    "Fyrbodals kommunalförbund": 7,
-    "Munkedal": 6,
-    "Tanum": 6,
-    "Mellerud": 6,
-    "Bengtsfors": 6,
-    "Dals-Ed": 5,
-}
+FYRBODAL = FYRBODAL_SIZES
 
 
 def roster(
