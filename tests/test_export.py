@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from app.export import export_all, safe_file_name
 from app.export.data import load
 from app.export.pdf import write_overview_pdf
-from app.model import Attendance, Participant, Role
+from app.model import Attendance, GroupKind, Participant, Role
 from app.protocol import Join, parse
 from app.room import Room
 from app.store import DB_NAME, Store
@@ -274,3 +274,45 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
     )
     assert unwritable.returncode == 2 and "--out" in unwritable.stderr
     assert "Traceback" not in unwritable.stderr
+
+
+def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
+    data_dir = tmp_path / "rehearsal"
+    simulated = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "simulate",
+            "--participants",
+            "24",
+            "--data-dir",
+            str(data_dir),
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    out = tmp_path / "out"
+    exported = subprocess.run(
+        [sys.executable, "-m", "app", "export", "--data-dir", str(data_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert exported.returncode == 0, exported.stderr
+    snapshot = load(data_dir / DB_NAME, None)
+    session = next(s for s in snapshot.sessions if s.participants)
+    assert len(session.participants) == 24
+    muni = [c for c in session.cards(GroupKind.MUNICIPALITY)]
+    assert muni, "the simulation wrote municipality reflections"
+    for org in snapshot.taking_part():
+        text = flat(text_of(out / f"traff{session.session.number}-{safe_file_name(org.name)}.pdf"))
+        for card in muni:
+            snippet = flat(card.text)[:40]
+            if card.organisation_id == org.id:
+                assert snippet in text, (org.name, snippet)
+    assert (out / f"traff{session.session.number}-oversikt.pdf").exists()
