@@ -14,6 +14,8 @@ from pathlib import Path
 from app import __version__, i18n
 from app.paths import default_data_dir
 
+DEFAULT_PORT = 8765
+
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
     "simulate": "rehearse a whole session headless with N simulated participants",
@@ -49,16 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder of the workshop database (default: your user data folder)",
     )
+    # The console remembers --host, --port and --lang in its settings (Arkiv > Inställningar):
+    # a flag given wins, a flag left out takes the remembered value, then the default.
     parser.add_argument(
         "--host",
         default=None,
-        help="address to listen on (default: every interface)",
+        help="address to listen on (default: the console's saved setting, else every interface)",
     )
     parser.add_argument(
-        "--port", type=_port, default=8765, help="port to listen on (default: 8765)"
+        "--port",
+        type=_port,
+        default=None,
+        help=f"port to listen on (default: the console's saved setting, else {DEFAULT_PORT})",
     )
     parser.add_argument(
-        "--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE, help="console language"
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help=f"console language (default: the saved setting, else {i18n.DEFAULT_LANGUAGE})",
     )
     parser.add_argument(
         "--session", type=int, default=None, help="session (träff) number to run (default: last)"
@@ -92,16 +102,20 @@ def main(argv: list[str] | None = None) -> int:
 
         return composition.run_simulate(args_list[1:])
     args = build_parser().parse_args(args_list)
-    i18n.set_language(args.lang)
+    i18n.set_language(args.lang or i18n.DEFAULT_LANGUAGE)
     data_dir = args.data_dir if args.data_dir is not None else default_data_dir()
+    port = args.port if args.port is not None else DEFAULT_PORT
 
     from app import composition
 
     if args.self_test:
         return composition.run_self_test()
     if args.headless:
-        return composition.run_headless(data_dir, args.host, args.port, args.session)
-    return composition.run_console(data_dir, args.host, args.port, args.session)
+        return composition.run_headless(data_dir, args.host, port, args.session)
+    # The console falls back on its remembered settings for what was not given.
+    return composition.run_console(
+        args.data_dir, args.host, args.port, args.session, lang=args.lang
+    )
 
 
 if __name__ == "__main__":

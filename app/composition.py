@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -21,6 +22,8 @@ from app.room import Room
 from app.store import DB_NAME, Store, StoreError
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from room_server.server import RoomServer
 
 log = logging.getLogger("tankesmedja")
@@ -37,9 +40,14 @@ def _setup_logging() -> None:
 def open_room(data_dir: Path, session: int | None) -> Room:
     """Open (creating with the sample workshop if needed) the workshop in ``data_dir``.
 
+    ``data_dir`` may also be a workshop file itself (``*.tankesmedja``, see
+    :mod:`app.workshop`), as Arkiv > Öppna and the recent workshops remember them.
+
     Raises:
         StoreError: if the folder or database cannot be used.
     """
+    if data_dir.is_file():
+        return Room(Store(data_dir), session)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -174,6 +182,41 @@ def run_self_test() -> int:
     return 0 if all(results) else 1
 
 
+def _report_first_paint(window: QWidget) -> None:
+    """Print ``window shown <seconds since the process started>`` to stderr after the first paint.
+
+    Opt-in (``TANKESMEDJA_REPORT_SHOWN=1``) for ``bench/startup.py``, which measures launch to
+    window shown. The time counts from the process's creation as the OS recorded it, so it
+    includes the interpreter's (or the bundle's bootloader's) own start.
+    """
+    import time
+
+    import psutil
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def since_start() -> float:
+        if sys.platform.startswith("linux"):
+            # psutil's create_time() adds the boot time in whole seconds: up to 1 s off.
+            # /proc gives the start in clock ticks since boot, on the CLOCK_BOOTTIME clock.
+            with open("/proc/self/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+            return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+        return time.time() - psutil.Process().create_time()
+
+    def report() -> None:
+        print(f"window shown {since_start():.3f}", file=sys.stderr, flush=True)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, report)  # once this paint has finished
+            return False
+
+    window.installEventFilter(FirstPaint(window))
+
+
 def run_simulate(argv: list[str]) -> int:
     """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
     from room_server import simulate
@@ -182,18 +225,47 @@ def run_simulate(argv: list[str]) -> int:
     return simulate.main(argv)
 
 
-def run_console(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
-    """Open the facilitator console with the room server in Qt's loop; return the exit code."""
+def run_console(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    session: int | None,
+    *,
+    lang: str | None = None,
+) -> int:
+    """Open the facilitator console with the room server in Qt's loop; return the exit code.
+
+    What the command line left out (None) comes from the remembered settings
+    (:class:`facilitator_ui.settings.Settings`), then the built-in default: the language,
+    the port (8765), the interface (every one) and the workshop folder (the last workshop
+    if its folder still exists, else the user data folder). A saved public address is
+    applied to the server before the join address is shown.
+    """
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from app import i18n
+    from app.paths import default_data_dir
     from facilitator_ui.main_window import MainWindow
-    from room_server.server import RoomServer
+    from facilitator_ui.settings import Settings
+    from room_server import netinfo
+    from room_server.server import DEFAULT_PORT, RoomServer
 
     _setup_logging()
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     qt_app.setApplicationName("Tankesmedja")
+    settings = Settings.default()
+    lang = lang or settings.language
+    if lang is not None:
+        i18n.set_language(lang)
+    if port is None:
+        port = settings.port if settings.port is not None else DEFAULT_PORT
+    if host is None:
+        host = settings.host
+    if data_dir is None:
+        last = Path(settings.last_workshop) if settings.last_workshop else None
+        data_dir = last if last is not None and last.exists() else default_data_dir()
 
     def excepthook(
         kind: type[BaseException], value: BaseException, tb: TracebackType | None
@@ -233,6 +305,10 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
         nonlocal exit_code
         server = RoomServer(room, host, port)
         try:
+            server.set_public_url(settings.public_url)
+        except ValueError as exc:  # a hand-edited settings file; Settings checks the rest
+            log.warning("the saved public address is not used: %s", exc)
+        try:
             await server.start()
         except OSError as exc:
             print(f"tankesmedja: {tr('server_failed', error=exc)}", file=sys.stderr)
@@ -257,17 +333,59 @@ def run_console(data_dir: Path, host: str | None, port: int, session: int | None
             )
             rehearsal_bots.extend(joined)
 
-        window = MainWindow(room, server.join_info(), rehearse=rehearse)
+        window = MainWindow(
+            room,
+            server.join_info(),
+            rehearse=rehearse,
+            settings=settings,
+            set_public_url=server.set_public_url,
+            devices_seen=server.device_counts,
+            interfaces=lambda: [c.address for c in netinfo.candidates()],
+        )
         window.closed.connect(closing.set)
+        window.openWorkshopRequested.connect(request_switch)
         window.show()
+        if os.environ.get("TANKESMEDJA_REPORT_SHOWN") == "1":
+            _report_first_paint(window)
         await closing.wait()
         stop_bots.set()
         window.hide()
         await server.stop()
 
+    switch_to: list[Path] = []  # the workshop file the window asked to open next
+
+    def request_switch(path: Path) -> None:
+        switch_to.append(Path(path))
+        closing.set()  # main() stops the server and returns; the loop below reopens
+
     try:
         with loop:
-            loop.run_until_complete(main())
+            while True:
+                loop.run_until_complete(main())
+                if not switch_to or exit_code:
+                    break
+                # ``main`` reads ``room`` when it runs: server and window are built anew.
+                room = switch_room(room, switch_to.pop())
+                switch_to.clear()
+                closing.clear()
     finally:
         room.store.close()
     return exit_code
+
+
+def switch_room(current: Room, path: Path) -> Room:
+    """Open the workshop file ``path`` and close ``current``'s store; return the new room.
+
+    On failure the facilitator is told and ``current`` stays open (returned as it is). The
+    caller has stopped the server and hidden the window of ``current`` already.
+    """
+    try:
+        room = Room(Store(path))
+    except (StoreError, ValueError) as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        log.error("cannot open workshop %s: %s", path, exc)
+        QMessageBox.critical(None, tr("error_title"), str(exc))
+        return current
+    current.store.close()
+    return room

@@ -27,7 +27,7 @@ from app.model import (
     SurveyItem,
     SurveyKind,
 )
-from app.protocol import ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
+from app.protocol import MAX_ANSWERS, ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
 
 if TYPE_CHECKING:
     from app.room import Room
@@ -36,6 +36,8 @@ WARNING_SECONDS = 120  # "two minutes left", on the console and every participan
 DEFAULT_GROUP_SIZE = 6
 MUNICIPALITY_MAX_SIZE = 8
 UNDO_DEPTH = 50
+# Survey item keys travel as JSON keys in the ``survey`` message: identifiers only.
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 class PhaseStatus(StrEnum):
@@ -433,6 +435,32 @@ class Live:
         links[group_no] = link.strip()
         self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
 
+    def forget(self, participant_id: str) -> None:
+        """Drop an erased participant (already deleted from the store) from the live state.
+
+        Their cards and answers leave memory; every round (and every undo step) loses them,
+        and each changed round is emitted so pages and the console show the groups without
+        them.
+        """
+
+        def without(rnd: GroupRound) -> GroupRound:
+            groups = tuple(tuple(m for m in g if m != participant_id) for g in rnd.groups)
+            return replace(rnd, groups=groups, late=rnd.late - {participant_id})
+
+        for card in [c for c in self._cards.values() if c.participant_id == participant_id]:
+            # Shown once more as withdrawn and blank, so every view that keeps cards of its
+            # own (the wall, the projector) drops it; then it is gone from memory too.
+            blank = replace(card, text="", withdrawn=True)
+            self._cards[card.id] = blank
+            self._emit(ReflectionChanged(blank, moderated=True))
+            del self._cards[card.id]
+        if self._answers.pop(participant_id, None) is not None:
+            self._emit(SurveyAnswered(participant_id))
+        self._undo = [without(r) for r in self._undo]
+        for rnd in list(self._rounds.values()):
+            if any(participant_id in g for g in rnd.groups):
+                self._commit_round(without(rnd), remember=None)
+
     def can_undo(self) -> bool:
         """Return True when there is a group change to undo."""
         return bool(self._undo)
@@ -636,6 +664,46 @@ class Live:
         return shown
 
     # -- survey -------------------------------------------------------------------------------
+
+    def set_survey(self, items: Sequence[SurveyItem]) -> None:
+        """Replace the session's survey items; pages in the survey phase see them at once.
+
+        Item keys are stable: an item that has answers keeps its key and kind, so its
+        answers stay its own (it may be retexted or moved, not removed).
+
+        Raises:
+            ValueError: for a repeated or malformed key, an empty text, too many items, or an
+                answered item left out or changed to the other kind.
+        """
+        items = tuple(items)
+        self.check_survey(items)
+        self.room.store.set_survey(self.room.session.id, items)
+        self.survey = items
+        self.room.session = replace(self.room.session, survey=items)
+        self._emit(PhaseChanged(self.clock))
+
+    def check_survey(self, items: Sequence[SurveyItem]) -> None:
+        """Check survey items as :meth:`set_survey` would, without saving them.
+
+        Raises:
+            ValueError: see :meth:`set_survey`.
+        """
+        if len(items) > MAX_ANSWERS:
+            raise ValueError(f"a survey has at most {MAX_ANSWERS} items")
+        keys = [i.key for i in items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("survey item keys must be unique")
+        for item in items:
+            if not 1 <= len(item.key) <= 40 or not set(item.key) <= _KEY_CHARS:
+                raise ValueError(f"bad survey item key {item.key!r}")
+            if not item.text.strip():
+                raise ValueError(f"survey item {item.key!r} has no text")
+        kinds = {i.key: i.kind for i in items}
+        for answers in self._answers.values():
+            for key, value in answers.items():
+                kind = SurveyKind.LIKERT if isinstance(value, int) else SurveyKind.OPEN
+                if kinds.get(key) != kind:  # left out, or turned into the other kind
+                    raise ValueError(f"survey item {key!r} has answers: it stays, as it is")
 
     def answers(self, participant_id: str) -> dict[str, int | str]:
         """Return a participant's saved survey answers."""

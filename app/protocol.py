@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     NOT_YOURS = "not_yours"
     NO_SURVEY = "no_survey"
     SESSION_ENDED = "session_ended"
+    ROSTER_TAKEN = "roster_taken"
     SERVER_ERROR = "server_error"
 
 
@@ -71,6 +72,7 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.NOT_YOURS: "This card belongs to someone else.",
     ErrorCode.NO_SURVEY: "The survey has not started yet.",
     ErrorCode.SESSION_ENDED: "This session has ended.",
+    ErrorCode.ROSTER_TAKEN: "Someone has already picked this name; pick another or write yours.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
 }
 
@@ -109,13 +111,19 @@ class Hello:
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """A participant's join form."""
+    """A participant's join form.
+
+    With ``roster_id`` the participant picked their name from the session's roster: the
+    entry's name, organisation and role count, and ``name``, ``organisation_id`` and ``role``
+    here are placeholders (``attendance`` and ``function`` fill in what the entry lacks).
+    """
 
     name: str
     organisation_id: int
     role: Role
     attendance: Attendance
     function: str
+    roster_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +192,19 @@ def _opt_str(data: dict[str, Any], field: str, limit: int) -> str | None:
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
+    if not isinstance(value, str) or len(value) > limit or not _encodable(value):
         raise ProtocolError(ErrorCode.BAD_FIELD, field)
     return value or None
+
+
+def _encodable(value: str) -> bool:
+    # JSON can carry lone surrogates ("\ud800") that no UTF-8 encoder accepts; tokens are
+    # encoded for comparison and hashing, so such a string must be refused here.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse(raw: str | bytes) -> ClientMessage:
@@ -202,7 +220,9 @@ def parse(raw: str | bytes) -> ClientMessage:
             raise ProtocolError(ErrorCode.BAD_JSON) from None
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError, not only JSONDecodeError: an integer of more than 4300 digits is
+        # refused by int() inside the decoder with a plain ValueError.
         raise ProtocolError(ErrorCode.BAD_JSON) from None
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_JSON)
@@ -264,7 +284,9 @@ def _parse_survey(data: dict[str, Any]) -> SurveyAnswers:
         raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
     clean: dict[str, int | str] = {}
     for key, value in answers.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 40:
+        # Item keys are identifiers (``perspective``, ``takeaway``); the server may name one in
+        # an error's ``field``, so nothing else is let through.
+        if not isinstance(key, str) or not 1 <= len(key) <= 40 or not set(key) <= _ID_CHARS:
             raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ProtocolError(ErrorCode.BAD_FIELD, "answers")
@@ -273,6 +295,8 @@ def _parse_survey(data: dict[str, Any]) -> SurveyAnswers:
 
 
 def _parse_join(data: dict[str, Any]) -> Join:
+    if data.get("roster_id") is not None:
+        return _parse_roster_join(data)
     name = data.get("name")
     if not isinstance(name, str):
         raise ProtocolError(ErrorCode.BAD_FIELD, "name")
@@ -295,6 +319,10 @@ def _parse_join(data: dict[str, Any]) -> Join:
         attendance = Attendance(data.get("attendance"))
     except ValueError:
         raise ProtocolError(ErrorCode.BAD_FIELD, "attendance") from None
+    return Join(name, org, role, attendance, _function(data))
+
+
+def _function(data: dict[str, Any]) -> str:
     function = data.get("function", "")
     if function is None:
         function = ""
@@ -303,7 +331,19 @@ def _parse_join(data: dict[str, Any]) -> Join:
     function = clean_text(function)
     if len(function) > MAX_FUNCTION:
         raise ProtocolError(ErrorCode.BAD_FIELD, "function")
-    return Join(name, org, role, attendance, function)
+    return function
+
+
+def _parse_roster_join(data: dict[str, Any]) -> Join:
+    # The roster entry supplies name, organisation and role: the form's are ignored, so a
+    # page may leave them out. Attendance (default in the room) counts only if the entry
+    # has none; so does the function.
+    roster_id = _int(data, "roster_id", 1, 2**31 - 1)
+    try:
+        attendance = Attendance(data.get("attendance") or Attendance.IN_ROOM)
+    except ValueError:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "attendance") from None
+    return Join("", 0, Role.OFFICIAL, attendance, _function(data), roster_id)
 
 
 def encode(message: dict[str, Any]) -> str:

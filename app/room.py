@@ -8,6 +8,8 @@ no network I/O: every method returns at once, after any write is committed.
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 import secrets
 import time
 import uuid
@@ -15,8 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from app.live import Live, LiveEvent
+from app.live import Live, LiveEvent, PhaseChanged
 from app.model import Participant, Series, Session
 from app.protocol import (
     PROTOCOL_VERSION,
@@ -26,6 +29,7 @@ from app.protocol import (
     normalise_room_code,
 )
 from app.store import Store
+from app.workshop_db import RosterEntry, RosterTaken
 
 # No 0/O, 1/I/L: the code is read off a projector and typed on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -56,7 +60,19 @@ class ConnectionChanged:
     connected: bool
 
 
-RoomEvent = ParticipantJoined | ConnectionChanged | LiveEvent
+@dataclass(frozen=True, slots=True)
+class ParticipantRemoved:
+    """A participant's data was erased on request (GDPR); their connections are dropped."""
+
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterChanged:
+    """The session's unclaimed roster names changed (import, a claim, an erasure)."""
+
+
+RoomEvent = ParticipantJoined | ConnectionChanged | ParticipantRemoved | RosterChanged | LiveEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +85,60 @@ class JoinInfo:
     requested_port: int
     port: int
     loopback_only: bool  # no address other devices can reach
+    public: bool = False  # join_url is the organisers' public address (their reverse proxy)
 
     @property
     def port_fallback(self) -> bool:
         """True when the asked-for port was taken and another one is used."""
         return self.port != self.requested_port
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_public_url(text: str | None) -> str | None:
+    """Return a public join address in canonical form, or None when ``text`` is empty.
+
+    The organisers' reverse proxy serves the participant page at the root of this address,
+    e.g. ``https://workshop.example.se`` (the page loads ``/app.js`` and opens ``/ws`` from
+    the root, so a path prefix would not work). The canonical form is what browsers send as
+    the page's Origin: lower-case scheme and host, no default port, no trailing slash.
+
+    Raises:
+        ValueError: for anything but an http(s) address of a host, with an optional port.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    if any(c.isspace() for c in text) or "?" in text or "#" in text or "@" in text:
+        raise ValueError("a public address has no spaces, query, fragment or user name")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError("a public address starts with https:// or http://")
+    if parts.path not in ("", "/"):
+        raise ValueError("a public address has no path: the page is served at its root")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError("a public address needs a host name")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the port of a public address is a number from 1 to 65535") from None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if not all(_HOST_LABEL.match(label) for label in host.split(".")):
+            raise ValueError(f"{host!r} is not a host name") from None
+        shown = host
+    else:
+        shown = f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+    if port == 0:
+        raise ValueError("the port of a public address is a number from 1 to 65535")
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        shown += f":{port}"
+    return f"{scheme}://{shown}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +220,11 @@ class Room:
         """Add a participant; the row is committed before this returns.
 
         Raises:
-            ProtocolError: if the organisation is not one of the series'.
+            ProtocolError: if the organisation is not one of the series', or (``roster_taken``)
+                the picked roster name is claimed already or gone.
         """
+        if form.roster_id is not None:
+            return self._join_from_roster(form)
         if not any(o.id == form.organisation_id for o in self.series.organisations):
             raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
         participant = Participant(
@@ -173,6 +241,30 @@ class Room:
         self.store.add_participant(participant, resume_token)
         self._participants[participant.id] = participant
         self._emit(ParticipantJoined(participant))
+        return JoinResult(participant, resume_token)
+
+    def _join_from_roster(self, form: Join) -> JoinResult:
+        entry = self.store.roster_entry(form.roster_id or 0)
+        if entry is None or entry.session_id != self.session.id or entry.claimed_by:
+            raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id")
+        participant = Participant(
+            id=uuid.uuid4().hex,
+            session_id=self.session.id,
+            name=entry.name,
+            organisation_id=entry.organisation_id,
+            role=entry.role,
+            attendance=entry.attendance or form.attendance,
+            function=entry.function or form.function,
+            joined_at=time.time(),
+        )
+        resume_token = secrets.token_urlsafe(24)
+        try:
+            self.store.add_participant(participant, resume_token, roster_id=entry.id)
+        except RosterTaken:
+            raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id") from None
+        self._participants[participant.id] = participant
+        self._emit(ParticipantJoined(participant))
+        self._emit(RosterChanged())
         return JoinResult(participant, resume_token)
 
     def resume(self, resume_token: str) -> Participant | None:
@@ -220,7 +312,53 @@ class Room:
                 return org.name
         return ""
 
+    # -- editing the workshop and erasing data ----------------------------------------------
+
+    def reload_series(self) -> None:
+        """Re-read organisations and themes after the workshop was edited; pages follow."""
+        series = self.store.series()
+        assert series is not None
+        self.series = series
+        self.session = next(s for s in series.sessions if s.id == self.session.id)
+        self._emit(PhaseChanged(self.live.clock))  # every page gets a fresh state
+
+    def import_roster(self, entries: list[RosterEntry]) -> tuple[int, int]:
+        """Replace the session's unclaimed roster; return (added, kept because claimed)."""
+        counts = self.store.replace_roster(self.session.id, entries)
+        self._emit(RosterChanged())
+        return counts
+
+    def erase_participant(self, participant_id: str) -> bool:
+        """Erase a participant of any session of the series (GDPR); True if found.
+
+        For someone of this session the live state forgets them too: their cards leave the
+        wall and their groups, everyone's page is updated and their own is disconnected.
+        """
+        found = self.store.erase_participant(participant_id)
+        if participant_id in self._participants:
+            del self._participants[participant_id]
+            self._connections.pop(participant_id, None)
+            self.live.forget(participant_id)
+            self._emit(ParticipantRemoved(participant_id))
+            self._emit(RosterChanged())
+            self._emit(PhaseChanged(self.live.clock))  # every view and page shows it afresh
+        return found
+
+    def erase_roster_entry(self, roster_id: int) -> bool:
+        """Erase a roster name nobody claimed (GDPR); True if found."""
+        found = self.store.erase_roster_entry(roster_id)
+        self._emit(RosterChanged())
+        return found
+
     # -- payloads for the participant page -------------------------------------------------
+
+    def roster_payload(self) -> list[dict[str, Any]]:
+        """Return the unclaimed roster names people pick from, sorted by name."""
+        entries = self.store.roster(self.session.id, unclaimed=True)
+        return [
+            {"id": e.id, "name": e.name, "organisation_id": e.organisation_id}
+            for e in sorted(entries, key=lambda e: (e.name.casefold(), e.id))
+        ]
 
     def welcome_message(self) -> dict[str, Any]:
         """Return the ``welcome`` message: what the join form needs to show."""
@@ -234,6 +372,7 @@ class Room:
                 "subtitle": self.session.subtitle,
             },
             "organisations": [{"id": o.id, "name": o.name} for o in self.series.organisations],
+            "roster": self.roster_payload(),
         }
 
     def joined_message(self, result: JoinResult, resumed: bool) -> dict[str, Any]:

@@ -34,8 +34,9 @@ from app.model import (
     SurveyItem,
     SurveyKind,
 )
+from app.workshop_db import RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -134,7 +135,26 @@ CREATE TABLE survey_answers (
 );
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+# Version 3: workshop files — a session's roster of pre-registered participants, who pick
+# their own name on joining (``claimed_by``). Attendance may be unknown (NULL).
+_SCHEMA_V3 = """
+CREATE TABLE roster (
+    id              INTEGER PRIMARY KEY,
+    session_id      INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    external_id     TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    role            TEXT NOT NULL CHECK (role IN ('elected', 'official')),
+    attendance      TEXT CHECK (attendance IN ('in_room', 'remote')),
+    function        TEXT NOT NULL DEFAULT '',
+    position        INTEGER NOT NULL,
+    claimed_by      TEXT UNIQUE REFERENCES participants(id) ON DELETE SET NULL,
+    UNIQUE (session_id, external_id)
+);
+CREATE INDEX roster_session ON roster(session_id);
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 
 
 class StoreError(Exception):
@@ -173,8 +193,12 @@ def _survey_from_json(text: str) -> tuple[SurveyItem, ...]:
     return tuple(SurveyItem(i["key"], SurveyKind(i["kind"]), i["text"]) for i in json.loads(text))
 
 
-class Store:
-    """A workshop database. Use one instance per thread; SQLite connections are not shared."""
+class Store(WorkshopStore):
+    """A workshop database. Use one instance per thread; SQLite connections are not shared.
+
+    Editing the workshop (roster, organisations, sessions, erasure, backup) is in
+    :class:`app.workshop_db.WorkshopStore`.
+    """
 
     def __init__(self, path: Path) -> None:
         """Open (creating if needed) the database at ``path`` and migrate it.
@@ -316,8 +340,16 @@ class Store:
 
     # -- participants -----------------------------------------------------------------
 
-    def add_participant(self, participant: Participant, resume_token: str) -> None:
-        """Insert a participant in one committed transaction."""
+    def add_participant(
+        self, participant: Participant, resume_token: str, roster_id: int | None = None
+    ) -> None:
+        """Insert a participant in one committed transaction.
+
+        With ``roster_id`` the same transaction claims that roster entry for them.
+
+        Raises:
+            RosterTaken: if the entry is claimed already or gone (nothing is stored then).
+        """
         with self._tx() as db:
             db.execute(
                 "INSERT INTO participants (id, session_id, name, organisation_id, role,"
@@ -335,6 +367,14 @@ class Store:
                     participant.joined_at or time.time(),
                 ),
             )
+            if roster_id is not None:
+                claimed = db.execute(
+                    "UPDATE roster SET claimed_by = ? WHERE id = ? AND session_id = ?"
+                    " AND claimed_by IS NULL",
+                    (participant.id, roster_id, participant.session_id),
+                ).rowcount
+                if not claimed:
+                    raise RosterTaken(roster_id)
 
     def update_participant(self, participant: Participant) -> None:
         """Change a participant's details (name, organisation, role, attendance, function)."""

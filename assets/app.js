@@ -76,9 +76,7 @@
     for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
       node.placeholder = t(node.dataset.i18nPlaceholder);
     }
-    const other = code === "sv" ? "en" : "sv";
-    $("lang").textContent = t("switch_to");
-    $("lang").lang = other;
+    $("lang").lang = code === "sv" ? "en" : "sv";
     renderSession();
     renderLobby();
     renderLive();
@@ -651,6 +649,7 @@
         showError(null);
         setStatus(null);
         renderLobby();
+        $("announce").textContent = t("joined_note", { name: message.participant.name });
         if (!state) { show("lobby"); $("lobby-heading").focus(); }
         loadOutbox();
         ready = true;
@@ -673,9 +672,7 @@
         if (joined) { joined.present = message.present; renderLobby(); }
         break;
       case "ended":
-        ended = true;
-        show("ended");
-        setStatus(null);
+        end();
         break;
       case "error":
         if (!itemError(message)) handleError(message);
@@ -686,7 +683,15 @@
     $("join-form").querySelector("button").disabled = false;
   }
 
+  function end() {
+    ended = true;
+    show("ended");
+    setStatus(null);
+  }
+
   function handleError(message) {
+    // Back after the last phase (a reload, a late scan): say goodbye, not "error".
+    if (message.code === "session_ended" && !joined) { end(); return; }
     showError(message.code);
     if (message.code === "bad_token") {
       store.del("tk.room");

@@ -29,10 +29,12 @@ from PySide6.QtGui import (
     QFontDatabase,
     QFontMetrics,
     QGuiApplication,
-    QKeySequence,
+    QScreen,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -53,19 +55,39 @@ from PySide6.QtWidgets import (
 from app import i18n
 from app.i18n import tr
 from app.room import JoinInfo, Room
+from facilitator_ui import shortcuts
+from facilitator_ui.audience_window import (
+    VIEW_KEYS,
+    AudienceView,
+    AudienceWindow,
+    choose_screen,
+    screen_key,
+    screen_label,
+)
 from facilitator_ui.bridge import RoomBridge
+from facilitator_ui.common import big_button
 from facilitator_ui.groups_view import GroupsView
+from facilitator_ui.help_overlay import HelpOverlay
 from facilitator_ui.phase_bar import PhaseBar
 from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
+from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
 from facilitator_ui.roster_model import Column, RosterModel
+from facilitator_ui.settings import Settings, SettingsDialog
+from facilitator_ui.shortcuts import Command
 from facilitator_ui.survey_view import SurveyView
 from facilitator_ui.tasks import TaskRunner
 from facilitator_ui.wall_view import ReflectionWall
+from facilitator_ui.workshop_files import WorkshopActions
 
 Rehearse = Callable[[int], Awaitable[None]]
 """Starts N simulated participants joining over the real server (given by the composition
 root); the console only awaits it."""
+
+SetPublicUrl = Callable[[str | None], JoinInfo]
+"""Sets (or, with None, clears) the public join address on the room server and returns the
+new join information; raises ValueError for an address it refuses (from the composition root,
+since the console does not talk to the server itself)."""
 
 REHEARSE_DEFAULT = 30
 REHEARSE_MAX = 500
@@ -279,17 +301,29 @@ class MainWindow(QMainWindow):
         totals_label: "12 joined · 9 connected now".
         banner: the amber warning banner (hidden when there is nothing to warn about).
         rehearse_action: Session > "Repetition…" (disabled without a rehearse callback).
+        audience: the audience window for the projector (hidden until shown).
+        audience_button, audience_combo: show it; what it shows in this phase.
+        shortcut_actions: the action of each keyboard shortcut (see
+            :data:`facilitator_ui.shortcuts.SHORTCUTS`), also active in the audience window.
+        help_overlay: the shortcut list over the window (F1 or ?).
+        reachability: the help shown when nobody reaches the page; its ``count_label`` is
+            in the status bar.
+        settings: the remembered settings (in memory only unless the caller gives a store).
 
     Signals:
         languageChanged(str): the user picked a language in the menu (e.g. to remember it).
         closed(): the window was closed (File > Quit, Ctrl+Q or the window manager); the
             composition root stops the server and the loop on it.
         rehearsalRunning(bool): a rehearsal started (True) or ended (False).
+        openWorkshopRequested(Path): switch to another workshop file (Arkiv > Öppna, Ny
+            workshop, or reopening after a session's data was deleted); the composition
+            root stops the server and rebuilds store, room, server and window on it.
     """
 
     languageChanged = Signal(str)
     closed = Signal()
     rehearsalRunning = Signal(bool)
+    openWorkshopRequested = Signal(object)
 
     def __init__(
         self,
@@ -299,6 +333,11 @@ class MainWindow(QMainWindow):
         *,
         rehearse: Rehearse | None = None,
         clock: Callable[[], float] = time.time,
+        settings: Settings | None = None,
+        set_public_url: SetPublicUrl | None = None,
+        devices_seen: DevicesSeen | None = None,
+        interfaces: Callable[[], list[str]] | None = None,
+        reachability_after: float = HELP_AFTER_S,
     ) -> None:
         """Build the window for ``room``, showing how to reach it per ``join_info``.
 
@@ -309,6 +348,13 @@ class MainWindow(QMainWindow):
             rehearse: starts N simulated participants joining over the real server; the
                 Session menu's rehearsal is disabled without it.
             clock: the wall clock the phase controls use (tests pass their own).
+            settings: where to remember settings (default: in memory only).
+            set_public_url: applies a public join address on the server (Arkiv >
+                Inställningar); without it a new address is only remembered.
+            devices_seen: the server's count of devices that opened the page (polled).
+            interfaces: lists this computer's addresses for the settings dialog.
+            reachability_after: seconds the QR code is on show with nobody arriving before
+                the reachability help appears.
         """
         super().__init__(parent)
         self._room = room
@@ -316,6 +362,10 @@ class MainWindow(QMainWindow):
         self._rehearse = rehearse
         self._rehearsing = False
         self._rehearsal_count = 0
+        self._clock = clock
+        self.settings = settings if settings is not None else Settings()
+        self._set_public_url = set_public_url
+        self._interfaces = interfaces
         self.bridge = RoomBridge(room, self)
         self.tasks = TaskRunner(self)
         self.roster_model = RosterModel(room, self.bridge, self)
@@ -355,6 +405,15 @@ class MainWindow(QMainWindow):
 
         self.banner = self._build_banner()
         outer.addWidget(self.banner)
+        self.reachability = ReachabilityPanel(
+            devices_seen,
+            self._qr_on_show,
+            clock=clock,
+            after=reachability_after,
+            # Simulated participants of a rehearsal connect from this computer too.
+            someone_connected=lambda: not self._rehearsing and bool(room.live.present()),
+        )
+        outer.addWidget(self.reachability)
 
         self.phase_bar = PhaseBar(room.live, self.bridge, clock)
         outer.addWidget(self.phase_bar)
@@ -414,6 +473,7 @@ class MainWindow(QMainWindow):
             signal = view.failed if isinstance(view, PhaseBar) else view.message
             signal.connect(self._show_message)
         self.roster_model.totalsChanged.connect(self._show_totals)
+        self._build_day_tools()
         self.retranslate()  # also shows join_info, in the current language
 
     # -- public API ---------------------------------------------------------------------------
@@ -426,6 +486,7 @@ class MainWindow(QMainWindow):
     def set_join_info(self, info: JoinInfo) -> None:
         """Show new join information (e.g. after the server restarted on another port)."""
         self._join_info = info
+        self.audience.set_join_info(info)
         self.qr_widget.setText(info.join_url)
         self.address_label.setText(info.join_url)
         self.code_label.setText(info.room_code)
@@ -502,10 +563,210 @@ class MainWindow(QMainWindow):
             action.setText(tr(f"lang_{lang}"))
             action.setChecked(lang == i18n.language())
         self.roster_model.retranslate()
+        self._retranslate_day_tools()
+        self.workshop_actions.retranslate()
         self._fit_fixed_columns()
         self._fit_name_column([])
         self._show_totals(*self.roster_model.totals())
         self.set_join_info(self._join_info)
+
+    # -- the day's tools: audience window, shortcuts, help, settings, reachability --------------
+
+    def toggle_timer(self) -> None:
+        """Start the first phase, or pause or resume the current one (Space)."""
+        bar = self.phase_bar
+        for button in (bar.start_button, bar.pause_button):
+            if button.isEnabled():
+                button.click()
+                return
+
+    def next_phase(self) -> None:
+        """Close the current phase and start the next one (Ctrl+→ or N)."""
+        if self.phase_bar.next_button.isEnabled():
+            self.phase_bar.next_button.click()
+
+    def shuffle_groups(self) -> None:
+        """Reshuffle the unlocked groups, or make the groups if there are none (Ctrl+Shift+S)."""
+        rnd = self.groups_view.current_round()
+        self.tabs.setCurrentWidget(self.groups_view)
+        self.groups_view.make_groups(reshuffle=rnd is not None and bool(rnd.groups))
+
+    def toggle_audience(self) -> None:
+        """Show the audience window full screen, or hide it (F5 or Ctrl+P)."""
+        self.set_audience_visible(not self.audience.isVisible())
+
+    def set_audience_visible(self, visible: bool) -> None:
+        """Show the audience window on its screen (see :meth:`audience_screen`), or hide it."""
+        if visible:
+            self.audience.show_on(self.audience_screen())
+        else:
+            self.audience.hide()
+
+    def audience_screen(self) -> QScreen | None:
+        """Return the screen for the audience window: the remembered one, else a free one."""
+        return choose_screen(
+            QGuiApplication.screens(), self.settings.audience_screen, self.screen()
+        )
+
+    def choose_audience_screen(self, screen: QScreen) -> None:
+        """Send the audience window to ``screen`` from now on (and now, if shown)."""
+        self.settings.audience_screen = screen_key(screen)
+        if self.audience.isVisible():
+            self.audience.show_on(screen)
+
+    def apply_public_url(self, url: str | None) -> JoinInfo:
+        """Use a public join address (None: this computer's own) and remember it.
+
+        Raises:
+            ValueError: if the address is refused.
+        """
+        if self._set_public_url is not None:
+            self.set_join_info(self._set_public_url(url))
+            self.reachability.restart()
+        self.settings.public_url = url
+        return self._join_info
+
+    def open_settings(self) -> SettingsDialog:
+        """Open Arkiv > Inställningar (window-modal, without blocking the loop)."""
+        dialog = SettingsDialog(
+            self.settings,
+            self,
+            current_port=self._join_info.requested_port,
+            interfaces=self._interfaces,
+            apply_public_url=self.apply_public_url if self._set_public_url else None,
+            apply_language=self._switch_language,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(lambda: self._show_message(tr("settings_saved")))
+        dialog.open()
+        return dialog
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 - Qt's names
+        """Move the focus with Tab; the widget reached keeps Space and letters for itself."""
+        moved = super().focusNextPrevChild(next)
+        self._key_guard.watch(QApplication.focusWidget() if moved else None)
+        return moved
+
+    def _qr_on_show(self) -> bool:
+        console = self.isVisible() and self.tabs.currentWidget() is self._join_page
+        audience = self.audience.isVisible() and self.audience.view() == AudienceView.QR
+        return console or audience
+
+    def _build_day_tools(self) -> None:
+        # The projector's window, and what it shows in this phase, from the status bar.
+        self.audience_button = big_button("audienceButton", 13)
+        self.audience_button.setCheckable(True)
+        self.audience_combo = QComboBox()
+        self.audience_combo.setObjectName("audienceChoice")
+        self.audience = AudienceWindow(self._room, self.bridge, self._join_info, clock=self._clock)
+        self.destroyed.connect(self.audience.deleteLater)
+        self.audience.set_anonymous(self.wall.anonymous())
+        self.wall.anonymous_check.toggled.connect(self.audience.set_anonymous)
+        self.audience.visibilityChanged.connect(self._on_audience_visible)
+        self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
+        self.bridge.phaseChanged.connect(self._sync_audience_choice)
+        for view in VIEW_KEYS:
+            self.audience_combo.addItem("", view.value)
+        self.audience_combo.activated.connect(
+            lambda index: self.audience.set_choice(
+                AudienceView(self.audience_combo.itemData(index))
+            )
+        )
+        self.audience_button.clicked.connect(self.set_audience_visible)
+        self.languageChanged.connect(self._remember_language)
+        self.help_overlay = HelpOverlay(self)
+
+        self.shortcut_actions: dict[Command, QAction] = {Command.QUIT: self._quit_action}
+        for command, slot in (
+            (Command.TIMER, self.toggle_timer),
+            (Command.NEXT_PHASE, self.next_phase),
+            (Command.SHUFFLE, self.shuffle_groups),
+            (Command.AUDIENCE, self.toggle_audience),
+            (Command.HELP, self.help_overlay.toggle),
+        ):
+            action = shortcuts.bind(QAction(self), command)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+            self.addAction(action)
+            self.audience.addAction(action)  # the keys work with the projector focused too
+            self.shortcut_actions[command] = action
+        self.shortcut_actions[Command.AUDIENCE].setCheckable(True)
+        self._key_guard = shortcuts.PlainKeyGuard(self)  # see focusNextPrevChild
+
+        self._settings_action = QAction(self)
+        self._settings_action.setObjectName("settingsAction")
+        self._settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self._settings_action.triggered.connect(self.open_settings)
+        self._file_menu.insertAction(self._quit_action, self._settings_action)
+        self._file_menu.insertSeparator(self._quit_action)
+        self._session_menu.addSeparator()
+        for command in (Command.TIMER, Command.NEXT_PHASE, Command.SHUFFLE):
+            self._session_menu.addAction(self.shortcut_actions[command])
+        self._view_menu = self.menuBar().addMenu("")
+        self._view_menu.addAction(self.shortcut_actions[Command.AUDIENCE])
+        self._screen_menu = self._view_menu.addMenu("")
+        self._screen_menu.aboutToShow.connect(self._fill_screen_menu)
+        self._screen_group = QActionGroup(self)
+        self._choice_menu = self._view_menu.addMenu("")
+        choices = QActionGroup(self)
+        self._choice_actions: dict[AudienceView, QAction] = {}
+        for view in VIEW_KEYS:
+            action = QAction(self)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, v=view: self.audience.set_choice(v))
+            choices.addAction(action)
+            self._choice_menu.addAction(action)
+            self._choice_actions[view] = action
+        self._view_menu.addSeparator()
+        self._view_menu.addAction(self.shortcut_actions[Command.HELP])
+        status = self.statusBar()
+        for widget in (self.reachability.count_label, self.audience_button, self.audience_combo):
+            status.addPermanentWidget(widget)
+        self._sync_audience_choice()
+        self.reachability.poll()  # the count at once, not two seconds from now
+
+    def _retranslate_day_tools(self) -> None:
+        for row in shortcuts.SHORTCUTS:
+            self.shortcut_actions[row.command].setText(tr(row.text_key))
+        self._settings_action.setText(tr("menu_settings"))
+        self._view_menu.setTitle(tr("menu_view"))
+        self._screen_menu.setTitle(tr("audience_screen_menu"))
+        self._choice_menu.setTitle(tr("audience_choice_menu"))
+        for view, key in VIEW_KEYS.items():
+            self._choice_actions[view].setText(tr(key))
+            self.audience_combo.setItemText(
+                self.audience_combo.findData(view.value), tr("audience_choice_item", view=tr(key))
+            )
+        self.audience_combo.setToolTip(tr("audience_choice_menu"))
+        self.audience_combo.setAccessibleName(tr("audience_choice_menu"))
+        self.audience_button.setText(tr("audience_button"))
+        self.audience_button.setToolTip(tr("shortcut_audience"))
+        self.help_overlay.retranslate()
+        self.reachability.retranslate()
+        self.audience.retranslate()
+
+    def _fill_screen_menu(self) -> None:
+        self._screen_menu.clear()  # deletes the old actions, which leave the group
+        target = self.audience_screen()
+        for screen in QGuiApplication.screens():
+            action = self._screen_menu.addAction(screen_label(screen, screen is self.screen()))
+            action.setCheckable(True)
+            action.setChecked(screen is target)
+            action.triggered.connect(
+                lambda _checked=False, s=screen: self.choose_audience_screen(s)
+            )
+            self._screen_group.addAction(action)
+
+    def _sync_audience_choice(self) -> None:
+        choice = self.audience.choice()
+        self.audience_combo.setCurrentIndex(self.audience_combo.findData(choice.value))
+        self._choice_actions[choice].setChecked(True)
+
+    def _on_audience_visible(self, visible: bool) -> None:
+        self.audience_button.setChecked(visible)
+        self.shortcut_actions[Command.AUDIENCE].setChecked(visible)
+
+    def _remember_language(self, lang: str) -> None:
+        self.settings.language = lang
 
     # -- building -----------------------------------------------------------------------------
 
@@ -675,13 +936,15 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         self._file_menu = bar.addMenu("")
         self._quit_action = QAction(self)
-        # Explicit, because the platform's standard Quit key is empty on Windows.
-        self._quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        shortcuts.bind(self._quit_action, Command.QUIT)  # Ctrl+Q, even on Windows
         self._quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         # Closing (rather than quitting the application) lets the composition root stop
         # the server and close the store in its own order.
         self._quit_action.triggered.connect(self.close)
         self._file_menu.addAction(self._quit_action)
+        # New, open, save as, recent, roster import, export, edit, erase (workshop files).
+        self.workshop_actions = WorkshopActions(self, self._room)
+        self.workshop_actions.install(self._file_menu, before=self._quit_action)
 
         self._language_menu = bar.addMenu("")
         group = QActionGroup(self)
@@ -707,6 +970,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if event.isAccepted():
             self.tasks.cancel_all()
+            self.audience.hide()
             self.closed.emit()
 
     # -- slots --------------------------------------------------------------------------------

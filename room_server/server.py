@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -32,7 +34,16 @@ from app.protocol import (
     Withdraw,
 )
 from app.ratelimit import RateLimiter
-from app.room import ConnectionChanged, JoinInfo, JoinResult, Room, RoomEvent
+from app.room import (
+    ConnectionChanged,
+    JoinInfo,
+    JoinResult,
+    ParticipantRemoved,
+    Room,
+    RoomEvent,
+    RosterChanged,
+    normalise_public_url,
+)
 from room_server import netinfo, static
 
 log = logging.getLogger(__name__)
@@ -51,8 +62,29 @@ IDLE_TIMEOUT = 75.0
 # Messages one connection may send per 10 s; a page's outbox sends one item at a time.
 MESSAGES_PER_10S = 40
 MAX_FRAME = 16 * 1024
+# Seconds a client may take from TCP connect to a finished WebSocket handshake.
+OPEN_TIMEOUT = 10.0
+# Distinct device addresses remembered for the console's reachability count.
+MAX_DEVICES_SEEN = 4096
 
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The websockets logger with DEBUG switched off for good.
+
+    At DEBUG websockets logs every frame's payload: room tokens in ``hello``, resume tokens
+    in ``joined`` and the text of every card. Those must never reach a log file, whatever
+    level someone turns on while hunting a bug; INFO and above (handshake failures,
+    rejected connections) pass through unchanged.
+    """
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name
+        """Return False for DEBUG, else what the websockets logger says."""
+        return level > logging.DEBUG and self.logger.isEnabledFor(level)
+
+
+_QUIET_LOGGER = _NoDebugLogger(logging.getLogger("websockets.server"), {})
 
 
 @dataclass(eq=False)
@@ -100,9 +132,14 @@ class RoomServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
         self._origins: frozenset[str] = frozenset()
+        self._public_url: str | None = None
+        self._devices_seen: dict[str, bool] = {}  # address -> is loopback (this machine)
         self.max_connections = MAX_CONNECTIONS
         self.idle_timeout = IDLE_TIMEOUT
+        self.open_timeout = OPEN_TIMEOUT  # read by start()
+        self.messages_per_10s = MESSAGES_PER_10S  # read when a connection opens
         self._presence_handle: asyncio.TimerHandle | None = None
+        self._roster_handle: asyncio.TimerHandle | None = None
         room.subscribe(self._on_room_event)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -133,7 +170,20 @@ class RoomServer:
                 )
             else:
                 self._advertise_host, self.loopback_only = netinfo.lan_address()
+                if self.loopback_only:
+                    log.warning(
+                        "This computer has no network address other devices can reach: "
+                        "only this computer can join. Join a Wi-Fi network or a phone "
+                        "hotspot and restart."
+                    )
         self._origins = self._allowed_origins()
+        if self.requested_port and self.port != self.requested_port:
+            log.warning(
+                "Port %d was taken, so the server uses port %d instead; "
+                "the join address shows the right port.",
+                self.requested_port,
+                self.port,
+            )
         # The join address carries the room token, so it is shown to the facilitator (console,
         # terminal) but never written to the log.
         log.info("Room server listening on port %d", self.port)
@@ -147,19 +197,23 @@ class RoomServer:
             host,
             port,
             process_request=self._process_request,
+            process_response=self._process_response,
             compression=None,
             max_size=MAX_FRAME,
             max_queue=16,
-            open_timeout=10,
+            open_timeout=self.open_timeout,
             ping_interval=20,
             ping_timeout=20,
             server_header=None,
+            logger=_QUIET_LOGGER,
         )
 
     async def stop(self) -> None:
         """Tell connected participants the session ended, then close every connection."""
         if self._presence_handle is not None:
             self._presence_handle.cancel()
+        if self._roster_handle is not None:
+            self._roster_handle.cancel()
         if self._server is None:
             return
         message = protocol.encode({"type": "ended"})
@@ -172,7 +226,12 @@ class RoomServer:
 
     @property
     def base_url(self) -> str:
-        """The short address people can type, e.g. ``http://192.168.1.20:8765``."""
+        """The short address people can type, e.g. ``http://192.168.1.20:8765``.
+
+        The public address, when the organisers set one (see :meth:`set_public_url`).
+        """
+        if self._public_url is not None:
+            return self._public_url
         host = self._advertise_host or "127.0.0.1"
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
@@ -200,8 +259,43 @@ class RoomServer:
             room_code=self.room.display_code,
             requested_port=self.requested_port,
             port=self.port,
-            loopback_only=self.loopback_only,
+            loopback_only=self.loopback_only and self._public_url is None,
+            public=self._public_url is not None,
         )
+
+    def set_public_url(self, url: str | None) -> JoinInfo:
+        """Advertise the organisers' public address (their reverse proxy), or stop (None).
+
+        The QR code and short address then show it, and pages loaded from it may open the
+        WebSocket (their Origin is allowed); this machine's own addresses keep working.
+
+        Raises:
+            ValueError: if ``url`` is not an http(s) address of a host (see
+                :func:`app.room.normalise_public_url`).
+        """
+        self._public_url = normalise_public_url(url)
+        if self._server is not None:
+            self._origins = self._allowed_origins()
+        return self.join_info()
+
+    def device_counts(self) -> tuple[int, int]:
+        """Return (devices that opened the page or its socket, of which not this machine).
+
+        Devices are told apart by address only: behind the organisers' reverse proxy every
+        remote participant shares the proxy's address.
+        """
+        others = sum(1 for loopback in self._devices_seen.values() if not loopback)
+        return len(self._devices_seen), others
+
+    def _seen_device(self, address: str) -> None:
+        if address in self._devices_seen or len(self._devices_seen) >= MAX_DEVICES_SEEN:
+            return
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return
+        mapped = getattr(ip, "ipv4_mapped", None)
+        self._devices_seen[address] = (mapped or ip).is_loopback
 
     @property
     def connection_count(self) -> int:
@@ -217,7 +311,10 @@ class RoomServer:
             hosts.add(self._advertise_host)
         if self.host not in (None, "", "0.0.0.0", "::"):
             hosts.add(str(self.host))
-        return frozenset(f"http://{f'[{h}]' if ':' in h else h}:{self.port}" for h in hosts)
+        origins = {f"http://{f'[{h}]' if ':' in h else h}:{self.port}" for h in hosts}
+        if self._public_url is not None:
+            origins.add(self._public_url)  # already in Origin form (normalise_public_url)
+        return frozenset(origins)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.method != "GET":
@@ -227,6 +324,8 @@ class RoomServer:
             response.headers["Allow"] = "GET"
             return response
         path = request.path.split("?", 1)[0]
+        if path in ("/", "/index.html", WS_PATH) and connection.remote_address:
+            self._seen_device(str(connection.remote_address[0]))
         if path == WS_PATH:
             # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
             # for our address) sends another Origin; scripts without a browser send none.
@@ -265,13 +364,31 @@ class RoomServer:
         )
         return Response(status.value, status.phrase, headers, body)
 
+    def _process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> Response | None:
+        # websockets answers some requests itself (426 for a plain GET of /ws, 400 for a
+        # broken handshake); give those the same security headers as ours.
+        if response.status_code == 101 or "Content-Security-Policy" in response.headers:
+            return None
+        secured = self._response(
+            HTTPStatus(response.status_code),
+            response.body or b"",
+            "text/plain; charset=utf-8",
+            request,
+        )
+        for key, value in response.headers.raw_items():
+            if key not in secured.headers:  # e.g. ``Upgrade: websocket`` with a 426
+                secured.headers[key] = value
+        return secured
+
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
         address = str(ws.remote_address[0]) if ws.remote_address else "?"
         client = _Client(ws, address)
         self._clients.add(client)
-        limiter = RateLimiter(MESSAGES_PER_10S, 10.0)
+        limiter = RateLimiter(self.messages_per_10s, 10.0)
         try:
             while True:
                 try:
@@ -411,37 +528,54 @@ class RoomServer:
             self._send_states()
         elif isinstance(event, ReflectionChanged) and not event.moderated:
             self._send_card(event)
+        elif isinstance(event, RosterChanged) and self._roster_handle is None:
+            # Batched like presence: during a join storm the list goes out twice a second.
+            self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
+        elif isinstance(event, ParticipantRemoved):
+            self._drop_participant(event.participant_id)
 
-    def _spawn(self, client: _Client, message: dict[str, object]) -> None:
-        # Personal messages go out as tasks so one slow phone cannot hold up the others;
-        # we keep the tasks referenced until done so they are not garbage-collected.
-        task = asyncio.get_running_loop().create_task(self._send(client, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _send_roster(self) -> None:
+        # People still on the join form see a name disappear as soon as someone picks it.
+        self._roster_handle = None
+        waiting = [c.ws for c in self._clients if c.in_room and c.participant_id is None]
+        if waiting:
+            roster = {"type": "roster", "roster": self.room.roster_payload()}
+            broadcast(waiting, protocol.encode(roster))
 
-    def _joined_clients(self) -> list[tuple[_Client, Participant]]:
-        found = []
-        for client in self._clients:
-            if client.participant_id is None:
-                continue
-            participant = self.room.participant(client.participant_id)
-            if participant is not None:
-                found.append((client, participant))
-        return found
+    def _drop_participant(self, participant_id: str) -> None:
+        # Their data was erased on request: the page must not go on as them. Its resume token
+        # is void now, so after reconnecting it gets bad_resume and shows the join form.
+        for client in self._by_participant.pop(participant_id, set()):
+            client.participant_id = None
+            client.resume_token = None
+            task = asyncio.get_running_loop().create_task(client.ws.close(4001, "erased"))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _send_states(self) -> None:
+        # Fan-out to the whole room: each participant's state is built once (whatever their
+        # number of tabs) with one clock reading, and written at once with ``broadcast``,
+        # which queues the frame without a task or a wait per connection (a slow phone
+        # cannot hold up the others; the bench measured a task per client as the cost).
         live = self.room.live
-        for client, participant in self._joined_clients():
-            self._spawn(client, live.state_message(participant))
+        now = time.time()
+        for pid, clients in list(self._by_participant.items()):
+            participant = self.room.participant(pid)
+            if participant is None or not clients:
+                continue
+            message = protocol.encode(live.state_message(participant, now))
+            broadcast([c.ws for c in clients], message)
 
     def _send_card(self, event: ReflectionChanged) -> None:
         live = self.room.live
         if event.reflection.phase_index != live.clock.index:
             return  # a late card for a closed phase: the console shows it, pages have moved on
         for pid in live.card_audience(event.reflection):
-            for client in self._by_participant.get(pid, ()):
+            clients = self._by_participant.get(pid)
+            if clients:
                 payload = live.card_payload(event.reflection, pid)
-                self._spawn(client, {"type": "card", "card": payload})
+                message = protocol.encode({"type": "card", "card": payload})
+                broadcast([c.ws for c in clients], message)
 
     def _send_presence(self) -> None:
         self._presence_handle = None

@@ -11,6 +11,12 @@ under a virtual screen for a real window::
 ``groups`` (about thirty people in five groups, a late joiner, the countdown running:
 ``docs/console-groups.png``), ``wall`` (the live reflection wall: ``docs/console-wall.png``),
 ``survey`` (``docs/console-survey.png``) or ``all`` (every scene, each to its default file).
+
+The ``audience-*`` scenes render the projector's audience window at 1920×1080 instead:
+``audience-join`` (QR code, address, room code and count while people join:
+``docs/audience-join.png``), ``audience-groups`` (the groups scene's cards and countdown:
+``docs/audience-groups.png``), ``audience-wall`` and ``audience-survey`` (written under
+``docs/`` too, for review; the README shows the first two).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from app.model import Attendance, Role
 from app.protocol import Join, Reflect, SurveyAnswers
 from app.room import JoinInfo, Room
 from app.store import Store
+from facilitator_ui.audience_window import AudienceView
 from facilitator_ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,13 +220,16 @@ def stage_survey(room: Room) -> None:
         live.answer_survey(person, SurveyAnswers(f"survey-{n:04d}", answers))
 
 
-SCENES = ("join", "groups", "wall", "survey")
+AUDIENCE_SCENES = ("audience-join", "audience-groups", "audience-wall", "audience-survey")
+SCENES = ("join", "groups", "wall", "survey", *AUDIENCE_SCENES)
 DEFAULT_OUT = {
     "join": ROOT / "docs" / "console.png",
     "groups": ROOT / "docs" / "console-groups.png",
     "wall": ROOT / "docs" / "console-wall.png",
     "survey": ROOT / "docs" / "console-survey.png",
+    **{scene: ROOT / "docs" / f"{scene}.png" for scene in AUDIENCE_SCENES},
 }
+AUDIENCE_WIDTH, AUDIENCE_HEIGHT = 1920, 1080
 
 
 def settle(app: QApplication, ms: int = 400) -> None:
@@ -244,24 +254,34 @@ def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verb
                 port=PORT,
                 loopback_only=False,
             )
-            window = MainWindow(room, info)
+            # As many devices as people connected, and this computer: nobody is stuck.
+            window = MainWindow(room, info, devices_seen=lambda: (11, 10))
             window.resize(WIDTH, HEIGHT)
+            kind = scene.removeprefix("audience-")
             pages = {
                 "groups": window.groups_view,
                 "wall": window.wall,
                 "survey": window.survey_view,
             }
-            if scene in pages:
-                window.tabs.setCurrentWidget(pages[scene])
+            if kind in pages and scene == kind:
+                window.tabs.setCurrentWidget(pages[kind])
             window.show()
+            audience = window.audience
+            if scene != kind:
+                # A window of the projector's size; shown normally, since the virtual
+                # screen may be smaller than the projector.
+                audience.resize(AUDIENCE_WIDTH, AUDIENCE_HEIGHT)
+                audience.show()
             settle(app)
             # After show: the views fill live, as in a real session.
-            if scene == "join":
+            if kind == "join":
                 populate(room)
-            elif scene == "groups":
+            elif kind == "groups":
                 stage_groups(room)
-            elif scene == "wall":
+            elif kind == "wall":
                 stage_wall(room)
+                if scene != kind:
+                    audience.set_choice(AudienceView.WALL)  # the facilitator's override
             else:
                 stage_survey(room)
             settle(app)
@@ -269,7 +289,10 @@ def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verb
                 qr = window.qr_widget
                 print("qr widget", qr.size().toTuple(), "modules", qr.modules(), file=sys.stderr)
             out.parent.mkdir(parents=True, exist_ok=True)
-            shot = app.primaryScreen().grabWindow(0) if whole_screen else window.grab()
+            if scene != kind:
+                shot = audience.grab()
+            else:
+                shot = app.primaryScreen().grabWindow(0) if whole_screen else window.grab()
             # Highest PNG compression: the same pixels, a smaller file for the README.
             if not shot.save(str(out), "PNG", 0):
                 print(f"could not write {out}", file=sys.stderr)

@@ -1,0 +1,762 @@
+"""Load benchmark of the room server (issue 6). Not a test: run it by hand and read the table.
+
+    python bench/load.py                   # N = 500 and 1000, asyncio loop
+    python bench/load.py --clients 500 --loop qt    # the server on the console's qasync loop
+
+The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
+for the server, one for the clients); this process drives it with N simulated participants
+(:class:`room_server.bots.Bot`, the page's behaviour, with timestamps added). It controls the
+server over the subprocess's stdin (start a phase, make groups, start an export) and reads
+its answers as JSON lines. Stages:
+
+1. join storm: all N connect, say hello and join at once (joins/s, per-join latency);
+2. hold: every connection still open after a second; server memory per connection
+   (RSS delta / N from ``/proc/PID/status``);
+3. phase broadcast: the facilitator starts the mixed-group phase; time from the trigger to
+   each page's ``state`` (p50/p99), then the same for the groups being made;
+4. submit burst: every participant submits a card at the same moment (submit-to-ack p50/p99);
+5. submit paced: every participant submits one more card at a random moment within a few
+   seconds, while the PDF/CSV export of the session runs in the server's executor; the
+   server's event loop lag is probed every 10 ms (max stall reported per stage);
+6. afterwards the database is read: lost (acked but not stored) and duplicated submissions.
+
+The same client harness then runs against a bare ``websockets`` echo server (also in a
+subprocess, same connection options) doing the equivalent round trips, reported as a ratio.
+Server-side and client-side times use ``time.monotonic()``, one clock for all processes on
+Linux.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+MIXED = 1  # the sample program's mixed-group phase
+PACED_SECONDS = 5.0  # the paced round spreads its submissions over this long
+TARGETS = {"fanout_p99": 100.0, "ack_p99": 250.0, "ratio": 1.5, "stall": 50.0}
+
+
+def emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def stdin_commands(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """Feed the lines of stdin into a queue of the loop (a thread: works with any loop)."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line.strip())
+        loop.call_soon_threadsafe(queue.put_nowait, "quit")
+
+    threading.Thread(target=read, daemon=True).start()
+    return queue
+
+
+class LagProbe:
+    """Max event-loop stall per stage: a 10 ms timer that notes how late it fires."""
+
+    def __init__(self) -> None:
+        self.stage = "start"
+        self.worst: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        late = max(0.0, now - self._last - 0.010)
+        self._last = now
+        self.worst[self.stage] = max(self.worst.get(self.stage, 0.0), late)
+
+    def mark(self, stage: str) -> None:
+        self.stage = stage
+        self._last = time.monotonic()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(0.010)
+            self.tick()
+
+
+# -- the room server, in the subprocess ---------------------------------------------------------
+
+
+def apply_proposed_fixes() -> None:
+    """Monkeypatch, in the bench's server process only, fixes proposed for app/ code.
+
+    Not part of the app: they show what the proposals in the closing note would buy.
+    ``GroupRound.group_of`` scans every group (O(N)) and ``Live.group_cards`` calls it for
+    every card, so one page's state costs O(cards x N) and a room-wide state broadcast
+    O(N^2 x cards). The fix: a participant -> group index, and the group's members as a set.
+    """
+    from app import live, model
+
+    indexes: dict[int, tuple[Any, dict[str, int]]] = {}
+
+    def group_of(self: model.GroupRound, participant_id: str) -> int | None:
+        cached = indexes.get(id(self.groups))
+        if cached is None or cached[0] is not self.groups:
+            index = {pid: n for n, members in enumerate(self.groups) for pid in members}
+            cached = indexes[id(self.groups)] = (self.groups, index)
+        return cached[1].get(participant_id)
+
+    def group_cards(self: live.Live, phase_index: int, participant_id: str) -> list[Any]:
+        rnd = self._rounds.get(phase_index)
+        group_no = rnd.group_of(participant_id) if rnd is not None else None
+        mates = frozenset(rnd.groups[group_no]) if rnd is not None and group_no is not None else ()
+        return [
+            card
+            for card in self._cards.values()
+            if card.phase_index == phase_index
+            and not card.withdrawn
+            and (card.participant_id == participant_id or card.participant_id in mates)
+        ]
+
+    model.GroupRound.group_of = group_of  # type: ignore[method-assign]
+    live.Live.group_cards = group_cards  # type: ignore[method-assign]
+
+
+async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str, sync: str) -> None:
+    from app.export import export_all
+    from app.room import Room
+    from app.store import DB_NAME, Store
+    from room_server.server import RoomServer
+
+    loop = asyncio.get_running_loop()
+    store = Store(data_dir / DB_NAME)
+    if sync != "FULL":  # diagnosis only: what the fsync of every commit costs
+        store._db.execute(f"PRAGMA synchronous = {sync}")
+    room = Room(store)
+    executor = None
+    if export_mode == "process":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    server = RoomServer(room, "127.0.0.1", 0)
+    await server.start()
+    probe = LagProbe()
+    probes = [probe] + ([qt_probe] if qt_probe else [])
+    probe_task = loop.create_task(probe.run())
+    commands = stdin_commands(loop)
+    emit({"port": server.port, "token": room.room_token, "pid": os.getpid()})
+    export: asyncio.Future[Any] | None = None
+    export_started = 0.0
+    export_ended: list[float] = []
+    while True:
+        command, *args = (await commands.get()).split()
+        if command == "mark":
+            for p in probes:
+                p.mark(args[0])
+            emit({"ok": True})
+        elif command == "phase":
+            applied = time.monotonic()
+            room.live.start(int(args[0]))
+            emit({"applied": applied, "done": time.monotonic()})
+        elif command == "addtime":
+            # The facilitator gives a minute more: every page gets its state again, now
+            # with the cards of its group in it.
+            applied = time.monotonic()
+            room.live.add_time(60)
+            emit({"applied": applied, "done": time.monotonic()})
+        elif command == "groups":
+            # As the console does: the grouping itself in an executor, applied on the loop.
+            job = room.live.group_job()
+            groups = await loop.run_in_executor(None, job.run)
+            applied = time.monotonic()
+            room.live.apply_groups(job, groups)
+            emit({"applied": applied, "done": time.monotonic()})
+        elif command == "export":
+            export_started = time.monotonic()
+            run = functools.partial(
+                export_all, data_dir / DB_NAME, data_dir / "export", sessions=[room.session.number]
+            )
+            export = loop.run_in_executor(executor, run)
+            export.add_done_callback(lambda _: export_ended.append(time.monotonic()))
+            emit({"ok": True})
+        elif command == "export_wait":
+            files = await export if export is not None else []
+            emit({"seconds": export_ended[0] - export_started, "files": len(files)})
+        elif command == "stats":
+            worst = {
+                name: {stage: round(v * 1000, 1) for stage, v in p.worst.items()}
+                for name, p in zip(("asyncio", "qtimer"), probes, strict=False)
+            }
+            emit({"connections": server.connection_count, "stall_ms": worst})
+        elif command == "quit":
+            probe_task.cancel()
+            await server.stop()
+            store.close()
+            if executor is not None:
+                executor.shutdown()
+            emit({"bye": True})
+            return
+
+
+def serve_room(data_dir: Path, loop_kind: str, export_mode: str, sync: str, fixes: bool) -> None:
+    if fixes:
+        apply_proposed_fixes()
+    if loop_kind == "asyncio":
+        asyncio.run(room_main(data_dir, None, export_mode, sync))
+        return
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    qt_probe = LagProbe()
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(qt_probe.tick)
+    timer.start()
+    with loop:
+        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode, sync))
+
+
+# -- the bare websockets server, in the subprocess ---------------------------------------------
+
+
+async def bare_main() -> None:
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    loop = asyncio.get_running_loop()
+    connections: set[ServerConnection] = set()
+    # Replies about as large as the room server's.
+    welcome = json.dumps({"type": "welcome", "pad": "w" * 480})
+    joined = json.dumps({"type": "joined", "pad": "j" * 250})
+    state = json.dumps({"type": "state", "phase": {"index": MIXED}, "pad": "s" * 560})
+
+    async def handler(ws: ServerConnection) -> None:
+        connections.add(ws)
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "hello":
+                    await ws.send(welcome)
+                elif kind == "join":
+                    await ws.send(joined)
+                elif kind == "reflect":
+                    await ws.send(json.dumps({"type": "ack", "id": message["id"], "revision": 1}))
+        finally:
+            connections.discard(ws)
+
+    server = await serve(
+        handler, "127.0.0.1", 0, compression=None, max_size=16 * 1024, max_queue=16
+    )
+    probe = LagProbe()
+    probe_task = loop.create_task(probe.run())
+    commands = stdin_commands(loop)
+    emit({"port": server.sockets[0].getsockname()[1], "token": "", "pid": os.getpid()})
+    while True:
+        command, *args = (await commands.get()).split()
+        if command == "phase":
+            applied = time.monotonic()
+            broadcast(connections, state)
+            emit({"applied": applied, "done": time.monotonic()})
+        elif command == "stats":
+            worst = {stage: round(v * 1000, 1) for stage, v in probe.worst.items()}
+            emit({"connections": len(connections), "stall_ms": {"asyncio": worst}})
+        elif command == "mark":
+            probe.mark(args[0])
+            emit({"ok": True})
+        elif command == "quit":
+            probe_task.cancel()
+            server.close()
+            await server.wait_closed()
+            emit({"bye": True})
+            return
+
+
+# -- clients, in this process --------------------------------------------------------------------
+
+
+def timed_bot_class() -> type:
+    from room_server.bots import Bot
+
+    class TimedBot(Bot):
+        """A Bot that notes when each message arrives (before anything else is done)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.joined_at = 0.0
+            self.states: list[tuple[float, int | None, bool]] = []
+            self.sent_at: dict[str, float] = {}
+            self.ack_at: dict[str, float] = {}
+
+        async def _handle(self, message: dict[str, Any]) -> None:
+            now = time.monotonic()
+            kind = message.get("type")
+            if kind == "joined" and not self.joined_at:
+                self.joined_at = now
+            elif kind == "state":
+                phase = message.get("phase")
+                index = phase["index"] if phase else None
+                self.states.append((now, index, message.get("group") is not None))
+            elif kind == "ack":
+                self.ack_at.setdefault(str(message.get("id")), now)
+            await super()._handle(message)
+
+        async def timed_submit(self, text: str) -> None:
+            sent = time.monotonic()
+            card_id = await self.submit_reflection(MIXED, text)
+            self.sent_at[card_id] = sent
+
+    return TimedBot
+
+
+class BareClient:
+    """The same round trips against the bare server: hello, join, broadcast, submit, ack."""
+
+    def __init__(self, url: str, number: int) -> None:
+        self.url = url
+        self.number = number
+        self.ws: ClientConnection | None = None
+        self.joined_at = 0.0
+        self.states: list[tuple[float, int | None, bool]] = []
+        self.sent_at: dict[str, float] = {}
+        self.ack_at: dict[str, float] = {}
+        self._joined = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self.cards = 0
+
+    async def start(self, timeout: float) -> None:
+        self.ws = await connect(self.url, proxy=None, compression=None, open_timeout=timeout)
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        await self.ws.send(json.dumps({"type": "hello", "room_token": "x" * 16}))
+        await asyncio.wait_for(self._joined.wait(), timeout)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for raw in self.ws:
+            now = time.monotonic()
+            message = json.loads(raw)
+            kind = message.get("type")
+            if kind == "welcome":
+                await self.ws.send(json.dumps({"type": "join", "name": f"Bare {self.number}"}))
+            elif kind == "joined":
+                self.joined_at = now
+                self._joined.set()
+            elif kind == "state":
+                self.states.append((now, message["phase"]["index"], False))
+            elif kind == "ack":
+                self.ack_at.setdefault(message["id"], now)
+
+    async def timed_submit(self, text: str) -> None:
+        assert self.ws is not None
+        self.cards += 1
+        card_id = f"bare-{self.number:05d}-{self.cards:03d}"
+        self.sent_at[card_id] = time.monotonic()
+        await self.ws.send(
+            json.dumps({"type": "reflect", "id": card_id, "phase": MIXED, "text": text})
+        )
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+class ServerProcess:
+    """A server subprocess driven over stdin, answering JSON lines on stdout."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def launch(cls, *args: str) -> tuple[ServerProcess, dict[str, Any]]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        server = cls(proc)
+        return server, await server.answer()
+
+    async def answer(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 300)
+        if not line:
+            raise RuntimeError("the server process ended")
+        return dict(json.loads(line))
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode() + b"\n")
+        await self.proc.stdin.drain()
+        return await self.answer()
+
+    async def trigger(self, command: str) -> tuple[float, dict[str, Any]]:
+        """Send a command; return the moment it was sent and the answer."""
+        assert self.proc.stdin is not None
+        sent = time.monotonic()
+        self.proc.stdin.write(command.encode() + b"\n")
+        await self.proc.stdin.drain()
+        return sent, await self.answer()
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    async def quit(self) -> None:
+        await self.ask("quit")
+        await asyncio.wait_for(self.proc.wait(), 60)
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of ``values`` (in the same unit)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        if loop.time() > end:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.005)
+
+
+async def drive(
+    server: ServerProcess,
+    clients: Sequence[Any],
+    ready: dict[str, Any],
+    *,
+    room: bool,
+    seed: int,
+) -> dict[str, Any]:
+    """Run the stages against one server; return the measurements (milliseconds)."""
+    n = len(clients)
+    rng = random.Random(seed)
+    result: dict[str, Any] = {}
+    await server.ask("mark idle")
+    await asyncio.sleep(0.3)
+    rss_before = server.rss_kib()
+
+    # 1. join storm
+    await server.ask("mark join")
+    started = time.monotonic()
+    outcomes = await asyncio.gather(*(c.start(120) for c in clients), return_exceptions=True)
+    took = time.monotonic() - started
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    result["join_failed"] = len(failed)
+    result["joins_per_s"] = (n - len(failed)) / took
+    joins = [(c.joined_at - started) * 1000 for c in clients if c.joined_at]
+    result["join_p50"], result["join_p99"] = pct(joins, 0.5), pct(joins, 0.99)
+
+    # 2. hold
+    await server.ask("mark hold")
+    await asyncio.sleep(1.0)
+    stats = await server.ask("stats")
+    result["held"] = stats["connections"]
+    result["rss_per_conn_kib"] = (server.rss_kib() - rss_before) / max(1, n)
+
+    # 3. broadcasts
+    await server.ask("mark phase")
+    sent, answer = await server.trigger(f"phase {MIXED}")
+
+    def first_state(c: Any, grouped: bool = False) -> float | None:
+        for at, index, has_group in c.states:
+            if index == MIXED and (has_group or not grouped) and at >= sent:
+                return at
+        return None
+
+    await wait_for(lambda: all(first_state(c) for c in clients), 60, "phase state everywhere")
+    fanout = [(first_state(c) - sent) * 1000 for c in clients]  # type: ignore[operator]
+    result["phase_p50"], result["phase_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
+    result["phase_apply_ms"] = (answer["done"] - answer["applied"]) * 1000
+    result["phase_trigger_ms"] = (answer["applied"] - sent) * 1000
+    if room:
+        await server.ask("mark groups")
+        _, answer = await server.trigger("groups")
+        applied = answer["applied"]
+        await wait_for(lambda: all(first_state(c, True) for c in clients), 60, "groups everywhere")
+        fanout = [(first_state(c, True) - applied) * 1000 for c in clients]  # type: ignore[operator]
+        result["groups_p50"], result["groups_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
+
+    # 4. submit burst: everyone at the same moment
+    await server.ask("mark burst")
+    await asyncio.gather(
+        *(c.timed_submit(f"Kort i skuren från {i}") for i, c in enumerate(clients))
+    )
+
+    def all_acked() -> bool:
+        return all(set(c.sent_at) <= set(c.ack_at) for c in clients)
+
+    await wait_for(all_acked, 120, "acks of the burst")
+    lat = [(c.ack_at[k] - t) * 1000 for c in clients for k, t in c.sent_at.items()]
+    result["burst_p50"], result["burst_p99"] = pct(lat, 0.5), pct(lat, 0.99)
+    burst_ids = {k for c in clients for k in c.sent_at}
+
+    # 4b. a broadcast with the cards in it: +1 minute in the room, the same again on bare
+    await server.ask("mark cards")
+    sent, answer = await server.trigger("addtime" if room else f"phase {MIXED}")
+    await wait_for(lambda: all(first_state(c) for c in clients), 300, "states with cards")
+    fanout = [(first_state(c) - sent) * 1000 for c in clients]  # type: ignore[operator]
+    result["cards_p50"], result["cards_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
+    result["cards_apply_ms"] = (answer["done"] - answer["applied"]) * 1000
+
+    # 5. paced: one more card each within PACED_SECONDS, with the export running beside it
+    await server.ask("mark paced")
+    if room:
+        await server.ask("export")
+
+    async def later(c: Any, i: int) -> None:
+        await asyncio.sleep(rng.uniform(0, PACED_SECONDS))
+        await c.timed_submit(f"Eftertanke från {i}")
+
+    await asyncio.gather(*(later(c, i) for i, c in enumerate(clients)))
+    await wait_for(all_acked, 120, "acks of the paced round")
+    lat = [
+        (c.ack_at[k] - t) * 1000
+        for c in clients
+        for k, t in c.sent_at.items()
+        if k not in burst_ids
+    ]
+    result["paced_p50"], result["paced_p99"] = pct(lat, 0.5), pct(lat, 0.99)
+    if room:
+        exported = await server.ask("export_wait")
+        result["export_s"] = exported["seconds"]
+        result["export_files"] = exported["files"]
+    await server.ask("mark end")
+    stats = await server.ask("stats")
+    result["stall_ms"] = stats["stall_ms"]
+    result["held_end"] = stats["connections"]
+    return result
+
+
+async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    from app.room import Room
+    from app.store import DB_NAME, Store
+    from room_server.bots import make_profiles
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        server, ready = await ServerProcess.launch(
+            "--serve-room", str(data_dir), *server_options(args)
+        )
+        url = f"ws://127.0.0.1:{ready['port']}/ws"
+        bot_class = timed_bot_class()
+        bots = [
+            bot_class(url, ready["token"], profile, seed=i, ack_timeout=120.0)
+            for i, profile in enumerate(make_profiles(n, args.seed))
+        ]
+        try:
+            result = await drive(server, bots, ready, room=True, seed=args.seed)
+        finally:
+            await asyncio.gather(*(b.close() for b in bots), return_exceptions=True)
+            await server.quit()
+        # What the database holds, through its own connection.
+        store = Store(data_dir / DB_NAME)
+        try:
+            session = Room(store).session.id
+            rows = store.reflections(session)
+            people = store.participants(session)
+            ok = store.integrity_ok()
+        finally:
+            store.close()
+        acked = {k for b in bots for k in b.ack_at}
+        written = {k for b in bots for k in b.cards}
+        ids = [r.id for r in rows]
+        result["lost"] = len(acked - set(ids))
+        result["duplicated"] = len(ids) - len(set(ids)) + max(0, len(people) - n)
+        result["extra"] = len(set(ids) - written)
+        result["stored"] = len(ids)
+        result["integrity"] = ok
+        return result
+
+
+async def run_bare(n: int, seed: int) -> dict[str, Any]:
+    server, ready = await ServerProcess.launch("--serve-bare")
+    url = f"ws://127.0.0.1:{ready['port']}/ws"
+    clients = [BareClient(url, i) for i in range(n)]
+    try:
+        return await drive(server, clients, ready, room=False, seed=seed)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        await server.quit()
+
+
+def server_options(args: argparse.Namespace) -> list[str]:
+    options = ["--loop", args.loop, "--export-in", args.export_in, "--sync", args.sync]
+    return options + (["--proposed-fixes"] if args.proposed_fixes else [])
+
+
+def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def ms(v: float) -> str:
+        return f"{v:.1f}"
+
+    def line(
+        name: str, key: str, target: float | None = None, fmt: Callable[[float], str] = ms
+    ) -> None:
+        r, b = room.get(key), bare.get(key)
+        ratio = f"{r / b:.2f}x" if isinstance(b, int | float) and b else ""
+        verdict = ""
+        if target is not None:
+            verdict = f"{'ok' if r <= target else 'MISSED'} (<{target:g})"
+        if ratio and key.endswith("_p99"):
+            verdict += f"{', ' if verdict else ''}ratio {'ok' if r <= 1.5 * b else 'MISSED'}"
+        rows.append(
+            (
+                name,
+                fmt(r) if r is not None else "-",
+                fmt(b) if b is not None else "-",
+                ratio,
+                verdict,
+            )
+        )
+
+    line("join storm, joins/s", "joins_per_s", fmt=lambda v: f"{v:.0f}")
+    line("join latency p50 ms", "join_p50")
+    line("join latency p99 ms", "join_p99")
+    rows.append(
+        (
+            "connections held (after 1 s / at end)",
+            f"{room['held']}/{room['held_end']} of {n}",
+            f"{bare['held']}/{bare['held_end']} of {n}",
+            "",
+            "ok" if room["held"] == room["held_end"] == n else "MISSED",
+        )
+    )
+    line("phase broadcast fan-out p50 ms", "phase_p50")
+    line("phase broadcast fan-out p99 ms", "phase_p99", TARGETS["fanout_p99"])
+    line("groups broadcast fan-out p50 ms", "groups_p50")
+    line("groups broadcast fan-out p99 ms", "groups_p99", TARGETS["fanout_p99"])
+    line("  server: building and queueing ms", "phase_apply_ms")
+    line("state broadcast with N cards p50 ms", "cards_p50")
+    line("state broadcast with N cards p99 ms", "cards_p99", TARGETS["fanout_p99"])
+    line("  server: building and queueing ms", "cards_apply_ms")
+    line("submit-to-ack, burst, p50 ms", "burst_p50")
+    line("submit-to-ack, burst, p99 ms", "burst_p99", TARGETS["ack_p99"])
+    line("submit-to-ack, paced, p50 ms", "paced_p50")
+    line("submit-to-ack, paced, p99 ms", "paced_p99", TARGETS["ack_p99"])
+    line("server RSS per connection KiB", "rss_per_conn_kib", fmt=lambda v: f"{v:.0f}")
+    rows.append(
+        (
+            "lost / duplicated / unknown stored",
+            f"{room['lost']} / {room['duplicated']} / {room['extra']}",
+            "",
+            "",
+            "ok" if room["lost"] == room["duplicated"] == room["extra"] == 0 else "MISSED",
+        )
+    )
+    rows.append(
+        ("stored cards, integrity_check", f"{room['stored']}, {room['integrity']}", "", "", "")
+    )
+    rows.append(
+        (
+            "export beside the paced load",
+            f"{room['export_files']} files in {room['export_s']:.1f} s",
+            "",
+            "",
+            "",
+        )
+    )
+    for probe, stages in room["stall_ms"].items():
+        bare_stages = bare["stall_ms"].get("asyncio", {}) if probe == "asyncio" else {}
+        for stage in ("join", "phase", "groups", "burst", "cards", "paced"):
+            if stage not in stages:
+                continue
+            target = TARGETS["stall"] if stage == "paced" else None
+            value = stages[stage]
+            verdict = ("ok" if value <= target else "MISSED") + f" (<{target:g})" if target else ""
+            label = f"loop max stall, {stage}{' + export' if stage == 'paced' else ''} ms"
+            rows.append(
+                (
+                    f"{label} [{probe}]",
+                    f"{value:.1f}",
+                    f"{bare_stages[stage]:.1f}" if stage in bare_stages else "",
+                    "",
+                    verdict,
+                )
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    head = ("metric", "room", "bare", "ratio", "target")
+    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+    out = [
+        f"N = {n} clients, server loop: {args.loop}, export in a {args.export_in}, "
+        f"synchronous={args.sync}, proposed app/ fixes: {'on' if args.proposed_fixes else 'off'}"
+        f", {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    for r in rows:
+        out.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(out)
+
+
+async def bench(args: argparse.Namespace) -> None:
+    for n in args.clients:
+        room = await run_room(n, args)
+        bare = await run_bare(n, args.seed)
+        print(report(n, args, room, bare))
+        print(flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--loop", choices=("asyncio", "qt"), default="asyncio")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--export-in",
+        choices=("thread", "process"),
+        default="thread",
+        help="where the export beside the load runs (the console uses a thread)",
+    )
+    parser.add_argument(
+        "--sync",
+        choices=("FULL", "NORMAL"),
+        default="FULL",
+        help="SQLite synchronous; NORMAL is a diagnosis of the fsync cost, not a proposal",
+    )
+    parser.add_argument(
+        "--proposed-fixes",
+        action="store_true",
+        help="monkeypatch the proposed O(N) group lookup fix into the bench's server",
+    )
+    parser.add_argument("--serve-room", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    # Every client is a socket here, and every connection one in the server: raise the limit.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, min(hard, 4 * max(args.clients) + 256))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if args.serve_room:
+        serve_room(args.serve_room, args.loop, args.export_in, args.sync, args.proposed_fixes)
+    elif args.serve_bare:
+        asyncio.run(bare_main())
+    else:
+        asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()
