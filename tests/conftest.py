@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 # Qt widgets are tested offscreen; set before any test module imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests (and the console processes they start) must never read or write the user's real
+# settings (QSettings) or data folder.
+_sandbox = tempfile.mkdtemp(prefix="tankesmedja-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_sandbox, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_sandbox, "data")
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
