@@ -126,6 +126,25 @@
     select.value = chosen;
   }
 
+  // An imported roster lets people pick their own name; the rest of the form then hides.
+  function renderRoster() {
+    const list = (welcome && welcome.roster) || [];
+    const select = $("roster");
+    const chosen = select.value;
+    const orgName = (id) => (welcome.organisations.find((o) => o.id === id) || {}).name || "";
+    while (select.options.length > 1) select.remove(1);
+    for (const entry of list) {
+      const option = document.createElement("option");
+      option.value = String(entry.id);
+      option.textContent = entry.name + " – " + orgName(entry.organisation_id);
+      select.appendChild(option);
+    }
+    select.value = list.some((e) => String(e.id) === chosen) ? chosen : "";
+    if (chosen && !select.value) showError("roster_taken");
+    $("roster-box").hidden = !list.length;
+    $("manual-fields").hidden = !!select.value;
+  }
+
   function renderLobby() {
     if (!joined) return;
     $("me-name").textContent = joined.participant.name;
@@ -641,6 +660,7 @@
         renderSession();
         renderOrganisations();
         showError(null);
+        renderRoster();
         if (!store.get(resumeKey())) { show("join-form"); setStatus(null); }
         break;
       case "joined":
@@ -657,6 +677,9 @@
         break;
       case "state":
         handleState(message);
+        break;
+      case "roster":
+        if (welcome) { welcome.roster = message.roster; renderRoster(); }
         break;
       case "card": {
         const card = message.card;
@@ -699,6 +722,13 @@
     } else if (message.code === "bad_code" || message.code === "rate_limited") {
       if (!welcome) show("code-form");
       pendingCode = null;
+    } else if (message.code === "roster_taken") {
+      const taken = $("roster").value;
+      if (welcome && welcome.roster) welcome.roster = welcome.roster.filter((e) => String(e.id) !== taken);
+      $("roster").value = "";
+      renderRoster();
+      showError("roster_taken");
+      $("roster").focus();
     } else if (message.code === "bad_resume") {
       store.del(resumeKey());
       show("join-form");
@@ -723,6 +753,14 @@
   $("join-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
+    const attendance = form.querySelector("input[name=attendance]:checked").value;
+    if ($("roster").value) {
+      showError(null);
+      setStatus("joining");
+      form.querySelector("button").disabled = true;
+      send({ type: "join", roster_id: Number($("roster").value), attendance: attendance });
+      return;
+    }
     const name = $("name").value.trim();
     if (!name) { showError("name_empty"); $("name").focus(); return; }
     if (!$("org").value) { showError("unknown_organisation"); $("org").focus(); return; }
@@ -741,6 +779,7 @@
     });
   });
 
+  $("roster").addEventListener("change", () => { showError(null); renderRoster(); });
   $("card-form").addEventListener("submit", (event) => { event.preventDefault(); submitCard(); });
   $("card-cancel").addEventListener("click", () => { stopEditing(); $("card-text").focus(); });
   $("cards").addEventListener("click", (event) => {
