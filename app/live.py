@@ -40,6 +40,20 @@ UNDO_DEPTH = 50
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
+class _Cards(dict[str, Reflection]):
+    """The session's cards by id, with a counter that changes on every write."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: Reflection) -> None:
+        super().__setitem__(key, value)
+        self.version += 1
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.version += 1
+
+
 class PhaseStatus(StrEnum):
     """Where the session is in its program."""
 
@@ -206,7 +220,11 @@ class Live:
                 self._rounds[rnd.phase_index] = rnd
             elif rnd.kind == GroupKind.MIXED:
                 self._history.append(rnd.groups)
-        self._cards: dict[str, Reflection] = {r.id: r for r in store.reflections(session.id)}
+        self._cards = _Cards({r.id: r for r in store.reflections(session.id)})
+        self._buckets: (
+            tuple[tuple[int, int, int], GroupRound | None, dict[int | None, list[Reflection]]]
+            | None
+        ) = None
         self._answers: dict[str, dict[str, int | str]] = {}
         for pid, item, value, text in store.survey_answers(session.id):
             self._answers.setdefault(pid, {})[item] = value if value is not None else text
@@ -651,17 +669,27 @@ class Live:
         """Return the live cards a participant sees in a phase: their group's, or their own."""
         rnd = self._rounds.get(phase_index)
         group_no = rnd.group_of(participant_id) if rnd is not None else None
-        shown = []
+        buckets = self._cards_by_group(phase_index, rnd)
+        if group_no is not None:
+            return list(buckets.get(group_no, ()))
+        return [c for c in buckets.get(None, ()) if c.participant_id == participant_id]
+
+    def _cards_by_group(
+        self, phase_index: int, rnd: GroupRound | None
+    ) -> dict[int | None, list[Reflection]]:
+        # A phase change sends every participant their group's cards; sorting the cards into
+        # groups once per change (not once per participant) keeps that linear in room size.
+        key = (self._cards.version, phase_index, id(rnd))
+        if self._buckets is not None and self._buckets[0] == key:
+            return self._buckets[2]
+        buckets: dict[int | None, list[Reflection]] = {}
         for card in self._cards.values():
             if card.phase_index != phase_index or card.withdrawn:
                 continue
-            if card.participant_id == participant_id or (
-                group_no is not None
-                and rnd is not None
-                and rnd.group_of(card.participant_id) == group_no
-            ):
-                shown.append(card)
-        return shown
+            group_no = rnd.group_of(card.participant_id) if rnd is not None else None
+            buckets.setdefault(group_no, []).append(card)
+        self._buckets = (key, rnd, buckets)  # holding rnd keeps its id from being reused
+        return buckets
 
     # -- survey -------------------------------------------------------------------------------
 

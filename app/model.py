@@ -176,13 +176,21 @@ class GroupRound:
     locked: frozenset[int] = frozenset()
     links: tuple[str, ...] = ()
     late: frozenset[str] = frozenset()
+    # participant id -> group index, built once: broadcasts ask this for every card and person.
+    _where: dict[str, int] = field(
+        default_factory=dict, init=False, compare=False, repr=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        where: dict[str, int] = {}
+        for number, members in enumerate(self.groups):
+            for pid in members:
+                where.setdefault(pid, number)
+        object.__setattr__(self, "_where", where)
 
     def group_of(self, participant_id: str) -> int | None:
         """Return the index of the participant's group, or None if not in this round."""
-        for number, members in enumerate(self.groups):
-            if participant_id in members:
-                return number
-        return None
+        return self._where.get(participant_id)
 
     def link(self, group_no: int) -> str:
         """Return the meeting link attached to a group ('' if none)."""
