@@ -12,7 +12,7 @@ Real Chromium against the real server on 127.0.0.1, driven the way people use th
 - without a browser: no hard-coded user-visible text in ``app.js`` or ``index.html``, and the
   page stays within its byte budget.
 
-The browser tests reuse the fixture and helpers of ``test_page_live``: locally without Chromium
+The browser tests use the shared `browser` fixture (conftest) and helpers of ``test_page_live``: locally without Chromium
 they skip; in CI (``CI=true``) a missing browser is a failure.
 """
 
@@ -32,7 +32,6 @@ from app.room import Room
 from app.store import Store
 from room_server import static
 from room_server.server import RoomServer
-from tests import test_page_live
 from tests.test_page_live import (
     LAPTOP,
     PHONE,
@@ -43,8 +42,6 @@ from tests.test_page_live import (
     wait_for,
 )
 
-# The same Chromium fixture: skips locally without the browser, fails in CI.
-browser = test_page_live.browser
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 SV: dict[str, str] = json.loads((ASSETS / "i18n/sv.json").read_text("utf-8"))

@@ -8,12 +8,11 @@ from app.room import Room
 from app.store import Store
 from room_server.server import RoomServer
 
-from .test_page_live import browser  # noqa: F401 - the shared Chromium fixture
 from .test_roster_join import import_roster
 
 
 async def test_pick_own_name_then_the_name_is_gone_for_others(
-    browser: Any,  # noqa: F811
+    browser: Any,
     server: RoomServer,
     room: Room,
     store: Store,

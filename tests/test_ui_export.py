@@ -6,17 +6,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 from pypdf import PdfReader
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from app import i18n
 from app.model import Attendance, Role
@@ -26,20 +22,6 @@ from facilitator_ui.export_dialog import ExportDialog
 
 SV = i18n.catalogue("sv")
 MIXED = 1
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop that counts as running while qtbot processes Qt events."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        asyncio.events._set_running_loop(None)
-        loop._QEventLoop__is_running = False
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 @pytest.fixture

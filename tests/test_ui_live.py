@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QWidget
+from PySide6.QtWidgets import QInputDialog, QLabel, QWidget
 
 from app import i18n
 from app.live import PhaseStatus
@@ -53,22 +52,6 @@ def swedish() -> Iterator[None]:
     i18n.set_language("sv")
     yield
     i18n.set_language("sv")
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop that counts as running while qtbot processes Qt events."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        # loop.stop() would call QApplication.exit(), which makes the next tests' event
-        # processing return at once; mark the loop stopped without it, then close it.
-        asyncio.events._set_running_loop(None)
-        loop._QEventLoop__is_running = False
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -14,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication
 
 from app import i18n
 from app.model import Attendance, Role, SurveyKind
@@ -39,19 +36,6 @@ def swedish() -> Iterator[None]:
     i18n.set_language("sv")
     yield
     i18n.set_language("sv")
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        asyncio.events._set_running_loop(None)
-        loop._QEventLoop__is_running = False
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 @pytest.fixture
