@@ -12,8 +12,9 @@ Real Chromium against the real server on 127.0.0.1, driven the way people use th
 - without a browser: no hard-coded user-visible text in ``app.js`` or ``index.html``, and the
   page stays within its byte budget.
 
-The browser tests use the shared `browser` fixture (conftest) and helpers of ``test_page_live``: locally without Chromium
-they skip; in CI (``CI=true``) a missing browser is a failure.
+The browser tests use the shared ``browser`` fixture (conftest) and the helpers of
+``test_page_live``: locally without Chromium they skip; in CI (``CI=true``) a missing browser
+is a failure.
 """
 
 from __future__ import annotations
