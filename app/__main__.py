@@ -1,18 +1,401 @@
-"""Command line entry point: ``tankesmedja`` starts the console; subcommands do the rest.
+"""Entry point and composition root: ``tankesmedja`` and everything it builds.
 
-This module only parses arguments and dispatches. Qt, the loop and the server are built in
-:mod:`app.composition`, imported lazily so that ``tankesmedja groups`` or ``--help`` start fast
-and work without a display.
+The command line is parsed here; the store, the room, the server and (for the console) the
+Qt application, the qasync loop and the window are built and wired here too. This is the only
+module of ``app`` allowed to import Qt, qasync, the room server and the console (see the
+import-linter contracts in ``pyproject.toml``), and those imports happen inside the functions
+that need them, so ``tankesmedja groups`` or ``--help`` start fast and work without a display.
+Nothing imports this module.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import os
+import signal
 import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from app import __version__, i18n
+from app.i18n import tr
 from app.paths import default_data_dir
+from app.room import Room
+from app.store import DB_NAME, Store, StoreError
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from room_server.server import RoomServer
+
+log = logging.getLogger("tankesmedja")
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # websockets logs every refused handshake at INFO; keep the facilitator's log readable.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def open_room(data_dir: Path, session: int | None) -> Room:
+    """Open (creating with the sample workshop if needed) the workshop in ``data_dir``.
+
+    ``data_dir`` may also be a workshop file itself (``*.tankesmedja``, see
+    :mod:`app.workshop`), as Arkiv > Öppna and the recent workshops remember them.
+
+    Raises:
+        StoreError: if the folder or database cannot be used.
+    """
+    if data_dir.is_file():
+        return Room(Store(data_dir), session)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(tr("data_dir_error", path=data_dir, error=exc.strerror or exc)) from exc
+    return Room(Store(data_dir / DB_NAME), session)
+
+
+def announce(server: RoomServer) -> None:
+    """Print the join address for the facilitator's terminal (kept out of the log on purpose).
+
+    The address carries the room token; logs are shared with support and kept around, the
+    terminal line is what the facilitator (or a script starting ``--headless``) reads.
+    """
+    print(
+        f"Join address: {server.join_url} (room code {server.room.display_code})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_headless(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
+    """Serve participants without a window until SIGINT/SIGTERM; return the exit code."""
+    from room_server.server import RoomServer
+
+    _setup_logging()
+    try:
+        room = open_room(data_dir, session)
+    except (StoreError, ValueError) as exc:
+        print(f"tankesmedja: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        server = RoomServer(room, host, port)
+        await server.start()
+        announce(server)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await server.stop()
+
+    try:
+        asyncio.run(serve())
+    except OSError as exc:
+        print(f"tankesmedja: {tr('server_failed', error=exc)}", file=sys.stderr)
+        return 2
+    finally:
+        room.store.close()
+    return 0
+
+
+def run_self_test() -> int:
+    """Check an installed or bundled app end to end; print each step; return 0 if all pass.
+
+    Starts the room server on 127.0.0.1, fetches the participant page, joins one client
+    over WebSocket, renders one municipality PDF and builds the console window offscreen,
+    all in a temporary folder that is removed afterwards.
+    """
+    import json
+    import os
+    import tempfile
+    import urllib.request
+
+    from websockets.asyncio.client import connect
+
+    from app.export.data import load
+    from app.export.pdf import write_municipality_pdf
+    from room_server.server import RoomServer
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def step(name: str, ok: bool) -> bool:
+        print(f"self-test: {name}: {'ok' if ok else 'FAILED'}", flush=True)
+        return ok
+
+    async def serve_and_join(room: Room) -> tuple[bool, bool]:
+        server = RoomServer(room, "127.0.0.1", 0)
+        await server.start()
+        try:
+            url = f"http://127.0.0.1:{server.port}/"
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            page = await asyncio.to_thread(lambda: opener.open(url, timeout=10).read())
+            page_ok = b"app.js" in page
+            async with connect(
+                f"ws://127.0.0.1:{server.port}/ws",
+                proxy=None,
+                origin=server.origin,  # type: ignore[arg-type]
+            ) as ws:
+                await ws.send(json.dumps({"type": "hello", "room_token": room.room_token}))
+                welcome = json.loads(await ws.recv())
+                org = welcome["organisations"][0]["id"]
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "join",
+                            "name": "Självtest",
+                            "organisation_id": org,
+                            "role": "official",
+                            "attendance": "in_room",
+                        }
+                    )
+                )
+                joined = json.loads(await ws.recv())
+            return page_ok, joined.get("type") == "joined"
+        finally:
+            await server.stop()
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        room = open_room(Path(tmp), None)
+        try:
+            page_ok, join_ok = asyncio.run(serve_and_join(room))
+            results.append(step("participant page served", page_ok))
+            results.append(step("one participant joined over WebSocket", join_ok))
+            snapshot = load(room.store.path, None)
+            org = snapshot.taking_part()[0]
+            pdf = write_municipality_pdf(snapshot, org, Path(tmp) / "self-test.pdf", False)
+            results.append(step("PDF rendered", pdf.read_bytes().startswith(b"%PDF")))
+            from PySide6.QtWidgets import QApplication
+
+            from facilitator_ui.main_window import MainWindow
+
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+            window = MainWindow(room, RoomServer(room, "127.0.0.1", 0).join_info())
+            window.show()
+            app.processEvents()
+            results.append(step("console window built", window.isVisible()))
+            window.close()
+        finally:
+            room.store.close()
+    return 0 if all(results) else 1
+
+
+def _report_first_paint(window: QWidget) -> None:
+    """Print ``window shown <seconds since the process started>`` to stderr after the first paint.
+
+    Opt-in (``TANKESMEDJA_REPORT_SHOWN=1``) for ``bench/startup.py``, which measures launch to
+    window shown. The time counts from the process's creation as the OS recorded it, so it
+    includes the interpreter's (or the bundle's bootloader's) own start.
+    """
+    import time
+
+    import psutil
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def since_start() -> float:
+        if sys.platform.startswith("linux"):
+            # psutil's create_time() adds the boot time in whole seconds: up to 1 s off.
+            # /proc gives the start in clock ticks since boot, on the CLOCK_BOOTTIME clock.
+            with open("/proc/self/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+            return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+        return time.time() - psutil.Process().create_time()
+
+    def report() -> None:
+        print(f"window shown {since_start():.3f}", file=sys.stderr, flush=True)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, report)  # once this paint has finished
+            return False
+
+    window.installEventFilter(FirstPaint(window))
+
+
+def run_simulate(argv: list[str]) -> int:
+    """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
+    from room_server import simulate
+
+    _setup_logging()
+    return simulate.main(argv)
+
+
+def run_console(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    session: int | None,
+    *,
+    lang: str | None = None,
+) -> int:
+    """Open the facilitator console with the room server in Qt's loop; return the exit code.
+
+    What the command line left out (None) comes from the remembered settings
+    (:class:`facilitator_ui.settings.Settings`), then the built-in default: the language,
+    the port (8765), the interface (every one) and the workshop folder (the last workshop
+    if its folder still exists, else the user data folder). A saved public address is
+    applied to the server before the join address is shown.
+    """
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app import i18n
+    from app.paths import default_data_dir
+    from facilitator_ui.main_window import MainWindow
+    from facilitator_ui.settings import Settings
+    from room_server import netinfo
+    from room_server.server import DEFAULT_PORT, RoomServer
+
+    _setup_logging()
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    qt_app.setApplicationName("Tankesmedja")
+    settings = Settings.default()
+    lang = lang or settings.language
+    if lang is not None:
+        i18n.set_language(lang)
+    if port is None:
+        port = settings.port if settings.port is not None else DEFAULT_PORT
+    if host is None:
+        host = settings.host
+    if data_dir is None:
+        last = Path(settings.last_workshop) if settings.last_workshop else None
+        data_dir = last if last is not None and last.exists() else default_data_dir()
+
+    def excepthook(
+        kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        # qasync routes errors from async slots here: log them and tell the facilitator,
+        # instead of the default of printing to a terminal nobody is looking at.
+        log.error("unhandled error", exc_info=(kind, value, tb))
+        details = "".join(traceback.format_exception_only(kind, value)).strip()
+        QMessageBox.critical(None, tr("error_title"), tr("error_text", error=details))
+
+    sys.excepthook = excepthook
+
+    try:
+        room = open_room(data_dir, session)
+    except (StoreError, ValueError) as exc:
+        print(f"tankesmedja: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, tr("error_title"), str(exc))
+        return 2
+
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    # We end the loop ourselves, after the server has told participants the session ended;
+    # letting Qt quit on the last window would stop the loop under the server's feet.
+    qt_app.setQuitOnLastWindowClosed(False)
+    closing = asyncio.Event()
+    # Ctrl+C in the terminal or a session logout (SIGTERM) closes the console the normal way.
+    # Python runs signal handlers only when it gets control, hence the idle timer that hands
+    # it control a few times a second.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(closing.set))
+    wakeup = QTimer()
+    wakeup.start(250)
+    wakeup.timeout.connect(lambda: None)
+    exit_code = 0
+
+    async def main() -> None:
+        nonlocal exit_code
+        server = RoomServer(room, host, port)
+        try:
+            server.set_public_url(settings.public_url)
+        except ValueError as exc:  # a hand-edited settings file; Settings checks the rest
+            log.warning("the saved public address is not used: %s", exc)
+        try:
+            await server.start()
+        except OSError as exc:
+            print(f"tankesmedja: {tr('server_failed', error=exc)}", file=sys.stderr)
+            QMessageBox.critical(None, tr("error_title"), tr("server_failed", error=exc))
+            exit_code = 2
+            return
+        announce(server)
+        stop_bots = asyncio.Event()
+        rehearsal_bots: list[object] = []  # keep the simulated participants referenced
+
+        async def rehearse(count: int) -> None:
+            # Simulated participants join over the real server, from this machine only.
+            from room_server import bots
+
+            joined = await bots.rehearse(
+                f"ws://127.0.0.1:{server.port}/ws",
+                room.room_token,
+                count,
+                seed=len(rehearsal_bots) + 1,
+                stop=stop_bots,
+                arrival=min(10.0, count / 10),
+            )
+            rehearsal_bots.extend(joined)
+
+        window = MainWindow(
+            room,
+            server.join_info(),
+            rehearse=rehearse,
+            settings=settings,
+            set_public_url=server.set_public_url,
+            devices_seen=server.device_counts,
+            interfaces=lambda: [c.address for c in netinfo.candidates()],
+        )
+        window.closed.connect(closing.set)
+        window.openWorkshopRequested.connect(request_switch)
+        window.show()
+        if os.environ.get("TANKESMEDJA_REPORT_SHOWN") == "1":
+            _report_first_paint(window)
+        await closing.wait()
+        stop_bots.set()
+        window.hide()
+        await server.stop()
+
+    switch_to: list[Path] = []  # the workshop file the window asked to open next
+
+    def request_switch(path: Path) -> None:
+        switch_to.append(Path(path))
+        closing.set()  # main() stops the server and returns; the loop below reopens
+
+    try:
+        with loop:
+            while True:
+                loop.run_until_complete(main())
+                if not switch_to or exit_code:
+                    break
+                # ``main`` reads ``room`` when it runs: server and window are built anew.
+                room = switch_room(room, switch_to.pop())
+                switch_to.clear()
+                closing.clear()
+    finally:
+        room.store.close()
+    return exit_code
+
+
+def switch_room(current: Room, path: Path) -> Room:
+    """Open the workshop file ``path`` and close ``current``'s store; return the new room.
+
+    On failure the facilitator is told and ``current`` stays open (returned as it is). The
+    caller has stopped the server and hidden the window of ``current`` already.
+    """
+    try:
+        room = Room(Store(path))
+    except (StoreError, ValueError) as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        log.error("cannot open workshop %s: %s", path, exc)
+        QMessageBox.critical(None, tr("error_title"), str(exc))
+        return current
+    current.store.close()
+    return room
+
 
 DEFAULT_PORT = 8765
 
@@ -98,24 +481,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_export.main(args_list[1:], default_data_dir())
     if args_list and args_list[0] == "simulate":
-        from app import composition
-
-        return composition.run_simulate(args_list[1:])
+        return run_simulate(args_list[1:])
     args = build_parser().parse_args(args_list)
     i18n.set_language(args.lang or i18n.DEFAULT_LANGUAGE)
     data_dir = args.data_dir if args.data_dir is not None else default_data_dir()
     port = args.port if args.port is not None else DEFAULT_PORT
 
-    from app import composition
-
     if args.self_test:
-        return composition.run_self_test()
+        return run_self_test()
     if args.headless:
-        return composition.run_headless(data_dir, args.host, port, args.session)
+        return run_headless(data_dir, args.host, port, args.session)
     # The console falls back on its remembered settings for what was not given.
-    return composition.run_console(
-        args.data_dir, args.host, args.port, args.session, lang=args.lang
-    )
+    return run_console(args.data_dir, args.host, args.port, args.session, lang=args.lang)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ on a real X server with the xcb plugin (what a Linux desktop loads, so more real
 Every run starts the full console (``--data-dir`` in a temp folder, ``--host 127.0.0.1
 --port 0``) with ``TANKESMEDJA_REPORT_SHOWN=1``, which makes the app print
 ``window shown <s>`` once the main window has painted (seconds since the OS created the
-process, see ``app.composition._report_first_paint``), then stops it with SIGTERM.
+process, see ``app.__main__._report_first_paint``), then stops it with SIGTERM.
 The first run of each case creates the workshop database (a facilitator's very first start);
 the median, min and max are of the next ``--runs`` runs, which open the existing database.
 Two figures per case: ``app`` is the app's own (process creation to first paint, 10 ms

@@ -190,7 +190,7 @@ import json, sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
 import facilitator_ui.main_window as mw
-from app import composition
+from app import __main__ as composition
 from app.workshop import create_workshop
 target = create_workshop(Path({str(tmp_path)!r}) / "other", template=False, name="Andra")
 built = []
