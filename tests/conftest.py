@@ -22,6 +22,7 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_sandbox, "data")
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from app import i18n
 from app.room import Room
 from app.store import Store
 from room_server.server import RoomServer
@@ -70,6 +71,14 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
         loop.close()
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def swedish() -> Iterator[None]:
+    """Every test starts (and leaves) the console's language at Swedish, the default."""
+    i18n.set_language("sv")
+    yield
+    i18n.set_language("sv")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 # Before Qt is imported (tests/conftest.py does the same; this keeps the module runnable alone).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -19,7 +18,7 @@ from app import i18n
 from app.live import PhaseStatus
 from app.model import Attendance, Role
 from app.protocol import Join, Reflect, SurveyAnswers, Withdraw
-from app.room import JoinInfo, Room
+from app.room import Room
 from facilitator_ui.audience_window import (
     AudienceView,
     choose_screen,
@@ -30,30 +29,10 @@ from facilitator_ui.audience_window import (
 from facilitator_ui.main_window import MainWindow
 from facilitator_ui.settings import Settings
 from facilitator_ui.shortcuts import SHORTCUTS, Command, key_text, sequences
+from tests.ui_helpers import FakeClock, join, join_info
 
 SV = i18n.catalogue("sv")
-T0 = 1_700_000_000.0
 MIXED, MUNICIPALITY, SURVEY, CLOSING = 1, 2, 3, 4  # the sample program's phases
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def swedish() -> Iterator[None]:
-    i18n.set_language("sv")
-    yield
-    i18n.set_language("sv")
-
-
-def join_info(room: Room) -> JoinInfo:
-    base = "http://192.168.1.20:8765"
-    return JoinInfo(f"{base}/#t={room.room_token}", base, room.display_code, 8765, 8765, False)
 
 
 @pytest.fixture
@@ -82,22 +61,6 @@ def audience(window: MainWindow):  # noqa: ANN201
     screen.resize(1600, 900)
     screen.show()
     return screen
-
-
-def join(
-    room: Room,
-    name: str,
-    org_index: int,
-    *,
-    role: Role = Role.OFFICIAL,
-    attendance: Attendance = Attendance.IN_ROOM,
-    present: bool = True,
-) -> str:
-    org = room.series.organisations[org_index % len(room.series.organisations)]
-    pid = room.join(Join(name, org.id, role, attendance, "")).participant.id
-    if present:
-        room.attach(pid)
-    return pid
 
 
 def settle(qtbot) -> None:  # noqa: ANN001

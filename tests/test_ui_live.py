@@ -12,7 +12,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,63 +20,25 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QWidget
 
 from app import i18n
 from app.live import PhaseStatus
-from app.model import Attendance, Role
-from app.protocol import Join, Reflect, SurveyAnswers, Withdraw
-from app.room import JoinInfo, Room
+from app.model import Role
+from app.protocol import Reflect, SurveyAnswers, Withdraw
+from app.room import Room
 from app.store import Store
 from facilitator_ui.common import PARTICIPANT_MIME, format_countdown
 from facilitator_ui.main_window import MainWindow
 from facilitator_ui.phase_bar import CountdownState
+from tests.ui_helpers import T0, FakeClock, join, join_info
 
 SV = i18n.catalogue("sv")
 EN = i18n.catalogue("en")
 HOSTILE = "<b>x</b><img src=x>"
-T0 = 1_700_000_000.0
 MIXED = 1  # the sample program: inspiration, mixed groups, municipality, survey, closing
 SURVEY = 3
-
-
-class FakeClock:
-    """A wall clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def swedish() -> Iterator[None]:
-    i18n.set_language("sv")
-    yield
-    i18n.set_language("sv")
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def join_info(room: Room) -> JoinInfo:
-    base = "http://192.168.1.20:8765"
-    return JoinInfo(f"{base}/#t={room.room_token}", base, room.display_code, 8765, 8765, False)
-
-
-def join(
-    room: Room,
-    name: str,
-    org_index: int,
-    *,
-    role: Role = Role.OFFICIAL,
-    attendance: Attendance = Attendance.IN_ROOM,
-    present: bool = True,
-) -> str:
-    org = room.series.organisations[org_index % len(room.series.organisations)]
-    pid = room.join(Join(name, org.id, role, attendance, "")).participant.id
-    if present:
-        room.attach(pid)
-    return pid
 
 
 def crowd(room: Room, count: int) -> list[str]:

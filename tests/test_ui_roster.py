@@ -9,7 +9,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 import qasync
@@ -18,7 +17,6 @@ from PySide6.QtGui import QBrush, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel
 from websockets.asyncio.client import connect
 
-from app import i18n
 from app.model import Attendance, Role
 from app.protocol import Join
 from app.room import JoinInfo, Room
@@ -28,13 +26,6 @@ from facilitator_ui.roster_model import Column, RosterModel, RosterRole
 from room_server.server import RoomServer
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
-
-
-@pytest.fixture(autouse=True)
-def swedish() -> Iterator[None]:
-    i18n.set_language("sv")
-    yield
-    i18n.set_language("sv")
 
 
 def org_id(room: Room, name: str) -> int:

@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,26 +37,11 @@ from facilitator_ui.main_window import MainWindow
 from facilitator_ui.settings import Settings, SettingsDialog
 from room_server.server import RoomServer
 from tests.test_ui_qr import decode_qr
+from tests.ui_helpers import FakeClock
 
 SV = i18n.catalogue("sv")
 EN = i18n.catalogue("en")
 PUBLIC = "https://workshop.example.se"
-T0 = 1_700_000_000.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def swedish() -> Iterator[None]:
-    i18n.set_language("sv")
-    yield
-    i18n.set_language("sv")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,6 @@ from facilitator_ui.workshop_files import recent_workshops, remember_workshop
 
 SV = i18n.catalogue("sv")
 MIXED, SURVEY = 1, 3
-
-
-@pytest.fixture(autouse=True)
-def swedish() -> Iterator[None]:
-    i18n.set_language("sv")
-    yield
-    i18n.set_language("sv")
 
 
 @pytest.fixture
