@@ -2,7 +2,10 @@
 
 :class:`Live` is the state machine the room server and the console both drive. Every command
 validates, commits to the store, updates memory and then emits events; nothing here waits on
-the network. Grouping can take a moment for large rooms, so it is split in two: a
+the network. Participants' writes are also offered split (``plan_*`` returns a
+:class:`Pending`) so the room server can commit many of them together (:mod:`app.commit`).
+
+Grouping can take a moment for large rooms, so it is split in two: a
 :class:`GroupJob` is an immutable snapshot whose :meth:`GroupJob.run` is pure (safe in an
 executor thread), and :meth:`Live.apply_groups` commits the result on the loop thread.
 """
@@ -31,6 +34,7 @@ from app.protocol import MAX_ANSWERS, ErrorCode, ProtocolError, Reflect, SurveyA
 
 if TYPE_CHECKING:
     from app.room import Room
+    from app.store import Store
 
 WARNING_SECONDS = 120  # "two minutes left", on the console and every participant's page
 DEFAULT_GROUP_SIZE = 6
@@ -52,6 +56,24 @@ class _Cards(dict[str, Reflection]):
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
         self.version += 1
+
+
+def _nothing() -> None:
+    """Nothing to apply in memory."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A checked participant write, split so the room server can batch its commit.
+
+    Store ``write`` (None: nothing new, e.g. a resend) and only once it is committed call
+    ``apply``, which updates memory and tells the console; then acknowledge ``revision``.
+    """
+
+    revision: int
+    card: Reflection | None = None
+    write: Callable[[Store], object] | None = None
+    apply: Callable[[], None] = _nothing
 
 
 class PhaseStatus(StrEnum):
@@ -119,9 +141,30 @@ class PhaseChanged:
 
 @dataclass(frozen=True, slots=True)
 class GroupsChanged:
-    """The groups of a phase were made, edited or undone."""
+    """The groups of a phase were made, edited or undone.
+
+    ``affected`` names the people whose own group (its members or link) changed, so a late
+    joiner or one moved person updates a few pages, not the whole room; None means everyone.
+    """
 
     round: GroupRound
+    affected: frozenset[str] | None = None
+
+
+def changed_members(old: GroupRound | None, new: GroupRound) -> frozenset[str] | None:
+    """Return everyone in a group whose members or link differ between two versions of a round.
+
+    None when there is no comparable old version (new groups for the phase: everyone).
+    """
+    if old is None or old.kind != new.kind or old.phase_index != new.phase_index:
+        return None
+    changed: set[str] = set()
+    for number in range(max(len(old.groups), len(new.groups))):
+        before = old.groups[number] if number < len(old.groups) else ()
+        after = new.groups[number] if number < len(new.groups) else ()
+        if before != after or old.link(number) != new.link(number):
+            changed.update(before, after)
+    return frozenset(changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,8 +461,9 @@ class Live:
         if remember is not None:
             self._undo.append(remember)
             del self._undo[:-UNDO_DEPTH]
+        previous = self._rounds.get(saved.phase_index)
         self._rounds[saved.phase_index] = saved
-        self._emit(GroupsChanged(saved))
+        self._emit(GroupsChanged(saved, changed_members(previous, saved)))
         return saved
 
     def _current_round(self, phase_index: int | None) -> GroupRound:
@@ -488,6 +532,20 @@ class Live:
         if not self._undo:
             return
         previous = self._undo.pop()
+        current = self._rounds.get(previous.phase_index)
+        if current is not None and current.kind == previous.kind:
+            # People placed since (late joiners) are not the facilitator's edit: they stay
+            # in the group they were shown, or the undo would drop them from every group.
+            groups = [list(g) for g in previous.groups]
+            for number, members in enumerate(current.groups):
+                for pid in members:
+                    if previous.group_of(pid) is None:
+                        while number >= len(groups):
+                            groups.append([])
+                        groups[number].append(pid)
+            previous = replace(
+                previous, groups=tuple(tuple(g) for g in groups), late=previous.late | current.late
+            )
         self._commit_round(previous, remember=None)
 
     def place_late(self, participant: Participant) -> int | None:
@@ -507,7 +565,7 @@ class Live:
             everyone = [
                 self._member(p)
                 for p in self.room.participants()
-                if any(p.id in g for g in rnd.groups)
+                if rnd.group_of(p.id) is not None  # indexed: a late join stays O(n)
             ]
             # A locked group is the facilitator's to change: late joiners go elsewhere
             # unless every group is locked.
@@ -563,6 +621,18 @@ class Live:
         """Store a participant's card (new or edited), idempotently; commit before returning.
 
         Raises:
+            ProtocolError: as :meth:`plan_reflect`.
+        """
+        card = self._settle(self.plan_reflect(participant, message, now)).card
+        assert card is not None  # a reflect always concerns a card
+        return card
+
+    def plan_reflect(
+        self, participant: Participant, message: Reflect, now: float | None = None
+    ) -> Pending:
+        """Check a card (new or edited) and say what to store; memory changes on ``apply``.
+
+        Raises:
             ProtocolError: for a phase that collects no reflections, someone else's card, or
                 an edit after the phase closed.
         """
@@ -572,7 +642,7 @@ class Live:
             if existing.participant_id != participant.id:
                 raise ProtocolError(ErrorCode.NOT_YOURS, "id")
             if message.revision <= existing.revision:
-                return existing  # a resend: already stored, just ack again
+                return Pending(existing.revision, card=existing)  # a resend: just ack again
             if existing.withdrawn or not self.clock.is_open(existing.phase_index):
                 raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
             card = replace(existing, text=message.text, revision=message.revision, updated_at=now)
@@ -599,10 +669,7 @@ class Live:
                 created_at=now,
                 updated_at=now,
             )
-        self.room.store.put_reflection(card)
-        self._cards[card.id] = card
-        self._emit(ReflectionChanged(card))
-        return card
+        return self._card_write(card, announce=True)
 
     def withdraw(
         self, participant: Participant, message: Withdraw, now: float | None = None
@@ -610,13 +677,23 @@ class Live:
         """Withdraw one's own card while its phase is open; a repeat is acknowledged quietly.
 
         Raises:
+            ProtocolError: as :meth:`plan_withdraw`.
+        """
+        return self._settle(self.plan_withdraw(participant, message, now)).card
+
+    def plan_withdraw(
+        self, participant: Participant, message: Withdraw, now: float | None = None
+    ) -> Pending:
+        """Check a withdrawal and say what to store; memory changes on ``apply``.
+
+        Raises:
             ProtocolError: for someone else's card or a closed phase.
         """
+        now = time.time() if now is None else now
         card = self._cards.get(message.id)
         if card is None:
             # The card itself has not arrived (it may still be on its way over an old
             # connection): keep a withdrawn tombstone so it cannot come back to life later.
-            now = time.time() if now is None else now
             tombstone = Reflection(
                 id=message.id,
                 session_id=self.room.session.id,
@@ -631,23 +708,38 @@ class Live:
                 created_at=now,
                 updated_at=now,
             )
-            self.room.store.put_reflection(tombstone)
-            self._cards[tombstone.id] = tombstone
-            return tombstone
+            return self._card_write(tombstone, announce=False)
         if card.participant_id != participant.id:
             raise ProtocolError(ErrorCode.NOT_YOURS, "id")
         if card.withdrawn:
-            return card
+            return Pending(card.revision, card=card)
         if not self.clock.is_open(card.phase_index):
             raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
-        now = time.time() if now is None else now
         card = replace(
             card, withdrawn=True, revision=max(card.revision + 1, message.revision), updated_at=now
         )
-        self.room.store.put_reflection(card)
-        self._cards[card.id] = card
-        self._emit(ReflectionChanged(card))
-        return card
+        return self._card_write(card, announce=True)
+
+    def _card_write(self, card: Reflection, announce: bool) -> Pending:
+        def apply() -> None:
+            current = self._cards.get(card.id)
+            # Two tabs of one person can race; the store keeps the newer revision, so must we.
+            if current is not None and current.revision > card.revision:
+                return
+            self._cards[card.id] = card
+            if announce:
+                self._emit(ReflectionChanged(card))
+
+        return Pending(
+            card.revision, card=card, write=lambda store: store.put_reflection(card), apply=apply
+        )
+
+    def _settle(self, pending: Pending) -> Pending:
+        # The synchronous path (the console, tests, the simulator): commit, then apply.
+        if pending.write is not None:
+            pending.write(self.room.store)
+        pending.apply()
+        return pending
 
     def moderate(
         self, reflection_id: str, *, hidden: bool | None = None, highlighted: bool | None = None
@@ -741,6 +833,14 @@ class Live:
         """Store survey answers (only items of this survey; Likert 1–5, open text).
 
         Raises:
+            ProtocolError: as :meth:`plan_survey`.
+        """
+        self._settle(self.plan_survey(participant, message))
+
+    def plan_survey(self, participant: Participant, message: SurveyAnswers) -> Pending:
+        """Check survey answers and say what to store; memory changes on ``apply``.
+
+        Raises:
             ProtocolError: for an unknown item or a value of the wrong kind.
         """
         started = any(
@@ -759,11 +859,17 @@ class Live:
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
             if item.kind == SurveyKind.OPEN and not isinstance(value, str):
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
-        self.room.store.put_survey_answers(
-            self.room.session.id, participant.id, dict(message.answers)
+        session_id, answers = self.room.session.id, dict(message.answers)
+
+        def apply() -> None:
+            self._answers.setdefault(participant.id, {}).update(answers)
+            self._emit(SurveyAnswered(participant.id))
+
+        return Pending(
+            0,
+            write=lambda store: store.put_survey_answers(session_id, participant.id, answers),
+            apply=apply,
         )
-        self._answers.setdefault(participant.id, {}).update(message.answers)
-        self._emit(SurveyAnswered(participant.id))
 
     def survey_results(self) -> SurveyResults:
         """Count the answers per Likert item (overall and per organisation) and list open ones."""

@@ -7,9 +7,10 @@ participant page translates into a message in the participant's language.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +23,10 @@ MAX_FUNCTION = 80
 MAX_TOKEN = 64
 MAX_TEXT = 2000  # a reflection card or an open survey answer
 MAX_ANSWERS = 50
+# A join key is the page's random 128 bits (32 hex digits); a little room for other clients,
+# but not so little that a key could be guessed.
+MIN_JOIN_KEY = 16
+MAX_JOIN_KEY = 64
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -116,6 +121,10 @@ class Join:
     With ``roster_id`` the participant picked their name from the session's roster: the
     entry's name, organisation and role count, and ``name``, ``organisation_id`` and ``role``
     here are placeholders (``attendance`` and ``function`` fill in what the entry lacks).
+
+    ``join_key`` is the page's random key for this one join, kept until ``joined`` arrives:
+    a join sent again with the same key (its ``joined`` was lost to a cut or a crash) finds
+    the participant the first one made instead of making a second one.
     """
 
     name: str
@@ -124,6 +133,7 @@ class Join:
     attendance: Attendance
     function: str
     roster_id: int | None = None
+    join_key: str | None = dataclasses.field(default=None, repr=False)  # a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +305,9 @@ def _parse_survey(data: dict[str, Any]) -> SurveyAnswers:
 
 
 def _parse_join(data: dict[str, Any]) -> Join:
+    join_key = _join_key(data)
     if data.get("roster_id") is not None:
-        return _parse_roster_join(data)
+        return replace(_parse_roster_join(data), join_key=join_key)
     name = data.get("name")
     if not isinstance(name, str):
         raise ProtocolError(ErrorCode.BAD_FIELD, "name")
@@ -319,7 +330,22 @@ def _parse_join(data: dict[str, Any]) -> Join:
         attendance = Attendance(data.get("attendance"))
     except ValueError:
         raise ProtocolError(ErrorCode.BAD_FIELD, "attendance") from None
-    return Join(name, org, role, attendance, _function(data))
+    return Join(name, org, role, attendance, _function(data), join_key=join_key)
+
+
+def _join_key(data: dict[str, Any]) -> str | None:
+    # Optional, so an older page still joins (without protection against a lost ``joined``).
+    # Plain ASCII like a card id, at least 16 characters so that it cannot be guessed.
+    value = data.get("join_key")
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not MIN_JOIN_KEY <= len(value) <= MAX_JOIN_KEY
+        or not set(value) <= _ID_CHARS
+    ):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "join_key")
+    return value
 
 
 def _function(data: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from app.protocol import (
     ProtocolError,
     normalise_room_code,
 )
-from app.store import Store
+from app.store import JoinKeyErased, Store
 from app.workshop_db import RosterEntry, RosterTaken
 
 # No 0/O, 1/I/L: the code is read off a projector and typed on a phone.
@@ -147,6 +147,8 @@ class JoinResult:
 
     participant: Participant
     resume_token: str
+    # The join repeated an earlier one's key: the participant existed before this message.
+    rejoined: bool = False
 
 
 class Room:
@@ -219,10 +221,21 @@ class Room:
     def join(self, form: Join) -> JoinResult:
         """Add a participant; the row is committed before this returns.
 
+        A join whose ``join_key`` an earlier join of this session had already used is that
+        join sent again (its ``joined`` was lost): it returns the participant the first one
+        made, with a fresh resume token, whatever the form says now; nothing else changes.
+
         Raises:
-            ProtocolError: if the organisation is not one of the series', or (``roster_taken``)
-                the picked roster name is claimed already or gone.
+            ProtocolError: if the organisation is not one of the series', (``roster_taken``)
+                the picked roster name is claimed already or gone, or (``bad_resume``) the
+                join key's participant has been erased.
         """
+        if form.join_key is not None:
+            # Before anything else: a roster name the first join claimed is taken now, by
+            # this very person, and must not be refused as roster_taken.
+            earlier = self._rejoin(form.join_key)
+            if earlier is not None:
+                return earlier
         if form.roster_id is not None:
             return self._join_from_roster(form)
         if not any(o.id == form.organisation_id for o in self.series.organisations):
@@ -238,7 +251,7 @@ class Room:
             joined_at=time.time(),
         )
         resume_token = secrets.token_urlsafe(24)
-        self.store.add_participant(participant, resume_token)
+        self.store.add_participant(participant, resume_token, join_key=form.join_key)
         self._participants[participant.id] = participant
         self._emit(ParticipantJoined(participant))
         return JoinResult(participant, resume_token)
@@ -259,13 +272,29 @@ class Room:
         )
         resume_token = secrets.token_urlsafe(24)
         try:
-            self.store.add_participant(participant, resume_token, roster_id=entry.id)
+            self.store.add_participant(
+                participant, resume_token, roster_id=entry.id, join_key=form.join_key
+            )
         except RosterTaken:
             raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id") from None
         self._participants[participant.id] = participant
         self._emit(ParticipantJoined(participant))
         self._emit(RosterChanged())
         return JoinResult(participant, resume_token)
+
+    def _rejoin(self, join_key: str) -> JoinResult | None:
+        resume_token = secrets.token_urlsafe(24)
+        try:
+            found = self.store.rejoin(self.session.id, join_key, resume_token)
+        except JoinKeyErased:
+            # Erased on request: the page that still holds the key must not bring them back
+            # (nor their name) on its own; it is told their place is gone, as with a resume
+            # token, and shows the join form for a deliberate new join.
+            raise ProtocolError(ErrorCode.BAD_RESUME, "join_key") from None
+        if found is None:
+            return None
+        # Already in the roster, the groups and the console: no event, nothing new to show.
+        return JoinResult(self._participants.get(found.id, found), resume_token, rejoined=True)
 
     def resume(self, resume_token: str) -> Participant | None:
         """Return the participant this resume token belongs to in this session, or None."""

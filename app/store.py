@@ -2,10 +2,13 @@
 
 Durability rules the rest of the app relies on:
 
-* every write is one transaction, committed before the caller acknowledges anything to a
-  participant (``synchronous=FULL`` in WAL mode, so a commit survives a power cut);
+* every write is committed before the caller acknowledges anything to a participant
+  (``synchronous=FULL`` in WAL mode, so a commit survives a power cut); a write is one
+  transaction, or a savepoint inside a batch (:meth:`Store.transaction`, used by
+  :mod:`app.commit` to commit many participants' writes with one fsync);
 * the schema is versioned with ``PRAGMA user_version`` and migrated forward on open;
-* secrets the participant holds (resume tokens) are stored only as SHA-256 digests.
+* secrets the participant holds (resume tokens, join keys) are stored only as SHA-256
+  digests.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from app import sample
@@ -36,7 +39,7 @@ from app.model import (
 )
 from app.workshop_db import RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -154,11 +157,28 @@ CREATE TABLE roster (
 CREATE INDEX roster_session ON roster(session_id);
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
+# Version 4: join keys. The page makes a random key for each join and sends it again with a
+# join whose ``joined`` it never got (a cut, a crash); its digest finds the participant the
+# first join made. A key outlives its participant's erasure (``participant_id`` NULL), so a
+# join still carrying it brings nobody back.
+_SCHEMA_V4 = """
+CREATE TABLE join_keys (
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key_digest     TEXT NOT NULL,
+    participant_id TEXT UNIQUE REFERENCES participants(id) ON DELETE SET NULL,
+    PRIMARY KEY (session_id, key_digest)
+);
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
 
 
 class StoreError(Exception):
     """The database file cannot be used (unreadable, not a Tankesmedja file, too new)."""
+
+
+class JoinKeyErased(Exception):
+    """The join key's participant has been erased on request (GDPR)."""
 
 
 def digest(secret: str) -> str:
@@ -227,16 +247,49 @@ class Store(WorkshopStore):
         """Close the connection (all writes are already committed)."""
         self._db.close()
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
+        return self._db.in_transaction
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One transaction around several writes: the store's own methods nest inside it.
+
+        Each nested write becomes a savepoint, so a write that raises is rolled back alone
+        and the others still commit together (see :mod:`app.commit`).
+        """
+        return self._tx()
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self._db.in_transaction:
+            # Inside a batch: a savepoint, so this write can fail without the others.
+            self._db.execute("SAVEPOINT write")
+            try:
+                yield self._db
+            except BaseException:
+                # Some errors (disk full, I/O) make SQLite end the whole transaction; then
+                # there is no savepoint left to roll back to, and the batch fails as a whole.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK TO write")
+                    self._db.execute("RELEASE write")
+                raise
+            self._db.execute("RELEASE write")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        else:
+        try:
             self._db.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (disk full, I/O error) may leave the transaction open; end it
+            # so the connection is usable for the next write.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -341,11 +394,16 @@ class Store(WorkshopStore):
     # -- participants -----------------------------------------------------------------
 
     def add_participant(
-        self, participant: Participant, resume_token: str, roster_id: int | None = None
+        self,
+        participant: Participant,
+        resume_token: str,
+        roster_id: int | None = None,
+        join_key: str | None = None,
     ) -> None:
         """Insert a participant in one committed transaction.
 
-        With ``roster_id`` the same transaction claims that roster entry for them.
+        With ``roster_id`` the same transaction claims that roster entry for them; with
+        ``join_key`` it records the key's digest, so :meth:`rejoin` finds them by it.
 
         Raises:
             RosterTaken: if the entry is claimed already or gone (nothing is stored then).
@@ -375,6 +433,41 @@ class Store(WorkshopStore):
                 ).rowcount
                 if not claimed:
                     raise RosterTaken(roster_id)
+            if join_key is not None:
+                db.execute(
+                    "INSERT INTO join_keys (session_id, key_digest, participant_id)"
+                    " VALUES (?, ?, ?)",
+                    (participant.session_id, digest(join_key), participant.id),
+                )
+
+    def rejoin(self, session_id: int, join_key: str, resume_token: str) -> Participant | None:
+        """Return the participant an earlier join of this session with ``join_key`` made.
+
+        Only the digest of a resume token is stored, so the token that join's ``joined``
+        carried (and that never arrived) cannot be sent again: the participant gets
+        ``resume_token`` instead, committed before this returns, and the old one stops
+        working. Returns None if no join of the session had this key.
+
+        Raises:
+            JoinKeyErased: if the key's participant has been erased (nothing is changed).
+        """
+        row = self._db.execute(
+            "SELECT participant_id FROM join_keys WHERE session_id = ? AND key_digest = ?",
+            (session_id, digest(join_key)),
+        ).fetchone()
+        if row is None:
+            return None
+        if row["participant_id"] is None:
+            raise JoinKeyErased
+        with self._tx() as db:
+            db.execute(
+                "UPDATE participants SET resume_digest = ? WHERE id = ?",
+                (digest(resume_token), row["participant_id"]),
+            )
+            found = db.execute(
+                "SELECT * FROM participants WHERE id = ?", (row["participant_id"],)
+            ).fetchone()
+        return _participant(found)
 
     def update_participant(self, participant: Participant) -> None:
         """Change a participant's details (name, organisation, role, attendance, function)."""

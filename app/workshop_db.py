@@ -374,7 +374,9 @@ class WorkshopStore:
         self._db.execute("PRAGMA secure_delete = ON")
         with self._tx() as db:
             args = (session_id,)
-            for table in ("survey_answers", "reflections", "group_rounds", "roster"):
+            # join_keys before participants: deleting those would keep the keys as tombstones
+            # (see app.store), needless once the room token and code are gone.
+            for table in ("survey_answers", "reflections", "group_rounds", "roster", "join_keys"):
                 db.execute(f"DELETE FROM {table} WHERE session_id = ?", args)
             db.execute("DELETE FROM participants WHERE session_id = ?", args)
             db.execute(

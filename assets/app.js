@@ -30,6 +30,7 @@
   let lastParams = null;
   let lastError = null;
   let pendingCode = null;
+  let joinSent = false; // a join went out on this connection: an error now is its answer
 
   let state = null; // the last `state` message
   let clock = null; // {index, deadline, remaining, running}
@@ -50,6 +51,7 @@
   }
   const roomToken = () => store.get("tk.room");
   const resumeKey = () => "tk.resume." + (roomToken() || "");
+  const joinKey = () => "tk.join." + (roomToken() || "");
   const outboxKey = () => "tk.outbox." + (roomToken() || "") + "." + joined.participant.id;
 
   function t(key, params) {
@@ -208,6 +210,7 @@
   function closed() {
     clearInterval(pingTimer);
     ready = false;
+    joinSent = false;
     if (inflight) { clearTimeout(inflight.timer); inflight = null; }
     if (ended) return;
     setStatus("reconnecting");
@@ -222,6 +225,19 @@
     if (ws) { flush(); return; }
     retry = 0;
     connect();
+  }
+
+  // A join waits in localStorage with a random key until `joined`; sent again (after a cut,
+  // a crash, a reload) the key gets the participant it made, never a second one.
+  function pendingJoin() {
+    try { return JSON.parse(store.get(joinKey())); } catch (e) { return null; }
+  }
+
+  function sendJoin(message) {
+    const pending = pendingJoin();
+    message.join_key = (pending && pending.join_key) || newId();
+    store.set(joinKey(), JSON.stringify(message));
+    joinSent = send(message);
   }
 
   // -- outbox: persist first, send one at a time, forget only on ack ------------------------
@@ -661,11 +677,18 @@
         renderOrganisations();
         showError(null);
         renderRoster();
-        if (!store.get(resumeKey())) { show("join-form"); setStatus(null); }
+        if (!store.get(resumeKey())) {
+          const pending = pendingJoin();
+          show("join-form");
+          setStatus(pending ? "joining" : null);
+          if (pending) sendJoin(pending);
+        }
         break;
       case "joined":
         joined = message;
         store.set(resumeKey(), message.resume_token);
+        store.del(joinKey()); // the resume token brings us back now
+        joinSent = false;
         showError(null);
         setStatus(null);
         renderLobby();
@@ -713,6 +736,8 @@
   }
 
   function handleError(message) {
+    // A refused join stored nothing: the next one is a new join, with a new key.
+    if (joinSent) { joinSent = false; store.del(joinKey()); }
     // Back after the last phase (a reload, a late scan): say goodbye, not "error".
     if (message.code === "session_ended" && !joined) { end(); return; }
     showError(message.code);
@@ -758,7 +783,7 @@
       showError(null);
       setStatus("joining");
       form.querySelector("button").disabled = true;
-      send({ type: "join", roster_id: Number($("roster").value), attendance: attendance });
+      sendJoin({ type: "join", roster_id: Number($("roster").value), attendance: attendance });
       return;
     }
     const name = $("name").value.trim();
@@ -769,7 +794,7 @@
     showError(null);
     setStatus("joining");
     form.querySelector("button").disabled = true;
-    send({
+    sendJoin({
       type: "join",
       name: name,
       organisation_id: Number($("org").value),

@@ -2,14 +2,16 @@
 
 A :class:`Bot` speaks the participant protocol over a real ``websockets`` connection, exactly
 as ``assets/app.js`` does: ``hello`` with the room token (and the resume token once it has
-one), ``join`` with a name, organisation, role and attendance, then it follows the ``state``
-messages the server sends. Every reflection and survey submission gets a client-made id and
-sits in an *outbox* until an ``ack`` with a revision at least as new arrives; the whole outbox
-is resent after every (re)connection, as soon as ``joined`` says the participant is back.
-Like the page, a bot has one item in flight at a time (the server's error replies name no
-id, so an error belongs to the item in flight), starts over on a fresh connection when an ack
-is overdue, drops an item the server refuses for good, and lets newer survey answers replace
-older unsent ones. A lost connection is retried with exponential back-off.
+one), ``join`` with a name, organisation, role and attendance (and a join key, kept until
+``joined`` arrives, so a repeat whose first answer was lost finds the same participant),
+then it follows the ``state`` messages the server sends. Every reflection and survey
+submission gets a client-made id and sits in an *outbox* until an ``ack`` with a revision at
+least as new arrives; the whole outbox is resent after every (re)connection, as soon as
+``joined`` says the participant is back. Like the page, a bot has one item in flight at a
+time (the server's error replies name no id, so an error belongs to the item in flight),
+starts over on a fresh connection when an ack is overdue, drops an item the server refuses
+for good, and lets newer survey answers replace older unsent ones. A lost connection is
+retried with exponential back-off.
 
 Bots are used three ways: the console's rehearsal button (:func:`rehearse`: N bots that join
 and then act on their own as phases arrive), ``tankesmedja simulate`` (a scripted headless
@@ -337,6 +339,9 @@ class Bot:
 
         self.participant_id: str | None = None
         self.resume_token: str | None = None
+        # Like the page's: made for a join, sent again with every repeat of it until
+        # ``joined`` arrives, so a join whose answer was lost is not a second participant.
+        self._join_key: str | None = None
         self.organisation_id: int | None = None
         self.organisations: dict[str, int] = {}
         self.state: dict[str, Any] | None = None
@@ -652,6 +657,8 @@ class Bot:
         if org is None:  # a series without this organisation: pick one of its own
             org = self._rng.choice(sorted(self.organisations.values()))
         self.organisation_id = org
+        if self._join_key is None:
+            self._join_key = new_id()
         await self._transmit(
             {
                 "type": "join",
@@ -660,6 +667,7 @@ class Bot:
                 "role": self.profile.role,
                 "attendance": self.profile.attendance,
                 "function": self.profile.function,
+                "join_key": self._join_key,
             }
         )
 
@@ -682,6 +690,7 @@ class Bot:
             self.participant_id = message["participant"]["id"]
             self.organisation_id = message["participant"]["organisation_id"]
             self.resume_token = message["resume_token"]
+            self._join_key = None  # the resume token brings the bot back from now on
             self.present = message.get("present", self.present)
             self._ready = True
             self._joined.set()
@@ -704,6 +713,8 @@ class Bot:
             log.info("%s: error %s", self.name, message.get("code"))
             if await self._item_error(message):
                 return
+            if not self._ready:
+                self._join_key = None  # a refused join stored nothing: the next is a new one
             if message.get("code") == "bad_resume":
                 self.resume_token = None  # the page forgets it and shows the join form
                 await self._send_join()

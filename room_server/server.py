@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -21,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app import protocol
+from app.commit import GroupCommitter
 from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
 from app.model import Participant
 from app.protocol import (
@@ -57,6 +59,12 @@ ENTRY_ATTEMPTS_PER_MINUTE = 5
 # Presence counts are batched: a join storm would otherwise cost n^2 messages.
 PRESENCE_DELAY = 0.5
 MAX_CONNECTIONS = 2000
+# Connections one address may hold: one script must not fill the room. A town hall's NAT
+# can put a dozen remote officials (two tabs each) behind one address, hence not lower.
+MAX_PER_ADDRESS = 64
+# This machine is not capped: a tunnel that brings remote participants in (the public
+# address) connects from here for all of them.
+UNCAPPED_ADDRESSES = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 # The page sends a ping every 25 s; a connection silent for this long is a dead browser.
 IDLE_TIMEOUT = 75.0
 # Messages one connection may send per 10 s; a page's outbox sends one item at a time.
@@ -135,11 +143,14 @@ class RoomServer:
         self._public_url: str | None = None
         self._devices_seen: dict[str, bool] = {}  # address -> is loopback (this machine)
         self.max_connections = MAX_CONNECTIONS
+        self.max_per_address = MAX_PER_ADDRESS
+        self._per_address: Counter[str] = Counter()
         self.idle_timeout = IDLE_TIMEOUT
         self.open_timeout = OPEN_TIMEOUT  # read by start()
         self.messages_per_10s = MESSAGES_PER_10S  # read when a connection opens
         self._presence_handle: asyncio.TimerHandle | None = None
         self._roster_handle: asyncio.TimerHandle | None = None
+        self._committer: GroupCommitter | None = None
         room.subscribe(self._on_room_event)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -159,6 +170,7 @@ class RoomServer:
             break
         if self._server is None:
             raise last_error or OSError("no port available")
+        self._committer = GroupCommitter(self.room.store.path)
         self.port = self._server.sockets[0].getsockname()[1]
         self.port_fallback = self.port != self.requested_port
         if self._advertise_host is None:
@@ -221,6 +233,16 @@ class RoomServer:
         self._server.close()
         await self._server.wait_closed()
         self._server = None
+        if self._committer is not None:
+            await self._committer.close()  # whatever is still on its way gets committed
+            self._committer = None
+
+    @property
+    def commit_stats(self) -> tuple[int, int]:
+        """(commits made, largest batch) of participants' writes since :meth:`start`."""
+        if self._committer is None:
+            return (0, 0)
+        return (self._committer.batches, self._committer.largest_batch)
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -337,6 +359,17 @@ class RoomServer:
                 return self._response(
                     HTTPStatus.SERVICE_UNAVAILABLE, b"Room is full\n", "text/plain", request
                 )
+            address = str(connection.remote_address[0]) if connection.remote_address else "?"
+            if (
+                address not in UNCAPPED_ADDRESSES
+                and self._per_address[address] >= self.max_per_address
+            ):
+                return self._response(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    b"Too many connections from this device\n",
+                    "text/plain",
+                    request,
+                )
             return None  # go on with the WebSocket handshake
         file = self._files.get(path)
         if file is None:
@@ -388,6 +421,7 @@ class RoomServer:
         address = str(ws.remote_address[0]) if ws.remote_address else "?"
         client = _Client(ws, address)
         self._clients.add(client)
+        self._per_address[address] += 1
         limiter = RateLimiter(self.messages_per_10s, 10.0)
         try:
             while True:
@@ -405,6 +439,9 @@ class RoomServer:
             pass
         finally:
             self._clients.discard(client)
+            self._per_address[address] -= 1
+            if self._per_address[address] <= 0:
+                del self._per_address[address]
             if client.participant_id is not None:
                 peers = self._by_participant.get(client.participant_id, set())
                 peers.discard(client)
@@ -473,8 +510,14 @@ class RoomServer:
             if participant is not None:
                 await self._admit(client, JoinResult(participant, client.resume_token), True)
                 return
-        result = self.room.join(form)  # committed to disk before we answer
-        await self._admit(client, result, resumed=False)
+        # Committed to disk before we answer. A join repeating an earlier one's join_key (its
+        # `joined` was lost to a cut or a crash) gets that participant back with a new resume
+        # token, as resumed: the page handles both alike, and no second participant is made.
+        result = self.room.join(form)
+        if result.rejoined and result.participant.id == client.participant_id:
+            # This connection's own token was just replaced: later double taps send the new one.
+            client.resume_token = result.resume_token
+        await self._admit(client, result, resumed=result.rejoined)
 
     async def _admit(self, client: _Client, result: JoinResult, resumed: bool) -> None:
         if client.participant_id is None:
@@ -498,22 +541,31 @@ class RoomServer:
         except ProtocolError as exc:
             # ``ref`` tells the page which outbox item was refused.
             await self._send(client, exc.to_message(ref=message.id))
+        except Exception:
+            # Not stored (disk full, a bug): no ack, so the page keeps the item in its outbox
+            # and sends it again. The log gets the error, never the participant's text.
+            log.exception("could not store a %s", type(message).__name__)
+            error = ProtocolError(ErrorCode.SERVER_ERROR).to_message(ref=message.id)
+            await self._send(client, error)
 
     async def _apply(
         self, client: _Client, participant: Participant, message: Reflect | Withdraw | SurveyAnswers
     ) -> None:
         live = self.room.live
-        # Each of these commits to SQLite before it returns: the ack below is a promise.
         if isinstance(message, Reflect):
-            card = live.reflect(participant, message)
-            await self._send(client, {"type": "ack", "id": card.id, "revision": card.revision})
+            pending = live.plan_reflect(participant, message)
         elif isinstance(message, Withdraw):
-            withdrawn = live.withdraw(participant, message)
-            revision = withdrawn.revision if withdrawn else message.revision
-            await self._send(client, {"type": "ack", "id": message.id, "revision": revision})
+            pending = live.plan_withdraw(participant, message)
         else:
-            live.answer_survey(participant, message)
-            await self._send(client, {"type": "ack", "id": message.id, "revision": 0})
+            pending = live.plan_survey(participant, message)
+        if pending.write is not None:
+            # The ack below is a promise: it goes out only after the batch holding this
+            # write is committed. A failed commit raises here, so no ack, and the page's
+            # outbox sends the item again.
+            assert self._committer is not None  # messages arrive only while serving
+            await self._committer.write(pending.write)
+        pending.apply()
+        await self._send(client, {"type": "ack", "id": message.id, "revision": pending.revision})
 
     # -- broadcasts --------------------------------------------------------------------------
 
@@ -524,8 +576,10 @@ class RoomServer:
             return  # not serving (e.g. the console edits before the server started)
         if isinstance(event, ConnectionChanged) and self._presence_handle is None:
             self._presence_handle = loop.call_later(PRESENCE_DELAY, self._send_presence)
-        elif isinstance(event, PhaseChanged | GroupsChanged):
+        elif isinstance(event, PhaseChanged):
             self._send_states()
+        elif isinstance(event, GroupsChanged):
+            self._send_states(event.affected)
         elif isinstance(event, ReflectionChanged) and not event.moderated:
             self._send_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
@@ -552,14 +606,19 @@ class RoomServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _send_states(self) -> None:
-        # Fan-out to the whole room: each participant's state is built once (whatever their
-        # number of tabs) with one clock reading, and written at once with ``broadcast``,
-        # which queues the frame without a task or a wait per connection (a slow phone
-        # cannot hold up the others; the bench measured a task per client as the cost).
+    def _send_states(self, only: frozenset[str] | None = None) -> None:
+        # Fan-out to the whole room (or to ``only``, e.g. the group a late joiner landed
+        # in): each participant's state is built once (whatever their number of tabs) with
+        # one clock reading, and written at once with ``broadcast``, which queues the frame
+        # without a task or a wait per connection (a slow phone cannot hold up the others;
+        # the bench measured a task per client as the cost).
         live = self.room.live
         now = time.time()
-        for pid, clients in list(self._by_participant.items()):
+        if only is None:
+            targets = list(self._by_participant.items())
+        else:
+            targets = [(pid, self._by_participant.get(pid, set())) for pid in only]
+        for pid, clients in targets:
             participant = self.room.participant(pid)
             if participant is None or not clients:
                 continue

@@ -107,7 +107,7 @@ def valid_messages(draw: st.DrawFn) -> dict[str, Any]:
             message[name] = draw(st.text(max_size=MAX_TOKEN + 2))
         return message
     if kind == "join":
-        return {
+        message = {
             "type": "join",
             "name": draw(texts),
             "organisation_id": draw(st.sampled_from(ORG_IDS) | st.integers()),
@@ -115,6 +115,9 @@ def valid_messages(draw: st.DrawFn) -> dict[str, Any]:
             "attendance": draw(st.sampled_from(["in_room", "remote", "moon"])),
             "function": draw(st.sampled_from(["", "IT-chef"]) | texts),
         }
+        if draw(st.booleans()):  # the page's key (32 hex digits); older pages send none
+            message["join_key"] = draw(st.text(ID_CHARS, min_size=15, max_size=65) | ids)
+        return message
     if kind == "ping":
         return {"type": "ping"}
     if kind == "reflect":
@@ -251,6 +254,8 @@ def check_accepted(message: Any) -> None:
         assert message.name == message.name.strip()
         assert len(message.function) <= 80 and clean(message.function)
         assert isinstance(message.organisation_id, int)
+        key = message.join_key
+        assert key is None or (16 <= len(key) <= 64 and set(key) <= set(ID_CHARS))
     elif isinstance(message, Reflect):
         assert 8 <= len(message.id) <= 64 and set(message.id) <= set(ID_CHARS)
         assert 1 <= len(message.text) <= MAX_TEXT and clean(message.text, lines=True)

@@ -6,9 +6,13 @@ in CI (``CI=true``) a missing browser is a failure, never a skip.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from app.room import Room
+import pytest
+
+from app.protocol import ErrorCode, Join, ProtocolError
+from app.room import JoinResult, Room
 from app.store import Store
 from room_server.server import RoomServer
 
@@ -70,3 +74,58 @@ async def test_typed_room_code_on_a_laptop(browser: Any, server: RoomServer, roo
     await page.click("#join-form button")
     assert await page.text_content("#error") == "Write your name."
     await context.close()
+
+
+async def test_a_join_whose_answer_was_lost_is_one_participant_and_a_refused_one_none(
+    browser: Any, server: RoomServer, room: Room, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys: list[str | None] = []
+    join, admit = room.join, server._admit
+
+    def refuse_first(form: Join) -> JoinResult:
+        keys.append(form.join_key)
+        if len(keys) == 1:  # e.g. a bug on the server: nothing is stored
+            raise ProtocolError(ErrorCode.SERVER_ERROR)
+        return join(form)
+
+    cut: list[str] = []
+
+    async def cut_once(client: Any, result: JoinResult, resumed: bool) -> None:
+        if not cut:  # committed, then the connection dies before `joined` is sent
+            cut.append(result.participant.id)
+            client.ws.transport.abort()
+            return
+        await admit(client, result, resumed)
+
+    monkeypatch.setattr(room, "join", refuse_first)
+    monkeypatch.setattr(server, "_admit", cut_once)
+    context = await browser.new_context(viewport={"width": 390, "height": 800}, locale="sv-SE")
+    page = await context.new_page()
+    await page.goto(server.join_url)
+    await page.wait_for_selector("#join-form:not([hidden])")
+    await page.fill("#name", "Åsa Öberg")
+    await page.select_option("#org", label="Tanum")
+    await page.check("input[value=elected]")
+    await page.click("#join-form button")
+    await page.wait_for_selector("#error:not([hidden])")
+    assert await join_keys(page) == []  # refused: the next press is a new join
+
+    await page.click("#join-form button")
+    # The page reconnects by itself and sends the same join again, with the same key.
+    await page.wait_for_selector("#lobby:not([hidden])")
+    assert await page.text_content("#me-name") == "Åsa Öberg"
+    assert [p.id for p in store.participants(room.session.id)] == cut
+    assert len(keys) == 3 and keys[1] == keys[2] and keys[0] != keys[1]
+    assert all(k and re.fullmatch(r"[0-9a-f]{32}", k) for k in keys)
+    assert await join_keys(page) == []  # joined: the resume token brings it back now
+
+    await page.reload()
+    await page.wait_for_selector("#lobby:not([hidden])")
+    assert [p.id for p in store.participants(room.session.id)] == cut
+    await context.close()
+
+
+async def join_keys(page: Any) -> list[str]:
+    """The page's pending joins in localStorage."""
+    found = await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('tk.join.'))")
+    return list(found)

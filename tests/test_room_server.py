@@ -8,8 +8,9 @@ import socket
 from typing import Any
 
 import pytest
+import websockets
 
-from app.room import Room
+from app.room import ParticipantJoined, Room
 from app.store import Store
 from room_server.server import RoomServer
 
@@ -178,6 +179,10 @@ async def test_malformed_messages_get_an_error_and_the_connection_lives(
         ({"role": "king"}, "bad_field", "role"),
         ({"attendance": "moon"}, "bad_field", "attendance"),
         ({"function": "x" * 500}, "bad_field", "function"),
+        ({"join_key": "too-short"}, "bad_field", "join_key"),
+        ({"join_key": "k" * 65}, "bad_field", "join_key"),
+        ({"join_key": "kö" * 16}, "bad_field", "join_key"),
+        ({"join_key": 12345678901234567890}, "bad_field", "join_key"),
     ],
 )
 async def test_bad_join_forms_change_nothing(
@@ -301,3 +306,101 @@ def test_join_url_carries_at_least_64_bits_of_token(room: Room) -> None:
     token = server.join_url.split("#t=", 1)[1]
     assert token == room.room_token
     assert len(token) * 6 >= 64  # URL-safe base64: six bits a character
+
+
+# -- a join sent again after its `joined` was lost -------------------------------------------
+
+
+def cut_before_joined(monkeypatch: pytest.MonkeyPatch, server: RoomServer) -> None:
+    """From now on the server commits a join, then loses the connection before `joined`."""
+
+    async def crash(client: Any, result: Any, resumed: bool) -> None:
+        client.ws.transport.abort()  # as a cut cable, or the process dying, would
+
+    monkeypatch.setattr(server, "_admit", crash)
+
+
+async def test_a_join_resent_after_its_joined_was_lost_is_the_same_participant(
+    room: Room, store: Store, server: RoomServer, open_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[object] = []
+    room.subscribe(events.append)
+    key = "a1b2c3d4" * 4  # what the page makes: 128 random bits, hex
+    lost = await open_client()
+    await enter(lost, room)
+    cut_before_joined(monkeypatch, server)
+    await lost.send(join_form(room, join_key=key))
+    with pytest.raises(websockets.ConnectionClosed):
+        await lost.recv_type("joined")
+    [first] = store.participants(room.session.id)  # committed, but the page never knew
+    monkeypatch.undo()
+
+    again = await open_client()
+    await enter(again, room)
+    await again.send(join_form(room, join_key=key))
+    joined = await again.recv_type("joined")
+    assert joined["resumed"] is True
+    assert joined["participant"]["id"] == first.id
+    assert (await again.recv_type("state"))["type"] == "state"
+    assert [p.id for p in store.participants(room.session.id)] == [first.id]
+    assert [p.id for p in room.participants()] == [first.id]
+    # The console listed the person once.
+    assert [type(e) for e in events].count(ParticipantJoined) == 1
+    assert room.is_connected(first.id)
+
+    # The new resume token is the participant's now: a reload comes back as them.
+    await again.close()
+    reload = await open_client()
+    await enter(reload, room, resume_token=joined["resume_token"])
+    resumed = await reload.recv_type("joined")
+    assert (resumed["resumed"], resumed["participant"]["id"]) == (True, first.id)
+    assert len(store.participants(room.session.id)) == 1
+
+
+async def test_a_second_key_or_none_is_a_second_participant_and_keys_cannot_be_reused_elsewhere(
+    room: Room, store: Store, open_client: Any
+) -> None:
+    a, b, old_page = await open_client(), await open_client(), await open_client()
+    for client in (a, b, old_page):
+        await enter(client, room)
+    await a.send(join_form(room, join_key="A" * 32))
+    first = await a.recv_type("joined")
+    await b.send(join_form(room, name="Bo", join_key="B" * 32))
+    second = await b.recv_type("joined")
+    await old_page.send(join_form(room, name="Cilla"))  # an older page sends no key
+    third = await old_page.recv_type("joined")
+    assert [first["resumed"], second["resumed"], third["resumed"]] == [False] * 3
+    ids = {first["participant"]["id"], second["participant"]["id"], third["participant"]["id"]}
+    assert len(ids) == 3 == len(store.participants(room.session.id))
+
+    # The same key once more (another tab of the first page, say): the first participant,
+    # whose earlier resume token gives way to the new one.
+    tab = await open_client()
+    await enter(tab, room)
+    await tab.send(join_form(room, name="Annat Namn", join_key="A" * 32))
+    twice = await tab.recv_type("joined")
+    assert twice["participant"] == first["participant"]
+    assert room.resume(twice["resume_token"]) is not None
+    assert room.resume(first["resume_token"]) is None
+    assert len(store.participants(room.session.id)) == 3
+
+
+async def test_a_join_key_of_an_erased_participant_is_refused_and_stores_nothing(
+    room: Room, store: Store, open_client: Any
+) -> None:
+    key = "e" * 32
+    client = await open_client()
+    await enter(client, room)
+    await client.send(join_form(room, name="Raderas", join_key=key))
+    pid = (await client.recv_type("joined"))["participant"]["id"]
+    room.erase_participant(pid)
+
+    page = await open_client()
+    await enter(page, room)
+    await page.send(join_form(room, name="Raderas", join_key=key))
+    error = await page.recv_type("error")
+    assert (error["code"], error["field"]) == ("bad_resume", "join_key")
+    assert store.participants(room.session.id) == []
+    # The page then forgets the key; a new join (a new key) is the person's own choice.
+    await page.send(join_form(room, name="Raderas", join_key="f" * 32))
+    assert (await page.recv_type("joined"))["participant"]["id"] != pid

@@ -109,6 +109,35 @@ async def test_two_phones_claiming_the_same_name_at_once(room: Room, open_client
     assert [p.name for p in room.participants()] == ["Cilla <b>Ö</b>"]
 
 
+async def test_a_roster_join_sent_again_with_its_key_is_joined_not_roster_taken(
+    room: Room, store: Store, open_client: Any
+) -> None:
+    entries = import_roster(room)
+    pick = {"type": "join", "roster_id": entries["u1"].id, "join_key": "u" * 32}
+    lost = await open_client()
+    await enter(lost, room)
+    await lost.send(pick)
+    first = (await lost.recv_type("joined"))["participant"]
+    lost.ws.transport.abort()  # as if that `joined` had never arrived
+    # The name is claimed now, by this very person: the repeat with the key gets them back.
+    page = await open_client()
+    welcome = await enter(page, room)
+    assert entries["u1"].id not in {r["id"] for r in welcome["roster"]}
+    await page.send(pick)
+    again = await page.recv_type("joined")
+    assert again["resumed"] is True and again["participant"] == first
+    # Anyone else picking the name (another key, or none) is still refused.
+    other = await open_client()
+    await enter(other, room)
+    await other.send({**pick, "join_key": "v" * 32})
+    assert (await other.recv_type("error"))["code"] == "roster_taken"
+    await other.send({"type": "join", "roster_id": entries["u1"].id})
+    assert (await other.recv_type("error"))["code"] == "roster_taken"
+    assert [p.id for p in store.participants(room.session.id)] == [first["id"]]
+    claimed = store.roster_entry(entries["u1"].id)
+    assert claimed is not None and claimed.claimed_by == first["id"]
+
+
 async def test_unknown_or_other_sessions_roster_id_is_roster_taken(
     room: Room, store: Store, open_client: Any
 ) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from app import store as store_module
 from app.model import Attendance, Role
-from app.protocol import Join
+from app.protocol import ErrorCode, Join, ProtocolError
 from app.room import CODE_ALPHABET, CODE_LENGTH, Room
 from app.store import SCHEMA_VERSION, Store, StoreError, digest
 
@@ -99,3 +100,121 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer"):
         Store(path)
+
+
+# -- join keys: a join sent again after its `joined` was lost --------------------------------
+
+
+def keyed(room: Room, key: str, name: str = "Åsa Öberg", org: int | None = None) -> Join:
+    org = room.series.organisations[0].id if org is None else org
+    return Join(name, org, Role.OFFICIAL, Attendance.IN_ROOM, "", join_key=key)
+
+
+def test_a_join_key_finds_its_participant_again_with_a_new_resume_token(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    room = Room(Store(path))
+    events: list[object] = []
+    room.subscribe(events.append)
+    key = "k" * 32
+    first = room.join(keyed(room, key))
+    room.store.close()  # the `joined` never arrived; the server went down
+
+    room = Room(Store(path))
+    room.subscribe(events.append)
+    # Sent again, even with the form changed meanwhile: it is the same join.
+    again = room.join(keyed(room, key, name="Åsa Ö."))
+    assert again.rejoined and not first.rejoined
+    assert again.participant == first.participant
+    assert again.resume_token != first.resume_token
+    assert [p.id for p in room.participants()] == [first.participant.id]
+    assert len(events) == 1  # one ParticipantJoined: the console lists the person once
+    assert room.resume(again.resume_token) == first.participant
+    assert room.resume(first.resume_token) is None  # only the newest token counts
+    # Another key (or none: an older page) is another join.
+    other = room.join(keyed(room, "m" * 32))
+    plain = room.join(
+        Join("Bo", room.series.organisations[1].id, Role.ELECTED, Attendance.REMOTE, "")
+    )
+    assert len({first.participant.id, other.participant.id, plain.participant.id}) == 3
+    room.store.close()
+
+    raw = path.read_bytes()
+    assert key.encode() not in raw  # stored only as a digest, like resume tokens
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT key_digest FROM join_keys ORDER BY rowid").fetchall() == [
+        (digest(key),),
+        (digest("m" * 32),),
+    ]
+    db.close()
+
+
+def test_join_keys_are_per_session(tmp_path: Path) -> None:
+    store = Store(tmp_path / "w.sqlite3")
+    first, second = Room(store, 1), Room(store, 2)
+    key = "s" * 32
+    one = first.join(keyed(first, key))
+    two = second.join(keyed(second, key))
+    assert not two.rejoined and two.participant.id != one.participant.id
+    assert two.participant.session_id == second.session.id
+    store.close()
+
+
+def test_a_refused_join_stores_nothing_and_leaves_its_key_unused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "w.sqlite3")
+    room = Room(store)
+    key = "r" * 32
+    with pytest.raises(ProtocolError) as refused:
+        room.join(keyed(room, key, org=999_999))
+    assert refused.value.code == ErrorCode.UNKNOWN_ORGANISATION
+    assert room.participants() == []
+    assert store._db.execute("SELECT COUNT(*) FROM join_keys").fetchone()[0] == 0
+    joined = room.join(keyed(room, key))  # corrected and sent again: a first join
+    assert not joined.rejoined and [p.id for p in room.participants()] == [joined.participant.id]
+    store.close()
+
+
+def test_a_join_key_of_an_erased_participant_brings_nobody_back(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    store = Store(path)
+    room = Room(store)
+    key = "e" * 32
+    gone = room.join(keyed(room, key, name="Raderad Person"))
+    room.erase_participant(gone.participant.id)
+
+    with pytest.raises(ProtocolError) as refused:
+        room.join(keyed(room, key, name="Raderad Person"))
+    assert (refused.value.code, refused.value.field) == (ErrorCode.BAD_RESUME, "join_key")
+    assert room.participants() == [] and store.participants(room.session.id) == []
+    # A deliberate new join (the page makes a new key for it) is a new participant.
+    back = room.join(keyed(room, "n" * 32, name="Ny Person"))
+    assert [p.name for p in room.participants()] == ["Ny Person"]
+    assert back.participant.id != gone.participant.id
+    # Deleting the session's data takes the keys with it.
+    store.clear_session(room.session.id)
+    assert store._db.execute("SELECT COUNT(*) FROM join_keys").fetchone()[0] == 0
+    store.close()
+    assert b"Raderad Person" not in path.read_bytes()
+
+
+def test_a_version_3_file_gets_join_keys_and_keeps_its_participants(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    for schema in store_module._MIGRATIONS[:3]:
+        db.executescript(schema)
+    db.execute("INSERT INTO series (id, name) VALUES (1, 'S')")
+    db.execute("INSERT INTO organisations (id, series_id, name, position) VALUES (1, 1, 'O', 0)")
+    db.execute("INSERT INTO sessions (id, series_id, number, theme) VALUES (1, 1, 1, 'T')")
+    db.execute(
+        "INSERT INTO participants (id, session_id, name, organisation_id, role, attendance,"
+        " resume_digest, joined_at) VALUES ('p1', 1, 'Kvar', 1, 'elected', 'in_room', ?, 1)",
+        (digest("old-token"),),
+    )
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    [kept] = store.participants(1)
+    assert kept.name == "Kvar" and store.participant_by_resume(1, "old-token") == kept
+    assert store.rejoin(1, "x" * 32, "new-token") is None  # joined before keys: none found
+    store.close()

@@ -318,7 +318,7 @@ def test_schema_migrates_a_version_2_file(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
     assert store.roster(1) == []
     store.close()
     assert os.path.exists(path)

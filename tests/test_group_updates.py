@@ -1,0 +1,98 @@
+"""Group edits reach only the pages they change: a late joiner does not re-send the whole room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.live import GroupsChanged
+from app.room import Room
+from room_server.server import RoomServer
+
+from .conftest import Client
+from .test_hardening import joined_client
+from .ui_helpers import join
+
+MIXED = 1
+
+
+def test_edits_name_exactly_the_people_whose_group_changed(room: Room) -> None:
+    events: list[GroupsChanged] = []
+    room.live._emit = _tee(room.live._emit, events)  # type: ignore[method-assign]
+    for n in range(18):
+        join(room, f"Person {n}", n)
+    live = room.live
+    live.start(MIXED)
+    first = live.make_groups(size=6)
+    assert events[-1].affected is None  # new groups: every page
+
+    mover = first.groups[0][0]
+    live.move(mover, 1)
+    assert events[-1].affected == frozenset(first.groups[0]) | frozenset(first.groups[1])
+
+    live.set_locked(2, True)
+    assert events[-1].affected == frozenset()  # pages do not show locks
+
+    live.set_link(2, "https://meet.example/rum-3")
+    assert events[-1].affected == frozenset(live.round().groups[2])  # type: ignore[union-attr]
+
+    late = join(room, "Sen Ankomst", 3)  # connected: placed without moving anyone
+    rnd = live.round()
+    assert rnd is not None
+    group = rnd.group_of(late)
+    assert group is not None and group != 2  # a locked group is left alone
+    assert events[-1].affected == frozenset(rnd.groups[group])
+
+    live.undo()  # takes the link away again: that group's pages only
+    after = live.round()
+    assert after is not None and after.link(2) == ""
+    assert after.group_of(late) == group  # undo does not drop the late joiner from the groups
+    assert events[-1].affected == frozenset(after.groups[2])
+
+
+def _tee(emit: Any, sink: list[GroupsChanged]) -> Any:
+    def both(event: Any) -> None:
+        if isinstance(event, GroupsChanged):
+            sink.append(event)
+        emit(event)
+
+    return both
+
+
+async def drain_until_pong(client: Client) -> list[str]:
+    """Every message type a page receives before the answer to a ping sent now."""
+    await client.send({"type": "ping"})
+    seen = []
+    while (message := await client.recv())["type"] != "pong":
+        seen.append(message["type"])
+    return seen
+
+
+async def test_a_late_joiner_updates_only_their_new_group(server: RoomServer, room: Room) -> None:
+    clients = [await joined_client(server, room, f"Person {n}") for n in range(12)]
+    room.live.start(MIXED)
+    rnd = room.live.make_groups(size=4)
+    for client in clients:
+        await client.recv_type("state")  # the phase
+        await client.recv_type("state")  # the groups
+        await drain_until_pong(client)
+
+    late = await joined_client(server, room, "Sen Ankomst")
+    late_state = await late.recv_type("state")
+    members = {m["name"] for m in late_state["group"]["members"]}
+    assert "Sen Ankomst" in members and len(members) >= 2
+    placed = room.live.round()
+    assert placed is not None and placed.groups != rnd.groups
+    number = placed.group_of(late.joined["participant"]["id"])  # type: ignore[attr-defined]
+    mates = set(placed.groups[number])  # type: ignore[index]
+    updated = 0
+    for client in clients:
+        pid = client.joined["participant"]["id"]  # type: ignore[attr-defined]
+        seen = await drain_until_pong(client)
+        if pid in mates:
+            assert "state" in seen  # the group they see now has the newcomer in it
+            updated += 1
+        else:
+            assert "state" not in seen
+    assert updated == len(mates) - 1
+    for client in [*clients, late]:
+        await client.close()
