@@ -110,8 +110,9 @@ def run_self_test() -> int:
     """Check an installed or bundled app end to end; print each step; return 0 if all pass.
 
     Starts the room server on 127.0.0.1, fetches the participant page, joins one client
-    over WebSocket, renders one municipality PDF and builds the console window offscreen,
-    all in a temporary folder that is removed afterwards.
+    over WebSocket, exports that session in a spawned child process as the console does (so a
+    bundle proves its ``freeze_support`` and its PDF fonts) and builds the console window
+    offscreen, all in a temporary folder that is removed afterwards.
     """
     import json
     import os
@@ -120,8 +121,7 @@ def run_self_test() -> int:
 
     from websockets.asyncio.client import connect
 
-    from app.export.data import load
-    from app.export.pdf import write_municipality_pdf
+    from app.export.process import export_in_process
     from room_server.server import RoomServer
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -169,9 +169,11 @@ def run_self_test() -> int:
             page_ok, join_ok = asyncio.run(serve_and_join(room))
             results.append(step("participant page served", page_ok))
             results.append(step("one participant joined over WebSocket", join_ok))
-            snapshot = load(room.store.path, None)
-            org = snapshot.taking_part()[0]
-            pdf = write_municipality_pdf(snapshot, org, Path(tmp) / "self-test.pdf", False)
+            session = [room.session.number]
+            files = asyncio.run(
+                export_in_process(room.store.path, Path(tmp) / "export", sessions=session)
+            )
+            pdf = next(p for p in files if p.suffix == ".pdf")  # the municipality's PDF
             results.append(step("PDF rendered", pdf.read_bytes().startswith(b"%PDF")))
             from PySide6.QtWidgets import QApplication
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+# The temporary beside a target ``name`` is ``.<name>.<random>.part``: hidden, and recognisable
+# by remove_temporaries() after a writer was killed before its cleanup could run.
+_TEMP_SUFFIX = ".part"
 
 
 @contextlib.contextmanager
@@ -18,7 +23,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     removed and ``target`` is left as it was.
     """
     target = Path(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=_TEMP_SUFFIX, dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -37,6 +44,27 @@ def write_atomic(target: Path, writer: Callable[[BinaryIO], None]) -> None:
     """Write ``target`` atomically through ``writer``, which gets a binary file object."""
     with atomic_path(target) as tmp, open(tmp, "wb") as handle:
         writer(handle)
+
+
+def remove_temporaries(folder: Path, name_prefix: str = "") -> list[Path]:
+    """Remove the temporaries :func:`atomic_path` left in ``folder``; return what was removed.
+
+    A writer that is killed outright (SIGKILL, or ``TerminateProcess`` on Windows) gets no
+    chance to remove its temporary: the target itself is untouched, but a hidden ``.part``
+    file stays behind. Call this only once that writer is known to be dead, or a live
+    writer's temporary vanishes under it.
+
+    Args:
+        folder: The folder the dead writer wrote into (a missing folder is fine).
+        name_prefix: Only temporaries of targets whose name starts with this.
+    """
+    removed = []
+    for path in Path(folder).glob(f".{glob.escape(name_prefix)}*{_TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -252,6 +252,19 @@ class Store(WorkshopStore):
         """True while a transaction is open on this connection."""
         return self._db.in_transaction
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Read one state of the file inside, whatever other connections commit meanwhile.
+
+        An export reads while the room server keeps writing: without this, a card could be
+        read whose author was not yet in the participant list read a moment before.
+        """
+        self._db.execute("BEGIN")  # deferred: a WAL read snapshot from the first read on
+        try:
+            yield
+        finally:
+            self._db.execute("ROLLBACK")
+
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One transaction around several writes: the store's own methods nest inside it.
 

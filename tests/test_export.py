@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +15,14 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from app.export import export_all, safe_file_name
+from app import i18n
+from app.export import ExportCancelled, export_all, process, remove_leftovers, safe_file_name
 from app.export.data import load
 from app.export.pdf import write_overview_pdf
 from app.model import Attendance, GroupKind, Participant, Role
 from app.protocol import Join, parse
 from app.room import Room
-from app.store import DB_NAME, Store
+from app.store import DB_NAME, Store, StoreError
 
 MARKUP = "<b>fet</b> & <script>alert(1)</script> </para> Åsa Öberg: växjö ÄÅÖ"
 
@@ -316,3 +321,147 @@ def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
             if card.organisation_id == org.id:
                 assert snippet in text, (org.name, snippet)
     assert (out / f"traff{session.session.number}-oversikt.pdf").exists()
+
+
+# -- the export in a child process (what the console runs) ------------------------------------
+
+
+def _export_children() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == process.PROCESS_NAME]
+
+
+async def test_the_child_process_exports_what_export_all_does_in_the_chosen_language(
+    workshop: tuple[Path, Room, list[Participant]], tmp_path: Path
+) -> None:
+    data_dir, room, people = workshop
+    out = tmp_path / "out"
+    seen: list[tuple[int, int, str]] = []
+    i18n.set_language("en")  # the console's language: the child has its own i18n state
+    files = await process.export_in_process(
+        data_dir / DB_NAME, out, sessions=[1], progress=lambda *report: seen.append(report)
+    )
+    orgs = room.series.organisations
+    total = len(orgs) + 2
+    assert seen[0] == (0, total, "")  # counted before the first file is written
+    assert [done for done, _, _ in seen] == list(range(total + 1))
+    pdfs = {p.name for p in files if p.suffix == ".pdf"}
+    assert {name for _, _, name in seen[1:]} == pdfs | {"traff1-data"}
+    assert all(p.exists() for p in files)
+    assert len(pdfs) == len(orgs) + 1
+    org = room.organisation_name(people[3].organisation_id)
+    text = text_of(out / f"traff1-{safe_file_name(org)}.pdf")
+    assert f"MUNI[{org}]-03" in text
+    assert "Page 1 of" in text and "Sida 1 av" not in text
+    assert not list(out.rglob("*.part"))
+    assert not _export_children()
+
+
+async def test_errors_in_the_child_come_back_as_the_errors_they_were(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    store = Store(tmp_path / DB_NAME)
+    Room(store)
+    store.close()
+    with pytest.raises(OSError) as raised:
+        await process.export_in_process(tmp_path / DB_NAME, blocker / "export")
+    assert raised.value.strerror  # what the dialog shows
+    assert isinstance(raised.value.__cause__, process.RemoteTraceback)
+    assert "mkdir" in raised.value.__cause__.text  # the child's own traceback, for the log
+
+    missing = tmp_path / "elsewhere" / DB_NAME
+    with pytest.raises(StoreError, match="no workshop database"):
+        await process.export_in_process(missing, tmp_path / "out")
+    assert not missing.parent.exists()  # only read: a wrong path creates no database
+
+
+async def test_a_child_that_does_not_stop_in_time_is_terminated_without_half_files(
+    workshop: tuple[Path, Room, list[Participant]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data_dir, _, _ = workshop
+    monkeypatch.setattr(process, "STOP_GRACE", 0.0)  # terminate at once, mid-file
+    out = tmp_path / "out"
+    cancel = asyncio.Event()
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int, name: str) -> None:
+        seen.append((done, total))
+        if done == 1:
+            cancel.set()
+
+    with pytest.raises(ExportCancelled):
+        await process.export_in_process(
+            data_dir / DB_NAME, out, sessions=None, progress=progress, cancel=cancel
+        )
+    last_done, total = seen[-1]
+    assert last_done < total  # it stopped before the end
+    pdfs = list(out.glob("*.pdf"))
+    assert 1 <= len(pdfs) < 12
+    for pdf in pdfs:  # the files it finished are whole
+        assert len(PdfReader(pdf).pages) >= 1
+    assert not list(out.rglob("*.part"))
+    assert not _export_children()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+async def test_a_killed_child_is_reported_and_leaves_no_half_file(
+    workshop: tuple[Path, Room, list[Participant]], tmp_path: Path
+) -> None:
+    data_dir, _, _ = workshop
+    out = tmp_path / "out"
+
+    def kill_on_first_file(done: int, total: int, name: str) -> None:
+        if done == 1:
+            for child in _export_children():
+                os.kill(child.pid, signal.SIGKILL)
+
+    with pytest.raises(process.ExportProcessError) as raised:
+        await process.export_in_process(
+            data_dir / DB_NAME, out, sessions=None, progress=kill_on_first_file
+        )
+    assert raised.value.exitcode == -signal.SIGKILL
+    assert str(raised.value) == i18n.tr("export_process_ended", code=-signal.SIGKILL)
+    assert not list(out.rglob("*.part"))
+
+
+async def test_cancelling_the_task_ends_the_child(
+    workshop: tuple[Path, Room, list[Participant]], tmp_path: Path
+) -> None:
+    data_dir, _, _ = workshop
+    first = asyncio.Event()
+    task = asyncio.create_task(
+        process.export_in_process(
+            data_dir / DB_NAME, tmp_path / "out", progress=lambda *_: first.set()
+        )
+    )
+    await first.wait()
+    assert _export_children()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(500):  # the child ends on its own time; wait for it, without a deadline
+        if not _export_children():
+            break
+        await asyncio.sleep(0.02)
+    assert not _export_children()
+    assert not list((tmp_path / "out").rglob("*.part"))
+
+
+def test_leftovers_of_a_killed_export_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "traff1-data").mkdir(parents=True)
+    ours = [
+        out / ".traff1-Uddevalla.pdf.k2j3h4.part",
+        out / "traff1-data" / ".data.json.a8s7d6.part",
+    ]
+    others = [
+        out / ".serie-oversikt.pdf.x1y2z3.part",  # another export's (a series export)
+        out / ".download.zip.part",  # someone else's
+        out / "traff1-Uddevalla.pdf",  # a finished file
+    ]
+    for path in ours + others:
+        path.write_bytes(b"x")
+    assert sorted(remove_leftovers(out, [1])) == sorted(ours)
+    assert all(not p.exists() for p in ours) and all(p.exists() for p in others)
+    assert remove_leftovers(tmp_path / "never-made", None) == []

@@ -218,3 +218,19 @@ def test_a_version_3_file_gets_join_keys_and_keeps_its_participants(tmp_path: Pa
     assert kept.name == "Kvar" and store.participant_by_resume(1, "old-token") == kept
     assert store.rejoin(1, "x" * 32, "new-token") is None  # joined before keys: none found
     store.close()
+
+
+def test_a_read_snapshot_does_not_see_later_commits(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    writer = Room(Store(path))
+    org = writer.series.organisations[0].id
+    writer.join(Join("Först", org, Role.OFFICIAL, Attendance.IN_ROOM, ""))
+    reader = Store(path)
+    with reader.read_snapshot():
+        assert [p.name for p in reader.participants(writer.session.id)] == ["Först"]
+        # The room server commits while an export is reading.
+        writer.join(Join("Sedan", org, Role.ELECTED, Attendance.REMOTE, ""))
+        assert [p.name for p in reader.participants(writer.session.id)] == ["Först"]
+    assert len(reader.participants(writer.session.id)) == 2
+    reader.close()
+    writer.store.close()

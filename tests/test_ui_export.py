@@ -1,4 +1,4 @@
-"""The console's export dialog: a real export in a worker thread while the loop stays responsive."""
+"""The console's export dialog: a real export in a child process while the loop stays responsive."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json
+import multiprocessing
+import signal
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import QTimer
 
 from app import i18n
+from app.export.process import PROCESS_NAME
 from app.model import Attendance, Role
 from app.protocol import Join, Reflect, parse
 from app.room import Room
@@ -46,26 +49,22 @@ def busy_room(room: Room) -> Room:
     return room
 
 
-def test_export_runs_in_a_worker_with_progress_and_a_responsive_loop(
+def _export_children() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
+
+
+def test_export_runs_in_a_child_process_with_progress_and_a_responsive_loop(
     qtbot, qloop, busy_room: Room, tmp_path: Path, monkeypatch
 ) -> None:
-    import threading
+    import app.export
+    import app.export.process
 
-    import facilitator_ui.export_dialog as export_dialog
+    def not_here(*args, **kwargs):
+        raise AssertionError("the export ran in the console's own process")
 
-    # The export may only begin once the Qt loop has run a timer *after* the export started:
-    # if the export ran on (or blocked) the loop's thread, that timer could never fire and
-    # the export would fail waiting. Deterministic, not a timing threshold.
-    loop_ran = threading.Event()
-    threads: list[int] = []
-    real_export = export_dialog.export_all
-
-    def gated_export(*args, **kwargs):
-        threads.append(threading.get_ident())
-        assert loop_ran.wait(20), "the Qt loop did not run while the export was going"
-        return real_export(*args, **kwargs)
-
-    monkeypatch.setattr(export_dialog, "export_all", gated_export)
+    # The child imports the export afresh: these only trip if it ran in this process.
+    monkeypatch.setattr(app.export, "export_all", not_here)
+    monkeypatch.setattr(app.export.process, "export_all", not_here)
     dialog = ExportDialog(busy_room, folder=tmp_path / "ut")
     qtbot.addWidget(dialog)
     dialog.show()
@@ -76,10 +75,21 @@ def test_export_runs_in_a_worker_with_progress_and_a_responsive_loop(
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    # How many times the timer had fired at each progress report, and who the exporter was.
+    ticks_at: list[int] = []
+    exporters: list[int] = []
+    shown_progress = dialog._on_progress
+
+    def on_progress(done: int, total: int, name: str) -> None:
+        ticks_at.append(len(ticks))
+        if done == 0:
+            exporters.extend(p.pid for p in _export_children())
+        shown_progress(done, total, name)
+
+    dialog._on_progress = on_progress  # type: ignore[method-assign]
     timer.start()
     started = time.perf_counter()
     assert dialog.start() is True
-    QTimer.singleShot(0, loop_ran.set)
     assert dialog.is_running()
     assert not dialog.export_button.isEnabled() and dialog.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=60_000)
@@ -89,10 +99,15 @@ def test_export_runs_in_a_worker_with_progress_and_a_responsive_loop(
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     max_gap_ms = 1000 * max(gaps)
     print(f"\nexport {elapsed * 1000:.0f} ms; loop max gap {max_gap_ms:.1f} ms, {len(ticks)} ticks")
-    assert threads and threads[0] != threading.get_ident()
-    assert loop_ran.is_set()
+    assert exporters and os.getpid() not in exporters  # one child process did the work
+    # The loop kept running the timer while the child started and while it wrote files: a
+    # loop blocked by the export would have let it fire once at most between two reports.
+    assert ticks_at[0] >= 5
+    assert ticks_at[-1] - ticks_at[0] >= 5
+    assert not _export_children()  # the child has ended
 
     written = dialog.written()
+    assert dialog.progress_values[0] == 0  # "0 of N: preparing" before the first file
     assert dialog.progress_values and dialog.progress_values[-1] == 100
     assert dialog.progress_values == sorted(dialog.progress_values)
     assert dialog.progress_bar.value() == 100
@@ -110,6 +125,7 @@ def test_export_runs_in_a_worker_with_progress_and_a_responsive_loop(
     uddevalla = next(p for p in pdfs if "Uddevalla" in p.name)
     text = "".join(page.extract_text() for page in PdfReader(uddevalla).pages)
     assert "<samverkan> & digitalisering i Uddevalla" in text
+    assert "Sida 1 av" in text  # the console's language reached the child
     assert any(p.suffix in (".csv", ".json") for p in written)
     assert all(p.exists() for p in written)
 
@@ -136,17 +152,66 @@ def test_cancel_stops_after_the_current_file(qtbot, qloop, busy_room: Room, tmp_
     dialog = ExportDialog(busy_room, folder=tmp_path / "ut")
     qtbot.addWidget(dialog)
     dialog.show()
+    # Cancel as soon as the first file is reported, from the progress update itself, so
+    # the child is at most one file further when the stop request reaches it.
+    dialog.progress_bar.valueChanged.connect(lambda value: value > 0 and dialog.cancel())
     assert dialog.start()
-    dialog.cancel()
-    dialog.close()  # closing while it runs waits for the worker instead
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=60_000)
+    assert dialog.status_label.text() == SV["export_cancelling"]
+    dialog.close()  # closing while it runs waits for the export instead
     assert dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30_000)
     assert dialog.status_label.text() == SV["export_cancelled"]
     made = list((tmp_path / "ut").glob("*.pdf"))
     assert 1 <= len(made) < 9
-    assert not list((tmp_path / "ut").glob("*.part"))  # no half-written file
+    for pdf in made:  # each one whole
+        assert len(PdfReader(pdf).pages) >= 1
+    assert not list((tmp_path / "ut").rglob("*.part"))  # no half-written file
+    assert not _export_children()
+    assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
     dialog.close()
     assert not dialog.isVisible()
+
+
+def test_closing_the_console_terminates_the_export_process(
+    qtbot, qloop, busy_room: Room, tmp_path: Path
+) -> None:
+    dialog = ExportDialog(busy_room, folder=tmp_path / "ut")
+    qtbot.addWidget(dialog)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: bool(dialog.progress_values), timeout=60_000)
+    task = dialog.task()
+    assert task is not None
+    task.cancel()  # what the console's task runner does when the window closes
+    qtbot.waitUntil(task.done, timeout=30_000)
+    assert task.cancelled()
+    qtbot.waitUntil(lambda: not _export_children(), timeout=30_000)
+    assert not list((tmp_path / "ut").rglob("*.part"))
+    assert dialog.export_button.isEnabled()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_an_export_process_that_dies_is_reported(
+    qtbot, qloop, busy_room: Room, tmp_path: Path
+) -> None:
+    dialog = ExportDialog(busy_room, folder=tmp_path / "ut")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    shown_progress = dialog._on_progress
+
+    def kill_child(done: int, total: int, name: str) -> None:
+        shown_progress(done, total, name)
+        if done == 1:  # as the OOM killer would, mid-export
+            for child in _export_children():
+                os.kill(child.pid, signal.SIGKILL)
+
+    dialog._on_progress = kill_child  # type: ignore[method-assign]
+    assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=60_000)
+    reason = SV["export_process_ended"].format(code=-signal.SIGKILL)
+    assert dialog.status_label.text() == SV["export_failed"].format(error=reason)
+    assert not list((tmp_path / "ut").rglob("*.part"))
+    assert dialog.export_button.isEnabled() and not dialog.open_folder_button.isEnabled()
 
 
 def test_no_folder_chosen(qtbot, qloop, room: Room) -> None:

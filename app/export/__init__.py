@@ -1,8 +1,9 @@
 """Exports after the day: a PDF per municipality, an overview PDF, raw CSV/JSON.
 
-:func:`export_all` is what both the console's export dialog (in a worker thread) and
-``tankesmedja export`` call. It reads its own snapshot, reports progress after every file and
-writes each file atomically, so an interrupted export leaves no half-written file.
+:func:`export_all` is what both the console's export dialog (in a child process, see
+:mod:`app.export.process`) and ``tankesmedja export`` call. It reads its own snapshot, reports
+progress after every file and writes each file atomically, so an interrupted export leaves no
+half-written file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from app.export.data import Snapshot, load
+from app.atomic import remove_temporaries
+from app.export.data import load
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
 
@@ -38,6 +40,7 @@ def export_all(
     names: bool = False,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> list[Path]:
     """Write every export file for the chosen sessions (None: the whole series).
 
@@ -48,6 +51,8 @@ def export_all(
         names: Include participants' names (otherwise pseudonymised / left out).
         progress: Called with (done, total, file name) after each file.
         cancelled: Polled between files; returning True stops the export.
+        started: Called with the total that ``progress`` will count to, once the snapshot is
+            read and before the first file is written (so a caller can show "0 of N" early).
 
     Returns:
         The files written.
@@ -60,6 +65,8 @@ def export_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     organisations = snapshot.taking_part()
     total = len(organisations) + 2  # + overview + raw data
+    if started is not None:
+        started(total)
     written: list[Path] = []
     done = 0
 
@@ -71,7 +78,7 @@ def export_all(
         if cancelled is not None and cancelled():
             raise ExportCancelled
 
-    prefix = _prefix(snapshot, sessions)
+    prefix = file_prefix(sessions)
     for org in organisations:
         path = out_dir / f"{prefix}-{safe_file_name(org.name)}.pdf"
         written.append(write_municipality_pdf(snapshot, org, path, names))
@@ -79,7 +86,7 @@ def export_all(
     overview = out_dir / f"{prefix}-oversikt.pdf"
     written.append(write_overview_pdf(snapshot, overview, names))
     step(overview)
-    raw_dir = out_dir / f"{prefix}-data"
+    raw_dir = out_dir / _raw_folder_name(prefix)
     raw_dir.mkdir(exist_ok=True)
     raw = write_raw(snapshot, raw_dir, names)
     written.extend(raw)
@@ -87,7 +94,23 @@ def export_all(
     return written
 
 
-def _prefix(snapshot: Snapshot, sessions: list[int] | None) -> str:
+def file_prefix(sessions: list[int] | None) -> str:
+    """Return what every file name of an export of ``sessions`` starts with."""
     if sessions and len(sessions) == 1:
         return f"traff{sessions[0]}"
     return "serie"
+
+
+def remove_leftovers(out_dir: Path, sessions: list[int] | None) -> list[Path]:
+    """Remove the temporaries of an export that was killed mid-file; return what was removed.
+
+    Only the export's own names are looked at (the folder may be shared with other files),
+    and only call this once the process that wrote them is dead.
+    """
+    prefix = file_prefix(sessions)
+    removed = remove_temporaries(out_dir, f"{prefix}-")
+    return removed + remove_temporaries(out_dir / _raw_folder_name(prefix))
+
+
+def _raw_folder_name(prefix: str) -> str:
+    return f"{prefix}-data"

@@ -141,31 +141,32 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
     """
     store = Store(db_path)
     try:
-        series = store.series()
-        if series is None:
-            raise ValueError(f"{db_path}: no workshop in this file")
-        wanted = session_numbers or [s.number for s in series.sessions]
-        unknown = set(wanted) - {s.number for s in series.sessions}
-        if unknown:
-            raise ValueError(f"no session number {', '.join(map(str, sorted(unknown)))}")
-        rounds = store.rounds(series.id)
-        sessions = []
-        for session in series.sessions:
-            if session.number not in wanted:
-                continue
-            participants = tuple(store.participants(session.id))
-            every = tuple(store.reflections(session.id))
-            sessions.append(
-                SessionData(
-                    session=session,
-                    participants=participants,
-                    rounds=tuple(r for r in rounds if r.session_id == session.id),
-                    reflections=tuple(r for r in every if not r.withdrawn and not r.hidden),
-                    all_reflections=every,
-                    answers=tuple(store.survey_answers(session.id)),
-                    by_id={p.id: p for p in participants},
+        with store.read_snapshot():
+            series = store.series()
+            if series is None:
+                raise ValueError(f"{db_path}: no workshop in this file")
+            wanted = session_numbers or [s.number for s in series.sessions]
+            unknown = set(wanted) - {s.number for s in series.sessions}
+            if unknown:
+                raise ValueError(f"no session number {', '.join(map(str, sorted(unknown)))}")
+            rounds = store.rounds(series.id)
+            sessions = []
+            for session in series.sessions:
+                if session.number not in wanted:
+                    continue
+                participants = tuple(store.participants(session.id))
+                every = tuple(store.reflections(session.id))
+                sessions.append(
+                    SessionData(
+                        session=session,
+                        participants=participants,
+                        rounds=tuple(r for r in rounds if r.session_id == session.id),
+                        reflections=tuple(r for r in every if not r.withdrawn and not r.hidden),
+                        all_reflections=every,
+                        answers=tuple(store.survey_answers(session.id)),
+                        by_id={p.id: p for p in participants},
+                    )
                 )
-            )
-        return Snapshot(series, tuple(sessions), time.time())
+            return Snapshot(series, tuple(sessions), time.time())
     finally:
         store.close()
