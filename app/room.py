@@ -151,6 +151,14 @@ class JoinResult:
     rejoined: bool = False
 
 
+@dataclass(frozen=True)
+class JoinPlan:
+    """A checked join: commit ``write`` (its result goes to ``finish``), then ``finish``."""
+
+    write: Callable[[Store], Participant | None]
+    finish: Callable[[object], JoinResult]
+
+
 class Room:
     """The current session's room, backed by a :class:`Store`."""
 
@@ -226,75 +234,95 @@ class Room:
         made, with a fresh resume token, whatever the form says now; nothing else changes.
 
         Raises:
+            ProtocolError: as :meth:`plan_join`.
+        """
+        plan = self.plan_join(form)
+        return plan.finish(plan.write(self.store))
+
+    def plan_join(self, form: Join) -> JoinPlan:
+        """Check a join and say what to store; the room changes only on ``finish``.
+
+        Split like :meth:`app.live.Live.plan_reflect` so the room server can commit a join
+        storm in batches (:mod:`app.commit`): ``write`` runs on the writer's connection (it
+        reads there too, so a roster claim or a join key is checked in the same transaction
+        that stores it) and ``finish`` takes its result on the loop.
+
+        Raises:
             ProtocolError: if the organisation is not one of the series', (``roster_taken``)
                 the picked roster name is claimed already or gone, or (``bad_resume``) the
-                join key's participant has been erased.
+                join key's participant has been erased. ``write`` raises these too.
         """
-        if form.join_key is not None:
-            # Before anything else: a roster name the first join claimed is taken now, by
-            # this very person, and must not be refused as roster_taken.
-            earlier = self._rejoin(form.join_key)
-            if earlier is not None:
-                return earlier
+        session_id = self.session.id
+        resume_token = secrets.token_urlsafe(24)
+        entry = None
+        participant: Participant | None = None  # None: the picked roster name is gone
         if form.roster_id is not None:
-            return self._join_from_roster(form)
-        if not any(o.id == form.organisation_id for o in self.series.organisations):
-            raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
-        participant = Participant(
-            id=uuid.uuid4().hex,
-            session_id=self.session.id,
-            name=form.name,
-            organisation_id=form.organisation_id,
-            role=form.role,
-            attendance=form.attendance,
-            function=form.function,
-            joined_at=time.time(),
-        )
-        resume_token = secrets.token_urlsafe(24)
-        self.store.add_participant(participant, resume_token, join_key=form.join_key)
-        self._participants[participant.id] = participant
-        self._emit(ParticipantJoined(participant))
-        return JoinResult(participant, resume_token)
-
-    def _join_from_roster(self, form: Join) -> JoinResult:
-        entry = self.store.roster_entry(form.roster_id or 0)
-        if entry is None or entry.session_id != self.session.id or entry.claimed_by:
-            raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id")
-        participant = Participant(
-            id=uuid.uuid4().hex,
-            session_id=self.session.id,
-            name=entry.name,
-            organisation_id=entry.organisation_id,
-            role=entry.role,
-            attendance=entry.attendance or form.attendance,
-            function=entry.function or form.function,
-            joined_at=time.time(),
-        )
-        resume_token = secrets.token_urlsafe(24)
-        try:
-            self.store.add_participant(
-                participant, resume_token, roster_id=entry.id, join_key=form.join_key
+            entry = self.store.roster_entry(form.roster_id)
+            if entry is not None and entry.session_id != session_id:
+                entry = None
+        if entry is not None:
+            participant = Participant(
+                id=uuid.uuid4().hex,
+                session_id=session_id,
+                name=entry.name,
+                organisation_id=entry.organisation_id,
+                role=entry.role,
+                attendance=entry.attendance or form.attendance,
+                function=entry.function or form.function,
+                joined_at=time.time(),
             )
-        except RosterTaken:
-            raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id") from None
-        self._participants[participant.id] = participant
-        self._emit(ParticipantJoined(participant))
-        self._emit(RosterChanged())
-        return JoinResult(participant, resume_token)
+        elif form.roster_id is None:
+            if not any(o.id == form.organisation_id for o in self.series.organisations):
+                raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
+            participant = Participant(
+                id=uuid.uuid4().hex,
+                session_id=session_id,
+                name=form.name,
+                organisation_id=form.organisation_id,
+                role=form.role,
+                attendance=form.attendance,
+                function=form.function,
+                joined_at=time.time(),
+            )
+        roster_id = entry.id if entry is not None else None
 
-    def _rejoin(self, join_key: str) -> JoinResult | None:
-        resume_token = secrets.token_urlsafe(24)
-        try:
-            found = self.store.rejoin(self.session.id, join_key, resume_token)
-        except JoinKeyErased:
-            # Erased on request: the page that still holds the key must not bring them back
-            # (nor their name) on its own; it is told their place is gone, as with a resume
-            # token, and shows the join form for a deliberate new join.
-            raise ProtocolError(ErrorCode.BAD_RESUME, "join_key") from None
-        if found is None:
+        def write(store: Store) -> Participant | None:
+            """Store the join; return the earlier participant when this repeats a join key."""
+            if form.join_key is not None:
+                # Before the roster claim: a name the first join claimed is taken now, by
+                # this very person, and must not be refused as roster_taken.
+                try:
+                    earlier = store.rejoin(session_id, form.join_key, resume_token)
+                except JoinKeyErased:
+                    # Erased on request: the page that still holds the key must not bring
+                    # them back (nor their name) on its own; it is told their place is gone,
+                    # as with a resume token, and shows the join form for a new join.
+                    raise ProtocolError(ErrorCode.BAD_RESUME, "join_key") from None
+                if earlier is not None:
+                    return earlier
+            if participant is None:
+                raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id")
+            try:
+                store.add_participant(
+                    participant, resume_token, roster_id=roster_id, join_key=form.join_key
+                )
+            except RosterTaken:
+                raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id") from None
             return None
-        # Already in the roster, the groups and the console: no event, nothing new to show.
-        return JoinResult(self._participants.get(found.id, found), resume_token, rejoined=True)
+
+        def finish(earlier: object) -> JoinResult:
+            if isinstance(earlier, Participant):
+                # Already in the roster, the groups and the console: nothing new to show.
+                found = self._participants.get(earlier.id, earlier)
+                return JoinResult(found, resume_token, rejoined=True)
+            assert participant is not None  # ``write`` stored them
+            self._participants[participant.id] = participant
+            self._emit(ParticipantJoined(participant))
+            if roster_id is not None:
+                self._emit(RosterChanged())
+            return JoinResult(participant, resume_token)
+
+        return JoinPlan(write, finish)
 
     def resume(self, resume_token: str) -> Participant | None:
         """Return the participant this resume token belongs to in this session, or None."""

@@ -16,7 +16,8 @@ its answers as JSON lines. Stages:
    each page's ``state`` (p50/p99), then the same for the groups being made;
 4. submit burst: every participant submits a card at the same moment (submit-to-ack p50/p99);
 5. submit paced: every participant submits one more card at a random moment within a few
-   seconds, while the PDF/CSV export of the session runs in the server's executor; the
+   seconds, while the PDF/CSV export of the session runs beside it (in a spawned child
+   process, as the console runs it; ``--export-in thread`` for comparison); the
    server's event loop lag is probed every 10 ms (max stall reported per stage);
 6. afterwards the database is read: lost (acked but not stored) and duplicated submissions.
 
@@ -97,58 +98,16 @@ class LagProbe:
 # -- the room server, in the subprocess ---------------------------------------------------------
 
 
-def apply_proposed_fixes() -> None:
-    """Monkeypatch, in the bench's server process only, fixes proposed for app/ code.
-
-    Not part of the app: they show what the proposals in the closing note would buy.
-    ``GroupRound.group_of`` scans every group (O(N)) and ``Live.group_cards`` calls it for
-    every card, so one page's state costs O(cards x N) and a room-wide state broadcast
-    O(N^2 x cards). The fix: a participant -> group index, and the group's members as a set.
-    """
-    from app import live, model
-
-    indexes: dict[int, tuple[Any, dict[str, int]]] = {}
-
-    def group_of(self: model.GroupRound, participant_id: str) -> int | None:
-        cached = indexes.get(id(self.groups))
-        if cached is None or cached[0] is not self.groups:
-            index = {pid: n for n, members in enumerate(self.groups) for pid in members}
-            cached = indexes[id(self.groups)] = (self.groups, index)
-        return cached[1].get(participant_id)
-
-    def group_cards(self: live.Live, phase_index: int, participant_id: str) -> list[Any]:
-        rnd = self._rounds.get(phase_index)
-        group_no = rnd.group_of(participant_id) if rnd is not None else None
-        mates = frozenset(rnd.groups[group_no]) if rnd is not None and group_no is not None else ()
-        return [
-            card
-            for card in self._cards.values()
-            if card.phase_index == phase_index
-            and not card.withdrawn
-            and (card.participant_id == participant_id or card.participant_id in mates)
-        ]
-
-    model.GroupRound.group_of = group_of  # type: ignore[method-assign]
-    live.Live.group_cards = group_cards  # type: ignore[method-assign]
-
-
-async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str, sync: str) -> None:
+async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str) -> None:
     from app.export import export_all
+    from app.export.process import export_in_process
     from app.room import Room
     from app.store import DB_NAME, Store
     from room_server.server import RoomServer
 
     loop = asyncio.get_running_loop()
     store = Store(data_dir / DB_NAME)
-    if sync != "FULL":  # diagnosis only: what the fsync of every commit costs
-        store._db.execute(f"PRAGMA synchronous = {sync}")
     room = Room(store)
-    executor = None
-    if export_mode == "process":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     server = RoomServer(room, "127.0.0.1", 0)
     await server.start()
     probe = LagProbe()
@@ -184,10 +143,20 @@ async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str,
             emit({"applied": applied, "done": time.monotonic()})
         elif command == "export":
             export_started = time.monotonic()
-            run = functools.partial(
-                export_all, data_dir / DB_NAME, data_dir / "export", sessions=[room.session.number]
-            )
-            export = loop.run_in_executor(executor, run)
+            if export_mode == "process":  # exactly as the console's export dialog runs it
+                export = asyncio.ensure_future(
+                    export_in_process(
+                        data_dir / DB_NAME, data_dir / "export", sessions=[room.session.number]
+                    )
+                )
+            else:
+                run = functools.partial(
+                    export_all,
+                    data_dir / DB_NAME,
+                    data_dir / "export",
+                    sessions=[room.session.number],
+                )
+                export = loop.run_in_executor(None, run)
             export.add_done_callback(lambda _: export_ended.append(time.monotonic()))
             emit({"ok": True})
         elif command == "export_wait":
@@ -198,22 +167,26 @@ async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str,
                 name: {stage: round(v * 1000, 1) for stage, v in p.worst.items()}
                 for name, p in zip(("asyncio", "qtimer"), probes, strict=False)
             }
-            emit({"connections": server.connection_count, "stall_ms": worst})
+            batches, largest = server.commit_stats
+            emit(
+                {
+                    "connections": server.connection_count,
+                    "stall_ms": worst,
+                    "commits": batches,
+                    "largest_batch": largest,
+                }
+            )
         elif command == "quit":
             probe_task.cancel()
             await server.stop()
             store.close()
-            if executor is not None:
-                executor.shutdown()
             emit({"bye": True})
             return
 
 
-def serve_room(data_dir: Path, loop_kind: str, export_mode: str, sync: str, fixes: bool) -> None:
-    if fixes:
-        apply_proposed_fixes()
+def serve_room(data_dir: Path, loop_kind: str, export_mode: str) -> None:
     if loop_kind == "asyncio":
-        asyncio.run(room_main(data_dir, None, export_mode, sync))
+        asyncio.run(room_main(data_dir, None, export_mode))
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
@@ -228,7 +201,7 @@ def serve_room(data_dir: Path, loop_kind: str, export_mode: str, sync: str, fixe
     timer.timeout.connect(qt_probe.tick)
     timer.start()
     with loop:
-        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode, sync))
+        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode))
 
 
 # -- the bare websockets server, in the subprocess ---------------------------------------------
@@ -548,6 +521,8 @@ async def drive(
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
     result["held_end"] = stats["connections"]
+    result["commits"] = stats.get("commits")
+    result["largest_batch"] = stats.get("largest_batch")
     return result
 
 
@@ -604,8 +579,7 @@ async def run_bare(n: int, seed: int) -> dict[str, Any]:
 
 
 def server_options(args: argparse.Namespace) -> list[str]:
-    options = ["--loop", args.loop, "--export-in", args.export_in, "--sync", args.sync]
-    return options + (["--proposed-fixes"] if args.proposed_fixes else [])
+    return ["--loop", args.loop, "--export-in", args.export_in]
 
 
 def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[str, Any]) -> str:
@@ -673,6 +647,15 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     )
     rows.append(
         (
+            "group commits (joins, cards), largest batch",
+            f"{room['commits']} for {n + room['stored']} writes, {room['largest_batch']}",
+            "",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
             "export beside the paced load",
             f"{room['export_files']} files in {room['export_s']:.1f} s",
             "",
@@ -703,8 +686,7 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
     out = [
         f"N = {n} clients, server loop: {args.loop}, export in a {args.export_in}, "
-        f"synchronous={args.sync}, proposed app/ fixes: {'on' if args.proposed_fixes else 'off'}"
-        f", {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
         "  ".join("-" * w for w in widths),
     ]
@@ -729,19 +711,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--export-in",
         choices=("thread", "process"),
-        default="thread",
-        help="where the export beside the load runs (the console uses a thread)",
-    )
-    parser.add_argument(
-        "--sync",
-        choices=("FULL", "NORMAL"),
-        default="FULL",
-        help="SQLite synchronous; NORMAL is a diagnosis of the fsync cost, not a proposal",
-    )
-    parser.add_argument(
-        "--proposed-fixes",
-        action="store_true",
-        help="monkeypatch the proposed O(N) group lookup fix into the bench's server",
+        default="process",
+        help="where the export beside the load runs (the console uses a spawned process)",
     )
     parser.add_argument("--serve-room", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
@@ -751,7 +722,7 @@ def main(argv: list[str] | None = None) -> None:
     want = max(soft, min(hard, 4 * max(args.clients) + 256))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     if args.serve_room:
-        serve_room(args.serve_room, args.loop, args.export_in, args.sync, args.proposed_fixes)
+        serve_room(args.serve_room, args.loop, args.export_in)
     elif args.serve_bare:
         asyncio.run(bare_main())
     else:

@@ -510,10 +510,13 @@ class RoomServer:
             if participant is not None:
                 await self._admit(client, JoinResult(participant, client.resume_token), True)
                 return
-        # Committed to disk before we answer. A join repeating an earlier one's join_key (its
-        # `joined` was lost to a cut or a crash) gets that participant back with a new resume
-        # token, as resumed: the page handles both alike, and no second participant is made.
-        result = self.room.join(form)
+        # Committed to disk (in a batch with the other joins of a storm) before we answer.
+        # A join repeating an earlier one's join_key (its `joined` was lost to a cut or a
+        # crash) gets that participant back with a new resume token, as resumed: the page
+        # handles both alike, and no second participant is made.
+        plan = self.room.plan_join(form)
+        assert self._committer is not None  # messages arrive only while serving
+        result = plan.finish(await self._committer.write(plan.write))
         if result.rejoined and result.participant.id == client.participant_id:
             # This connection's own token was just replaced: later double taps send the new one.
             client.resume_token = result.resume_token

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.protocol import ErrorCode, Join, ProtocolError
-from app.room import JoinResult, Room
+from app.room import JoinPlan, JoinResult, Room
 from app.store import Store
 from room_server.server import RoomServer
 
@@ -80,13 +80,13 @@ async def test_a_join_whose_answer_was_lost_is_one_participant_and_a_refused_one
     browser: Any, server: RoomServer, room: Room, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keys: list[str | None] = []
-    join, admit = room.join, server._admit
+    plan_join, admit = room.plan_join, server._admit
 
-    def refuse_first(form: Join) -> JoinResult:
+    def refuse_first(form: Join) -> JoinPlan:
         keys.append(form.join_key)
         if len(keys) == 1:  # e.g. a bug on the server: nothing is stored
             raise ProtocolError(ErrorCode.SERVER_ERROR)
-        return join(form)
+        return plan_join(form)
 
     cut: list[str] = []
 
@@ -97,7 +97,7 @@ async def test_a_join_whose_answer_was_lost_is_one_participant_and_a_refused_one
             return
         await admit(client, result, resumed)
 
-    monkeypatch.setattr(room, "join", refuse_first)
+    monkeypatch.setattr(room, "plan_join", refuse_first)
     monkeypatch.setattr(server, "_admit", cut_once)
     context = await browser.new_context(viewport={"width": 390, "height": 800}, locale="sv-SE")
     page = await context.new_page()
