@@ -23,6 +23,10 @@ its answers as JSON lines. Stages:
 
 The same client harness then runs against a bare ``websockets`` echo server (also in a
 subprocess, same connection options) doing the equivalent round trips, reported as a ratio.
+The echo server writes nothing to disk, while every ack of ours waits for a durable SQLite
+commit (fsync): the time one such commit takes on this disk is reported beside the acks, as
+the floor no durable server gets under. Cards that arrive together share a commit
+(:mod:`app.commit`); the number of commits is reported too.
 Server-side and client-side times use ``time.monotonic()``, one clock for all processes on
 Linux.
 """
@@ -526,6 +530,28 @@ async def drive(
     return result
 
 
+def durable_commit_ms(folder: Path, rounds: int = 200) -> tuple[float, float]:
+    """p50/p99 of one small committed write on this disk (WAL, synchronous=FULL).
+
+    The floor under every acknowledgement, which a bare echo server does not pay.
+    """
+    import sqlite3
+
+    db = sqlite3.connect(folder / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
+    times = []
+    for i in range(rounds):
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (text) VALUES (?)", (f"Tanke {i}",))
+        db.execute("COMMIT")
+        times.append((time.perf_counter() - start) * 1000)
+    db.close()
+    return pct(times, 0.5), pct(times, 0.99)
+
+
 async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
     from app.room import Room
     from app.store import DB_NAME, Store
@@ -533,6 +559,7 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
+        floor = durable_commit_ms(data_dir)
         server, ready = await ServerProcess.launch(
             "--serve-room", str(data_dir), *server_options(args)
         )
@@ -564,6 +591,7 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
         result["extra"] = len(set(ids) - written)
         result["stored"] = len(ids)
         result["integrity"] = ok
+        result["commit_p50"], result["commit_p99"] = floor
         return result
 
 
@@ -632,6 +660,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     line("submit-to-ack, burst, p99 ms", "burst_p99", TARGETS["ack_p99"])
     line("submit-to-ack, paced, p50 ms", "paced_p50")
     line("submit-to-ack, paced, p99 ms", "paced_p99", TARGETS["ack_p99"])
+    line("  one durable commit on this disk, p50 ms", "commit_p50")
+    line("  one durable commit on this disk, p99 ms", "commit_p99")
     line("server RSS per connection KiB", "rss_per_conn_kib", fmt=lambda v: f"{v:.0f}")
     rows.append(
         (

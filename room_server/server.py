@@ -24,7 +24,7 @@ from websockets.http11 import Request, Response
 from app import protocol
 from app.commit import GroupCommitter
 from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
-from app.model import Participant
+from app.model import Participant, Reflection
 from app.protocol import (
     ErrorCode,
     Hello,
@@ -151,6 +151,7 @@ class RoomServer:
         self._presence_handle: asyncio.TimerHandle | None = None
         self._roster_handle: asyncio.TimerHandle | None = None
         self._committer: GroupCommitter | None = None
+        self._cards_out: list[Reflection] = []
         room.subscribe(self._on_room_event)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -584,7 +585,7 @@ class RoomServer:
         elif isinstance(event, GroupsChanged):
             self._send_states(event.affected)
         elif isinstance(event, ReflectionChanged) and not event.moderated:
-            self._send_card(event)
+            self._queue_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
             # Batched like presence: during a join storm the list goes out twice a second.
             self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
@@ -628,16 +629,34 @@ class RoomServer:
             message = protocol.encode(live.state_message(participant, now))
             broadcast([c.ws for c in clients], message)
 
-    def _send_card(self, event: ReflectionChanged) -> None:
+    def _queue_card(self, event: ReflectionChanged) -> None:
+        # A committed batch wakes hundreds of handlers at once: their acks go out first and
+        # the cards to the authors' groups right after (call_soon runs after the handlers
+        # already woken), so no ack waits behind other people's fan-outs.
+        if not self._cards_out:
+            asyncio.get_running_loop().call_soon(self._send_cards)
+        self._cards_out.append(event.reflection)
+
+    def _send_cards(self) -> None:
+        cards, self._cards_out = self._cards_out, []
         live = self.room.live
-        if event.reflection.phase_index != live.clock.index:
-            return  # a late card for a closed phase: the console shows it, pages have moved on
-        for pid in live.card_audience(event.reflection):
-            clients = self._by_participant.get(pid)
-            if clients:
-                payload = live.card_payload(event.reflection, pid)
-                message = protocol.encode({"type": "card", "card": payload})
-                broadcast([c.ws for c in clients], message)
+        for card in cards:
+            if card.phase_index != live.clock.index:
+                continue  # a late card for a closed phase: the console shows it, pages moved on
+            # Two encodings per card, not one per reader: the author's and everyone else's.
+            others: list[ServerConnection] = []
+            for pid in live.card_audience(card):
+                clients = self._by_participant.get(pid)
+                if not clients:
+                    continue
+                if pid == card.participant_id:
+                    mine = protocol.encode({"type": "card", "card": live.card_payload(card, pid)})
+                    broadcast([c.ws for c in clients], mine)
+                else:
+                    others.extend(c.ws for c in clients)
+            if others:
+                payload = live.card_payload(card, "")
+                broadcast(others, protocol.encode({"type": "card", "card": payload}))
 
     def _send_presence(self) -> None:
         self._presence_handle = None

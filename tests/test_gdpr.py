@@ -227,7 +227,16 @@ async def test_erased_participants_page_is_disconnected_and_others_updated(
         while not state["group"] or len(state["group"]["members"]) != 3:
             state = await client.recv_type("state")
 
+    # Their card goes in through the server's batch writer, on its own connection.
+    await clients[0].send(
+        {"type": "reflect", "id": "secret-0001", "phase": MIXED, "text": SECRET_CARD}
+    )
+    assert (await clients[0].recv_type("ack"))["id"] == "secret-0001"
+    assert traces(room.store.path, SECRET_CARD) == [SECRET_CARD]
+
     room.erase_participant(ids[0])
+    # Gone from the file and its log, while the server and its writer are still running.
+    assert traces(room.store.path, SECRET_NAME, SECRET_CARD) == []
 
     state = await clients[1].recv_type("state")
     assert SECRET_NAME not in json.dumps(state, ensure_ascii=False)
