@@ -2,6 +2,7 @@
 
     python bench/load.py                   # N = 500 and 1000, asyncio loop
     python bench/load.py --clients 500 --loop qt    # the server on the console's qasync loop
+    python bench/load.py --clients 500 --loop console   # ... with the console window on it
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
@@ -13,7 +14,8 @@ its answers as JSON lines. Stages:
 2. hold: every connection still open after a second; server memory per connection
    (RSS delta / N from ``/proc/PID/status``);
 3. phase broadcast: the facilitator starts the mixed-group phase; time from the trigger to
-   each page's ``state`` (p50/p99), then the same for the groups being made;
+   each page's ``state`` (p50/p99), then the same for the groups being made (and a
+   second for people to find their tables);
 4. submit burst: every participant submits a card at the same moment (submit-to-ack p50/p99);
 5. submit paced: every participant submits one more card at a random moment within a few
    seconds, while the PDF/CSV export of the session runs beside it (in a spawned child
@@ -54,6 +56,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 MIXED = 1  # the sample program's mixed-group phase
 PACED_SECONDS = 5.0  # the paced round spreads its submissions over this long
+GROUPS_SETTLE_S = 1.0  # between the groups reaching the pages and the first cards
 TARGETS = {"fanout_p99": 100.0, "ack_p99": 250.0, "ratio": 1.5, "stall": 50.0}
 
 
@@ -102,7 +105,9 @@ class LagProbe:
 # -- the room server, in the subprocess ---------------------------------------------------------
 
 
-async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str) -> None:
+async def room_main(
+    data_dir: Path, qt_probe: LagProbe | None, export_mode: str, console: bool = False
+) -> None:
     from app.export import export_all
     from app.export.process import export_in_process
     from app.room import Room
@@ -114,6 +119,16 @@ async def room_main(data_dir: Path, qt_probe: LagProbe | None, export_mode: str)
     room = Room(store)
     server = RoomServer(room, "127.0.0.1", 0)
     await server.start()
+    window = None
+    if console:
+        # The facilitator's console on the same loop, as the app runs it: the roster, the
+        # groups and the wall update live with every join and card.
+        from facilitator_ui.main_window import MainWindow
+
+        window = MainWindow(room, server.join_info())
+        window.resize(1600, 900)
+        window.show()
+        window.set_audience_visible(True)  # and the projector's window
     probe = LagProbe()
     probes = [probe] + ([qt_probe] if qt_probe else [])
     probe_task = loop.create_task(probe.run())
@@ -195,8 +210,10 @@ def serve_room(data_dir: Path, loop_kind: str, export_mode: str) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
     from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtWidgets import QApplication
 
-    app = QCoreApplication.instance() or QCoreApplication([])
+    console = loop_kind == "console"
+    app = QCoreApplication.instance() or (QApplication if console else QCoreApplication)([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     qt_probe = LagProbe()
@@ -205,7 +222,7 @@ def serve_room(data_dir: Path, loop_kind: str, export_mode: str) -> None:
     timer.timeout.connect(qt_probe.tick)
     timer.start()
     with loop:
-        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode))
+        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode, console))
 
 
 # -- the bare websockets server, in the subprocess ---------------------------------------------
@@ -476,6 +493,9 @@ async def drive(
         await wait_for(lambda: all(first_state(c, True) for c in clients), 60, "groups everywhere")
         fanout = [(first_state(c, True) - applied) * 1000 for c in clients]  # type: ignore[operator]
         result["groups_p50"], result["groups_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
+        # People find their tables before anyone writes: a second in which the console
+        # (--loop console) draws the groups, a little at a time, as it does in a real room.
+        await asyncio.sleep(GROUPS_SETTLE_S)
 
     # 4. submit burst: everyone at the same moment
     await server.ask("mark burst")
@@ -736,7 +756,13 @@ async def bench(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[500, 1000])
-    parser.add_argument("--loop", choices=("asyncio", "qt"), default="asyncio")
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "qt", "console"),
+        default="asyncio",
+        help="the server's loop: plain asyncio, Qt's (qasync), or Qt's with the console's"
+        " main window shown on it (offscreen), as the app runs",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--export-in",

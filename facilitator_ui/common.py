@@ -1,14 +1,15 @@
 """Small pieces the console's views share: plain-text labels, organisation colours, the clock.
 
-Everything here is cheap and stateless (apart from a colour cache), so views can call it from
-slots without slowing the loop the room server shares.
+Everything here is cheap and stateless (apart from a colour cache and the throttle's timer), so
+views can call it from slots without slowing the loop the room server shares.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
@@ -141,3 +142,45 @@ def mix_counts(members: list[Participant]) -> tuple[int, int, int]:
     organisations = len({p.organisation_id for p in members})
     elected = sum(1 for p in members if p.role == Role.ELECTED)
     return organisations, elected, len(members) - elected
+
+
+class Throttle(QObject):
+    """Run an action at once, then at most once per interval while calls keep coming.
+
+    For views that follow the room live: one card or one join shows at once, while a burst
+    of five hundred (everyone pressing "send" together) costs a few redraws, not five
+    hundred, on the loop the room server shares.
+    """
+
+    def __init__(self, action: Callable[[], object], interval_ms: int, parent: QObject) -> None:
+        """Throttle ``action`` to one run per ``interval_ms`` (the last call always runs)."""
+        super().__init__(parent)
+        self._action = action
+        self._pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._fire)
+
+    def __call__(self) -> None:
+        """Run the action now, or once the current interval is over."""
+        if self._timer.isActive():
+            self._pending = True
+            return
+        self._action()
+        self._timer.start()
+
+    @property
+    def pending(self) -> bool:
+        """True while a call waits for the interval to end."""
+        return self._pending
+
+    def cancel(self) -> None:
+        """Forget a waiting call (the view was brought up to date another way)."""
+        self._pending = False
+
+    def _fire(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._action()
+            self._timer.start()

@@ -1,10 +1,13 @@
 """The live wall of reflection cards, newest first, with the facilitator's moderation.
 
 Cards arrive through :attr:`facilitator_ui.bridge.RoomBridge.reflectionChanged` (no polling),
-so a card is on the wall as soon as the core has stored it. Each change creates, updates or
-removes one card widget and re-flows the grid at once. The wall keeps at most
-:data:`MAX_SHOWN` card widgets (the newest): a projected wall of hundreds is unreadable
-anyway, and it keeps a re-flow cheap on the loop the room server shares.
+so a card is on the wall as soon as the core has stored it. An edit updates its widget in
+place; a card that comes or goes re-sorts the wall, at once for the first and then at most
+every :data:`REBUILD_EVERY_MS` while more keep arriving (five hundred people pressing "send"
+together cost a few re-sorts, not five hundred, on the loop the room server shares). The
+wall keeps at most :data:`MAX_SHOWN` card widgets (the newest): a projected wall of hundreds
+is unreadable anyway. Widgets that leave the wall are emptied and reused, not destroyed:
+destroying and creating widgets is the dearest part of a re-sort.
 
 Moderation: "Dölj" takes a card off the wall (it is kept; "Visa dolda" brings it back with
 the button to show it again), "Lyft fram" marks it, and "Visa utan namn" leaves out every
@@ -33,9 +36,10 @@ from app.live import Live
 from app.model import REFLECTION_PHASES, Reflection
 from app.room import Room
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import OrgColours, discard, plain_label
+from facilitator_ui.common import OrgColours, Throttle, plain_label
 
 MAX_SHOWN = 120
+REBUILD_EVERY_MS = 250
 CARD_MIN_WIDTH = 420
 TEXT_POINT_SIZE = 17
 ALL = -1  # the "every phase" / "every group" filter value
@@ -118,6 +122,24 @@ class ReflectionCard(QFrame):
         """The card as last shown."""
         return self._card
 
+    def release(self) -> None:
+        """Empty the widget before it waits, hidden, to show another card.
+
+        No participant's words may linger in a hidden widget (an erased participant's card,
+        a screen reader walking the window's children).
+        """
+        self.hide()
+        self.text_label.setText("")
+        self.meta_label.setText("")
+
+    def reuse(self, card: Reflection, colour: QColor) -> None:
+        """Make a released widget the widget of ``card``; then :meth:`show_card` fills it."""
+        self.reflection_id = card.id
+        self._card = card
+        self._colour = colour
+        self.setProperty("styled", False)  # restyle for this card's highlight and hidden state
+        self.show()
+
     def is_highlighted(self) -> bool:
         """Return True when the card is shown highlighted."""
         return self._card.highlighted
@@ -174,8 +196,11 @@ class ReflectionWall(QFrame):
         self._cards: dict[str, Reflection] = {}
         self._order: dict[str, int] = {}  # arrival order: ties in created_at stay stable
         self.card_widgets: dict[str, ReflectionCard] = {}
+        self._spare: list[ReflectionCard] = []  # released widgets, reused for new cards
         self._shown: list[str] = []
         self._columns = 0
+        self._groups_stale = False
+        self._rebuild_later = Throttle(self._rebuild_shown, REBUILD_EVERY_MS, self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -285,10 +310,13 @@ class ReflectionWall(QFrame):
         data = self.group_combo.currentData()
         return ALL if data is None else int(data)
 
-    def _passes(self, card: Reflection) -> bool:
-        if card.withdrawn or (card.hidden and not self.show_hidden_check.isChecked()):
+    def _filters(self) -> tuple[int, int, bool]:
+        return self._phase_filter(), self._group_filter(), self.show_hidden_check.isChecked()
+
+    def _passes(self, card: Reflection, filters: tuple[int, int, bool] | None = None) -> bool:
+        phase, group, show_hidden = filters or self._filters()
+        if card.withdrawn or (card.hidden and not show_hidden):
             return False
-        phase, group = self._phase_filter(), self._group_filter()
         if phase != ALL and card.phase_index != phase:
             return False
         return group == ALL or card.group_no == group
@@ -369,7 +397,12 @@ class ReflectionWall(QFrame):
         return " · ".join(parts)
 
     def _rebuild_shown(self) -> None:
-        wanted = [cid for cid, card in self._cards.items() if self._passes(card)]
+        self._rebuild_later.cancel()  # up to date now
+        if self._groups_stale:
+            self._groups_stale = False
+            self._fill_group_combo()
+        filters = self._filters()
+        wanted = [cid for cid, card in self._cards.items() if self._passes(card, filters)]
         wanted.sort(key=self._sort_key, reverse=True)
         self._set_shown(wanted)
 
@@ -380,14 +413,20 @@ class ReflectionWall(QFrame):
         for cid in [c for c in self.card_widgets if c not in keep]:
             widget = self.card_widgets.pop(cid)
             self._grid.removeWidget(widget)
-            discard(widget)
+            widget.release()
+            self._spare.append(widget)
         for cid in wanted:
             widget = self.card_widgets.get(cid)
             card = self._cards[cid]
             if widget is None:  # widgets already shown are updated where their card changes
-                widget = ReflectionCard(card, self._colours.colour(card.organisation_id))
-                widget.hideRequested.connect(self._hide)
-                widget.highlightRequested.connect(self._highlight)
+                colour = self._colours.colour(card.organisation_id)
+                if self._spare:
+                    widget = self._spare.pop()
+                    widget.reuse(card, colour)
+                else:
+                    widget = ReflectionCard(card, colour)
+                    widget.hideRequested.connect(self._hide)
+                    widget.highlightRequested.connect(self._highlight)
                 self.card_widgets[cid] = widget
                 widget.show_card(card, self._meta(card))
         if wanted != self._shown:
@@ -429,23 +468,22 @@ class ReflectionWall(QFrame):
 
     # -- slots --------------------------------------------------------------------------------
 
-    def _on_reflection_changed(self, reflection_id: str, _moderated: bool) -> None:
+    def _on_reflection_changed(self, reflection_id: str, moderated: bool) -> None:
         card = self._live.card(reflection_id)
         if card is None:
             return
-        new_group = card.group_no is not None and reflection_id not in self._cards
+        if card.group_no is not None and reflection_id not in self._cards:
+            self._groups_stale = True  # perhaps a group the filter does not list yet
         self._remember(card)
-        if new_group:
-            self._fill_group_combo()
         widget = self.card_widgets.get(reflection_id)
-        if widget is not None and self._passes(card):
+        passes = self._passes(card)
+        if widget is not None and passes:
             widget.show_card(card, self._meta(card))  # edited or moderated in place
-            return
-        if widget is None and not self._passes(card):
-            return
-        # Arrived, withdrawn, hidden or shown again: one widget comes or goes. Sorting the
-        # ids is cheap even for a thousand cards; the widgets are reused.
-        self._rebuild_shown()
+        elif moderated:
+            self._rebuild_shown()  # the facilitator's own click: its effect shows at once
+        elif widget is not None or passes or self._groups_stale:
+            # Arrived or withdrawn: re-sort now, or soon if many are arriving.
+            self._rebuild_later()
 
     def _on_phase_changed(self) -> None:
         self._fill_phase_combo()

@@ -278,6 +278,7 @@ def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verb
                 populate(room)
             elif kind == "groups":
                 stage_groups(room)
+                window.groups_view.refresh_now()  # a large room is otherwise drawn in turns
             elif kind == "wall":
                 stage_wall(room)
                 if scene != kind:

@@ -24,6 +24,7 @@ from app.model import Role
 from app.protocol import Reflect, SurveyAnswers, Withdraw
 from app.room import Room
 from app.store import Store
+from facilitator_ui import wall_view
 from facilitator_ui.common import PARTICIPANT_MIME, format_countdown
 from facilitator_ui.main_window import MainWindow
 from facilitator_ui.phase_bar import CountdownState
@@ -350,7 +351,8 @@ def test_the_wall_shows_cards_live_and_moderates_them(
     live.reflect(anna_p, Reflect(card_id(1), MIXED, "Samverkan kring e-tjänster", 1), now=T0)
     qtbot.waitUntil(lambda: wall.shown_ids() == [card_id(1)], timeout=1000)
     live.reflect(bo_p, Reflect(card_id(2), MIXED, "Gemensam IT-drift", 1), now=T0 + 5)
-    assert wall.shown_ids() == [card_id(2), card_id(1)]  # newest first, no polling
+    # Newest first, no polling; a second card within the throttle's interval waits for it.
+    qtbot.waitUntil(lambda: wall.shown_ids() == [card_id(2), card_id(1)], timeout=2000)
     assert wall.count_label.text() == "2 kort"
     first = wall.card_widgets[card_id(1)]
     assert first.text_label.text() == "Samverkan kring e-tjänster"
@@ -396,10 +398,55 @@ def test_the_wall_shows_cards_live_and_moderates_them(
     wall.set_filters()
     assert wall.shown_ids() == [card_id(2), card_id(1)]
 
-    # A withdrawn card disappears.
+    # A withdrawn card disappears, and its widget keeps none of its words.
     live.withdraw(bo_p, Withdraw(card_id(2), 2))
-    assert wall.shown_ids() == [card_id(1)]
+    qtbot.waitUntil(lambda: wall.shown_ids() == [card_id(1)], timeout=2000)
     assert card_id(2) not in wall.card_widgets
+    assert "Gemensam IT-drift" not in " ".join(labels_text(wall))
+
+
+def test_a_burst_of_cards_costs_a_few_wall_rebuilds_and_reuses_widgets(
+    qtbot, window: MainWindow, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = room.live
+    people = [room.participant(join(room, f"Person {n}", n)) for n in range(60)]
+    live.start(MIXED)
+    live.make_groups(size=6)
+    wall = window.wall
+    window.tabs.setCurrentWidget(wall)
+    rebuilds: list[int] = []
+    set_shown = wall._set_shown
+    monkeypatch.setattr(wall, "_set_shown", lambda ids: rebuilds.append(len(ids)) or set_shown(ids))
+    made: list[object] = []
+    original_init = wall_view.ReflectionCard.__init__
+
+    def counting_init(self: object, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wall_view.ReflectionCard, "__init__", counting_init)
+    total = wall_view.MAX_SHOWN + 80
+    for n in range(total):  # as after one group commit: all in the same moment
+        who = people[n % len(people)]
+        live.reflect(who, Reflect(f"burst-{n:06d}", MIXED, f"Tanke #{n}#", 0), now=T0 + n)
+    assert len(rebuilds) == 1  # the first card at once; the rest wait for the interval
+    qtbot.waitUntil(lambda: len(wall.shown_ids()) == wall_view.MAX_SHOWN, timeout=2000)
+    assert len(rebuilds) == 2
+    assert wall.shown_ids()[0] == f"burst-{total - 1:06d}"  # newest first
+    assert wall.count_label.text() == f"{total} kort"
+    assert len(made) <= wall_view.MAX_SHOWN  # never more widgets than the wall shows
+    newest = wall.card_widgets[f"burst-{total - 1:06d}"]
+    assert newest.text_label.text() == f"Tanke #{total - 1}#"
+    # A filter to one group shows fewer: the others are emptied and kept for later.
+    wall.set_filters(phase=MIXED, group=0)
+    shown = set(wall.shown_ids())
+    assert shown and all(live.card(cid).group_no == 0 for cid in shown)
+    texts = " ".join(labels_text(wall))
+    hidden_out = [cid for cid in (f"burst-{n:06d}" for n in range(total)) if cid not in shown]
+    assert all(live.card(cid).text not in texts for cid in hidden_out[-20:])
+    wall.set_filters()
+    assert len(wall.shown_ids()) == wall_view.MAX_SHOWN
+    assert len(made) <= wall_view.MAX_SHOWN
 
 
 # -- survey -----------------------------------------------------------------------------------
@@ -504,3 +551,34 @@ def test_rehearsal_asks_how_many_and_shows_it_runs(
     without = MainWindow(room, join_info(room))
     qtbot.addWidget(without)
     assert not without.rehearse_action.isEnabled()
+
+
+def test_a_large_room_is_drawn_over_several_turns_of_the_loop(
+    qtbot, window: MainWindow, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import groups_view
+
+    for n in range(120):
+        join(room, f"Person {n}", n)
+    live = room.live
+    live.start(MIXED)
+    view = window.groups_view
+    window.tabs.setCurrentWidget(view)
+    monkeypatch.setattr(groups_view, "REFRESH_BUDGET_S", 0.0)  # one group per turn
+    turns: list[int] = []
+    refresh = view.refresh
+    monkeypatch.setattr(view, "refresh", lambda: turns.append(1) or refresh())
+    live.make_groups(size=6)
+    rnd = live.round()
+    assert rnd is not None and len(rnd.groups) == 20
+    qtbot.waitUntil(
+        lambda: [c.member_ids() for c in view.cards] == [list(g) for g in rnd.groups],
+        timeout=5000,
+    )
+    assert len(turns) >= 20  # one group per turn of the loop, the server's work in between
+    assert view.summary_label.text() == "20 grupper · 120 personer"
+    # refresh_now draws everything before it returns (e.g. for a screenshot).
+    live.make_groups(size=5)
+    view.refresh_now()
+    again = live.round()
+    assert [c.member_ids() for c in view.cards] == [list(g) for g in again.groups]
