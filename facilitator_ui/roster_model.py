@@ -350,17 +350,10 @@ class RosterModel(QAbstractItemModel):
                 return row
         return len(self._orgs)
 
-    def _find_participant(self, participant_id: str) -> Participant | None:
-        # The newcomer is the room's last participant; scan from the end to find it fast.
-        for participant in reversed(self._room.participants()):
-            if participant.id == participant_id:
-                return participant
-        return None
-
     def _on_participant_joined(self, participant_id: str) -> None:
         if participant_id in self._participants:
             return  # already shown (e.g. loaded at start); joins are idempotent here
-        participant = self._find_participant(participant_id)
+        participant = self._room.participant(participant_id)
         if participant is None:
             log.warning("participant %s joined but is not in the room", participant_id)
             return
