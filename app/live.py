@@ -13,7 +13,7 @@ executor thread), and :meth:`Live.apply_groups` commits the result on the loop t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -904,9 +904,20 @@ class Live:
 
     def state_message(self, participant: Participant, now: float | None = None) -> dict[str, Any]:
         """Return the ``state`` message: phase, timer, group, cards and survey for one person."""
+        return next(self.state_messages([participant], now))[1]
+
+    def state_messages(
+        self, participants: Iterable[Participant], now: float | None = None
+    ) -> Iterator[tuple[Participant, dict[str, Any]]]:
+        """Yield each participant with their ``state`` message, all read at one moment.
+
+        For a room-wide broadcast: what the members of a group share (the member list, the
+        cards) is built once per group, not once per member. The messages share sub-objects:
+        encode them, do not change them.
+        """
         now = time.time() if now is None else now
         phase = self.phase
-        message: dict[str, Any] = {
+        base: dict[str, Any] = {
             "type": "state",
             "status": self.clock.status.value,
             "phase": None,
@@ -915,33 +926,84 @@ class Live:
             "survey": None,
             "warning_seconds": WARNING_SECONDS,
         }
-        if phase is None:
-            return message
         index = self.clock.index
-        message["phase"] = {
-            "index": index,
-            "count": len(self.program),
-            "kind": phase.kind.value,
-            "title": phase.title,
-            "prompt": phase.prompt,
-            "minutes": phase.minutes,
-            "remaining_ms": int(self.clock.seconds_left(now) * 1000),
-            "running": self.clock.status == PhaseStatus.RUNNING,
-        }
-        if phase.kind in REFLECTION_PHASES:
-            message["group"] = self.group_payload(participant.id, index)
-            message["cards"] = [
-                self.card_payload(c, participant.id)
-                for c in self.group_cards(index, participant.id)
-            ]
-        if phase.kind == PhaseKind.SURVEY:
-            message["survey"] = {
-                "items": [
-                    {"key": i.key, "kind": i.kind.value, "text": i.text} for i in self.survey
-                ],
-                "answers": self.answers(participant.id),
+        if phase is not None:
+            base["phase"] = {
+                "index": index,
+                "count": len(self.program),
+                "kind": phase.kind.value,
+                "title": phase.title,
+                "prompt": phase.prompt,
+                "minutes": phase.minutes,
+                "remaining_ms": int(self.clock.seconds_left(now) * 1000),
+                "running": self.clock.status == PhaseStatus.RUNNING,
             }
-        return message
+        reflecting = phase is not None and phase.kind in REFLECTION_PHASES
+        survey_items = (
+            [{"key": i.key, "kind": i.kind.value, "text": i.text} for i in self.survey]
+            if phase is not None and phase.kind == PhaseKind.SURVEY
+            else None
+        )
+        rnd = self._rounds.get(index) if reflecting else None
+        groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
+        cards: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        for participant in participants:
+            message = dict(base)
+            if reflecting:
+                number = rnd.group_of(participant.id) if rnd is not None else None
+                if rnd is not None and number is not None:
+                    if number not in groups:
+                        groups[number] = self._group_template(rnd, number)
+                        cards[number] = [
+                            (c.participant_id, self.card_payload(c, ""))
+                            for c in self.group_cards(index, participant.id)
+                        ]
+                    skeleton, members = groups[number]
+                    message["group"] = {
+                        **skeleton,
+                        "members": [{**m, "me": pid == participant.id} for pid, m in members],
+                    }
+                    shown = cards[number]
+                else:  # not in a group: only their own cards
+                    shown = [
+                        (c.participant_id, self.card_payload(c, ""))
+                        for c in self.group_cards(index, participant.id)
+                    ]
+                message["cards"] = [
+                    {**payload, "mine": True} if author == participant.id else payload
+                    for author, payload in shown
+                ]
+            if survey_items is not None:
+                message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
+            yield participant, message
+
+    def _group_template(
+        self, rnd: GroupRound, number: int
+    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
+        members = []
+        attendance = None
+        for pid in rnd.groups[number]:
+            p = self.room.participant(pid)
+            if p is None:
+                continue
+            attendance = attendance or p.attendance.value
+            members.append(
+                (
+                    pid,
+                    {
+                        "name": p.name,
+                        "organisation": self.room.organisation_name(p.organisation_id),
+                    },
+                )
+            )
+        skeleton = {
+            "kind": rnd.kind.value,
+            "number": number + 1,
+            "attendance": attendance,
+            "link": rnd.link(number),
+        }
+        return skeleton, members
 
     def group_payload(self, participant_id: str, phase_index: int) -> dict[str, Any] | None:
         """Return the participant's group in a phase: number, members, meeting link."""
@@ -951,26 +1013,10 @@ class Live:
         number = rnd.group_of(participant_id)
         if number is None:
             return None
-        members = []
-        attendance = None
-        for pid in rnd.groups[number]:
-            p = self.room.participant(pid)
-            if p is None:
-                continue
-            attendance = attendance or p.attendance.value
-            members.append(
-                {
-                    "name": p.name,
-                    "organisation": self.room.organisation_name(p.organisation_id),
-                    "me": pid == participant_id,
-                }
-            )
+        skeleton, members = self._group_template(rnd, number)
         return {
-            "kind": rnd.kind.value,
-            "number": number + 1,
-            "attendance": attendance,
-            "members": members,
-            "link": rnd.link(number),
+            **skeleton,
+            "members": [{**m, "me": pid == participant_id} for pid, m in members],
         }
 
     def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:

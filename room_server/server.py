@@ -612,22 +612,18 @@ class RoomServer:
 
     def _send_states(self, only: frozenset[str] | None = None) -> None:
         # Fan-out to the whole room (or to ``only``, e.g. the group a late joiner landed
-        # in): each participant's state is built once (whatever their number of tabs) with
-        # one clock reading, and written at once with ``broadcast``, which queues the frame
-        # without a task or a wait per connection (a slow phone cannot hold up the others;
-        # the bench measured a task per client as the cost).
-        live = self.room.live
-        now = time.time()
-        if only is None:
-            targets = list(self._by_participant.items())
-        else:
-            targets = [(pid, self._by_participant.get(pid, set())) for pid in only]
-        for pid, clients in targets:
-            participant = self.room.participant(pid)
-            if participant is None or not clients:
-                continue
-            message = protocol.encode(live.state_message(participant, now))
-            broadcast([c.ws for c in clients], message)
+        # in): each participant's state is built once (whatever their number of tabs), what
+        # a group shares once per group, all with one clock reading, and written at once
+        # with ``broadcast``, which queues the frame without a task or a wait per connection
+        # (a slow phone cannot hold up the others; the bench measured a task per client as
+        # the cost).
+        pids = self._by_participant.keys() if only is None else only
+        online = [pid for pid in pids if self._by_participant.get(pid)]
+        people = [p for p in map(self.room.participant, online) if p is not None]
+        for participant, message in self.room.live.state_messages(people, time.time()):
+            clients = self._by_participant.get(participant.id)
+            if clients:
+                broadcast([c.ws for c in clients], protocol.encode(message))
 
     def _queue_card(self, event: ReflectionChanged) -> None:
         # A committed batch wakes hundreds of handlers at once: their acks go out first and

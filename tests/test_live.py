@@ -267,3 +267,33 @@ def test_late_joiners_stay_out_of_locked_groups(room: Room) -> None:
         room.attach(late.id)
         assert live.round().group_of(late.id) == 1  # type: ignore[union-attr]
     assert live.round().groups[0] == rnd.groups[0]  # type: ignore[union-attr]
+
+
+def test_a_room_wide_state_broadcast_matches_each_persons_own_state(tmp_path: Path) -> None:
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    people = populate(room, 14, remote_every=5)
+    live = room.live
+    live.start(MIXED)
+    live.make_groups(size=4)
+    for n, who in enumerate(people[:10]):
+        reflect(room, who, f"kort-{n:04d}", f"Tanke {n}")
+    late = room.join(
+        Join("Utan grupp", room.series.organisations[0].id, Role.OFFICIAL, Attendance.IN_ROOM, "")
+    ).participant  # not connected: no group
+    reflect(room, late, "kort-sen1", "Eget kort")
+    everyone = [*people, late]
+    together = dict((p.id, m) for p, m in live.state_messages(everyone, now=5000.0))
+    for who in everyone:
+        alone = live.state_message(who, now=5000.0)
+        assert json.dumps(together[who.id], sort_keys=True) == json.dumps(alone, sort_keys=True)
+        group = alone["group"]
+        if who is late:
+            assert group is None and [c["id"] for c in alone["cards"]] == ["kort-sen1"]
+            continue
+        assert [m["me"] for m in group["members"]].count(True) == 1
+        mates = set(live.round().groups[live.round().group_of(who.id)])
+        for card in alone["cards"]:
+            author = live.card(card["id"]).participant_id
+            assert author in mates
+            assert card["mine"] == (author == who.id)
+    room.store.close()
