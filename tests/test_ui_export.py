@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import errno
 import json
 import multiprocessing
 import signal
@@ -219,3 +220,51 @@ def test_no_folder_chosen(qtbot, qloop, room: Room) -> None:
     qtbot.addWidget(dialog)
     assert dialog.start() is False
     assert dialog.status_label.text() == SV["export_need_folder"]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX resource limits")
+def test_a_disk_that_fills_during_the_consoles_export_gives_a_clear_message(
+    qtbot, qloop, busy_room: Room, tmp_path: Path, monkeypatch
+) -> None:
+    import resource
+
+    from app.export import process as export_process
+
+    out = tmp_path / "ut"
+    first = ExportDialog(busy_room, folder=out)
+    qtbot.addWidget(first)
+    assert first.start()
+    qtbot.waitUntil(lambda: not first.is_running(), timeout=60_000)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len(before) >= 9
+
+    # The child process inherits a limit on the size of the files it writes (the parent
+    # puts its own limit back at once): past it a write fails as on a full disk. Python
+    # ignores SIGXFSZ, so the write raises OSError instead of killing the child.
+    limit = max(len(data) for data in before.values()) // 2
+    start = export_process._Child.start
+
+    def start_limited(self: object) -> object:
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+        try:
+            return start(self)  # type: ignore[arg-type]
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    monkeypatch.setattr(export_process._Child, "start", start_limited)
+    dialog = ExportDialog(busy_room, folder=out)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=60_000)
+    shown = dialog.status_label.text()
+    assert shown.startswith(SV["export_folder_error"].split("{folder}")[0])
+    assert str(out) in shown and os.strerror(errno.EFBIG) in shown  # "File too large"
+    after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert set(after) == set(before)  # no temporary or half file left behind
+    for name, data in after.items():
+        # The previous complete file, or a new complete one; never half of one.
+        if name.endswith(".pdf"):
+            assert data == before[name] or len(PdfReader(out / name).pages) >= 1
+    assert dialog.export_button.isEnabled()
