@@ -170,11 +170,6 @@ class Throttle(QObject):
         self._action()
         self._timer.start()
 
-    @property
-    def pending(self) -> bool:
-        """True while a call waits for the interval to end."""
-        return self._pending
-
     def cancel(self) -> None:
         """Forget a waiting call (the view was brought up to date another way)."""
         self._pending = False
