@@ -251,24 +251,33 @@ class ExportDialog(QDialog):
                 progress=self._on_progress,  # delivered on the loop's (the Qt) thread
                 cancel=self._cancel,
             )
+        except asyncio.CancelledError:  # the window closes: the export process is ended
+            if shiboken6.isValid(self):
+                self._set_running(False)
+            raise
         except ExportCancelled:
-            self.status_label.setText(tr("export_cancelled"))
+            text, outcome = tr("export_cancelled"), "cancelled"
         except OSError as exc:
-            self._fail(tr("export_folder_error", folder=folder, error=exc.strerror or exc))
+            text, outcome = tr("export_folder_error", folder=folder, error=exc.strerror or exc), ""
         except Exception as exc:  # a bug: say so here, and log it for support
             log.exception("export failed")
-            self._fail(tr("export_failed", error=exc))
+            text, outcome = tr("export_failed", error=exc), ""
         else:
+            text, outcome = tr("export_result", count=len(self._written), folder=folder), "done"
+        if not shiboken6.isValid(self):
+            return  # the dialog was deleted while its export ran: nothing left to show it on
+        self._set_running(False)
+        if not outcome:
+            self._fail(text)
+            return
+        self.status_label.setText(text)
+        if outcome == "done":
             self.progress_bar.setValue(100)
-            self.status_label.setText(tr("export_result", count=len(self._written), folder=folder))
             self.files_list.clear()
             self.files_list.addItems([str(p.relative_to(folder)) for p in self._written])
             self.files_list.show()
             self.open_folder_button.setEnabled(True)
             self.exported.emit(list(self._written))
-        finally:
-            if shiboken6.isValid(self):
-                self._set_running(False)
 
     def _on_progress(self, done: int, total: int, name: str) -> None:
         if not shiboken6.isValid(self):  # deleted while its export runs: nothing to show

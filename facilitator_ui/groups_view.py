@@ -193,6 +193,16 @@ class MemberChip(QFrame):
         """Return True when this member is highlighted as a late joiner."""
         return self._late
 
+    def set_state(self, *, late: bool, connected: bool) -> None:
+        """Show a change of the late highlight or of the connection, in place."""
+        if self.name_label.property("away") != (not connected):
+            self.name_label.setProperty("away", not connected)
+            _repolish(self.name_label)
+        if late != self._late:
+            self._late = late
+            self.late_badge.setVisible(late)
+            self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the chip's background and its organisation colour bar."""
         painter = QPainter(self)
@@ -336,7 +346,13 @@ class GroupCard(QFrame):
         if signature == self._signature:
             return
         self._signature = signature
-        if chips != self._chips:
+        if [c[0] for c in chips] == [c[0] for c in self._chips]:
+            # The same people: a connection or the late mark changed (a whole room at once
+            # when the Wi-Fi comes back), cheap to show in place.
+            for chip, (_pid, is_late, is_connected) in zip(self.chips, chips, strict=True):
+                chip.set_state(late=is_late, connected=is_connected)
+            self._chips = chips
+        else:
             self._chips = chips
             for chip in self.chips:
                 self._members.removeWidget(chip)
@@ -760,16 +776,25 @@ class GroupsView(QFrame):
         connected = frozenset(
             pid for members in groups for pid in members if self._room.is_connected(pid)
         )
+        people_of = [
+            [p for p in map(self._room.participant, members) if p is not None] for members in groups
+        ]
         rebuilt = 0
-        for number, members in enumerate(groups):
-            participants = [p for p in map(self._room.participant, members) if p is not None]
+        for number, participants in enumerate(people_of):
             if not self.cards[number].shows(participants):
                 if rebuilt and time.monotonic() > deadline:
                     # Let the server's acks and broadcasts through; go on in the next turn.
+                    # Until then a card that would show other people is hidden, not wrong.
+                    for card, later in zip(self.cards[number:], people_of[number:], strict=True):
+                        if not card.shows(later):
+                            card.setVisible(False)
                     self._refresh_timer.start()
                     break
                 rebuilt += 1
-            self.cards[number].set_group(
+            card = self.cards[number]
+            if card.isHidden() and card.parentWidget() is not None:
+                card.setVisible(True)  # hidden by an earlier turn (a new card is shown on layout)
+            card.set_group(
                 participants,
                 late=rnd.late if rnd is not None else frozenset(),
                 connected=connected,
@@ -778,7 +803,7 @@ class GroupsView(QFrame):
                 room=self._room,
                 colours=self._colours,
             )
-        people = sum(1 for members in groups for pid in members if self._room.participant(pid))
+        people = sum(len(participants) for participants in people_of)
         self._layout_cards()
         self._show_summary(rnd, people)
         self._update_buttons()

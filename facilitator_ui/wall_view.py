@@ -16,6 +16,8 @@ author's name. Withdrawn cards disappear. All card text is plain text.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -131,6 +133,8 @@ class ReflectionCard(QFrame):
         self.hide()
         self.text_label.setText("")
         self.meta_label.setText("")
+        self._card = replace(self._card, text="")
+        self.reflection_id = ""
 
     def reuse(self, card: Reflection, colour: QColor) -> None:
         """Make a released widget the widget of ``card``; then :meth:`show_card` fills it."""
@@ -479,10 +483,12 @@ class ReflectionWall(QFrame):
         passes = self._passes(card)
         if widget is not None and passes:
             widget.show_card(card, self._meta(card))  # edited or moderated in place
-        elif moderated:
-            self._rebuild_shown()  # the facilitator's own click: its effect shows at once
-        elif widget is not None or passes or self._groups_stale:
-            # Arrived or withdrawn: re-sort now, or soon if many are arriving.
+        elif widget is not None or moderated:
+            # Withdrawn, or the facilitator's own click: off the wall at once, never left
+            # showing (and clickable) while a burst of arrivals is being throttled.
+            self._rebuild_shown()
+        elif passes or self._groups_stale:
+            # Arrived: re-sort now, or soon if many are arriving.
             self._rebuild_later()
 
     def _on_phase_changed(self) -> None:

@@ -268,3 +268,21 @@ def test_a_disk_that_fills_during_the_consoles_export_gives_a_clear_message(
         if name.endswith(".pdf"):
             assert data == before[name] or len(PdfReader(out / name).pages) >= 1
     assert dialog.export_button.isEnabled()
+
+
+def test_a_dialog_deleted_while_it_exports_lets_the_export_finish_quietly(
+    qtbot, qloop, busy_room: Room, tmp_path: Path
+) -> None:
+    import shiboken6
+
+    dialog = ExportDialog(busy_room, folder=tmp_path / "ut")
+    dialog.show()
+    assert dialog.start()
+    task = dialog.task()
+    assert task is not None
+    qtbot.waitUntil(lambda: bool(dialog.progress_values), timeout=60_000)
+    shiboken6.delete(dialog)  # e.g. the window torn down without closing the dialog first
+    qtbot.waitUntil(task.done, timeout=60_000)
+    assert not task.cancelled() and task.exception() is None  # no error dialog for the user
+    assert len(list((tmp_path / "ut").glob("*.pdf"))) >= 9  # and the files are there, whole
+    assert not list((tmp_path / "ut").rglob("*.part"))

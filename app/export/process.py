@@ -223,10 +223,12 @@ class _Child:
         """Start the child and the reader thread; return the queue of its messages."""
         try:
             self.process.start()
-        except OSError as exc:
+        except BaseException as exc:  # no child: our ends of both pipes go too
             self._reports.close()
             self._control.close()
-            raise ExportProcessError(str(exc)) from exc
+            if isinstance(exc, OSError):
+                raise ExportProcessError(str(exc)) from exc
+            raise
         finally:
             # Our copies of the child's ends must go, or the pipe never reports the child's
             # end (EOF) here, nor ours (a stop) there.
