@@ -32,6 +32,17 @@ T = TypeVar("T")
 Write = Callable[[Store], Any]
 
 
+def _for_caller(exc: BaseException) -> Exception:
+    """Return the error to hand a waiting caller.
+
+    Never SystemExit or the like: set on a future, it would end the caller's event loop
+    for one bad write.
+    """
+    if isinstance(exc, Exception):
+        return exc
+    return RuntimeError(f"a write was interrupted: {exc!r}")
+
+
 class CommitterClosed(RuntimeError):
     """A write was offered after :meth:`GroupCommitter.close`."""
 
@@ -85,7 +96,7 @@ class GroupCommitter:
             writes = [fn for fn, _ in batch]
             try:
                 results = await loop.run_in_executor(self._executor, self._commit, writes)
-            except BaseException as exc:  # the worker itself failed (e.g. cannot open the DB)
+            except Exception as exc:  # the worker itself failed (e.g. cannot open the DB)
                 results = [exc] * len(batch)
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
@@ -111,15 +122,15 @@ class GroupCommitter:
                         # Store methods nest their own transaction as a savepoint, so a
                         # failing write is rolled back alone.
                         results.append(fn(store))
-                    except Exception as exc:
+                    except BaseException as exc:
                         if not store.in_transaction:
                             # SQLite rolled back the whole batch (disk full, I/O error):
                             # the writes before this one are gone too.
                             raise
-                        results.append(exc)
-        except Exception as exc:
+                        results.append(_for_caller(exc))
+        except BaseException as exc:
             log.error("a batch of %d writes could not be committed: %s", len(writes), exc)
-            return [exc] * len(writes)
+            return [_for_caller(exc)] * len(writes)
         return results
 
     def _close_store(self) -> None:

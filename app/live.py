@@ -58,7 +58,7 @@ class _Cards(dict[str, Reflection]):
         self.version += 1
 
 
-def _nothing() -> None:
+def _nothing(_stored: object) -> None:
     """Nothing to apply in memory."""
 
 
@@ -67,13 +67,14 @@ class Pending:
     """A checked participant write, split so the room server can batch its commit.
 
     Store ``write`` (None: nothing new, e.g. a resend) and only once it is committed call
-    ``apply``, which updates memory and tells the console; then acknowledge ``revision``.
+    ``apply`` with what ``write`` returned (None without a write): it updates memory from
+    what is stored and tells the console. Then acknowledge ``revision``.
     """
 
     revision: int
     card: Reflection | None = None
     write: Callable[[Store], object] | None = None
-    apply: Callable[[], None] = _nothing
+    apply: Callable[[object], None] = _nothing
 
 
 class PhaseStatus(StrEnum):
@@ -623,8 +624,9 @@ class Live:
         Raises:
             ProtocolError: as :meth:`plan_reflect`.
         """
-        card = self._settle(self.plan_reflect(participant, message, now)).card
-        assert card is not None  # a reflect always concerns a card
+        self._settle(self.plan_reflect(participant, message, now))
+        card = self._cards.get(message.id)
+        assert card is not None  # stored and applied just now
         return card
 
     def plan_reflect(
@@ -679,7 +681,8 @@ class Live:
         Raises:
             ProtocolError: as :meth:`plan_withdraw`.
         """
-        return self._settle(self.plan_withdraw(participant, message, now)).card
+        self._settle(self.plan_withdraw(participant, message, now))
+        return self._cards.get(message.id)
 
     def plan_withdraw(
         self, participant: Participant, message: Withdraw, now: float | None = None
@@ -721,14 +724,20 @@ class Live:
         return self._card_write(card, announce=True)
 
     def _card_write(self, card: Reflection, announce: bool) -> Pending:
-        def apply() -> None:
-            current = self._cards.get(card.id)
-            # Two tabs of one person can race; the store keeps the newer revision, so must we.
-            if current is not None and current.revision > card.revision:
-                return
-            self._cards[card.id] = card
+        def apply(stored: object) -> None:
+            assert isinstance(stored, Reflection)
+            if self.room.participant(stored.participant_id) is None:
+                return  # erased while this was being committed: their words stay gone
+            current = self._cards.get(stored.id)
+            if current is not None:
+                if current.revision > stored.revision:
+                    return  # a newer revision was applied meanwhile (another tab)
+                # Moderation is the facilitator's, set on this thread, store and memory at
+                # once: the row read back on the writer's thread may predate a click.
+                stored = replace(stored, hidden=current.hidden, highlighted=current.highlighted)
+            self._cards[stored.id] = stored
             if announce:
-                self._emit(ReflectionChanged(card))
+                self._emit(ReflectionChanged(stored))
 
         return Pending(
             card.revision, card=card, write=lambda store: store.put_reflection(card), apply=apply
@@ -736,9 +745,8 @@ class Live:
 
     def _settle(self, pending: Pending) -> Pending:
         # The synchronous path (the console, tests, the simulator): commit, then apply.
-        if pending.write is not None:
-            pending.write(self.room.store)
-        pending.apply()
+        stored = pending.write(self.room.store) if pending.write is not None else None
+        pending.apply(stored)
         return pending
 
     def moderate(
@@ -753,7 +761,7 @@ class Live:
             hidden=card.hidden if hidden is None else hidden,
             highlighted=card.highlighted if highlighted is None else highlighted,
         )
-        self.room.store.put_reflection(card)
+        self.room.store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
         self._emit(ReflectionChanged(card, moderated=True))
 
@@ -861,7 +869,9 @@ class Live:
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
         session_id, answers = self.room.session.id, dict(message.answers)
 
-        def apply() -> None:
+        def apply(_stored: object) -> None:
+            if self.room.participant(participant.id) is None:
+                return  # erased while this was being committed: their answers stay gone
             self._answers.setdefault(participant.id, {}).update(answers)
             self._emit(SurveyAnswered(participant.id))
 

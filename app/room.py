@@ -313,7 +313,9 @@ class Room:
         def finish(earlier: object) -> JoinResult:
             if isinstance(earlier, Participant):
                 # Already in the roster, the groups and the console: nothing new to show.
-                found = self._participants.get(earlier.id, earlier)
+                found = self._participants.get(earlier.id)
+                if found is None:  # erased while the repeat was being committed
+                    raise ProtocolError(ErrorCode.BAD_RESUME, "join_key")
                 return JoinResult(found, resume_token, rejoined=True)
             assert participant is not None  # ``write`` stored them
             self._participants[participant.id] = participant

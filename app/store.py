@@ -37,7 +37,7 @@ from app.model import (
     SurveyItem,
     SurveyKind,
 )
-from app.workshop_db import RosterTaken, WorkshopStore
+from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
 SCHEMA_VERSION = 4
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
@@ -236,7 +236,7 @@ class Store(WorkshopStore):
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -244,7 +244,13 @@ class Store(WorkshopStore):
             raise StoreError(f"{self.path}: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
-        """Close the connection (all writes are already committed)."""
+        """Close the connection (all writes are already committed).
+
+        A compaction that an export kept from finishing (after an erasure) is finished
+        first, so erased words do not stay in the write-ahead log.
+        """
+        if self.compaction_owed:
+            self.compact()
         self._db.close()
 
     @property
@@ -293,7 +299,9 @@ class Store(WorkshopStore):
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # Disk full or an I/O error may have ended the transaction inside SQLite already.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
         try:
             self._db.execute("COMMIT")
@@ -654,24 +662,24 @@ class Store(WorkshopStore):
             )
         ]
 
-    def put_reflection(self, r: Reflection) -> bool:
-        """Insert a reflection, or update it if this revision is newer; True if it changed.
+    def put_reflection(self, r: Reflection) -> Reflection:
+        """Insert a participant's card, or update it if this revision is newer; return the row.
 
         Idempotent by construction: the client-made id is the primary key, and an older or
-        equal revision of a stored card changes nothing.
+        equal revision of a stored card changes nothing. Moderation (hidden, highlighted) is
+        the facilitator's and is set only by :meth:`set_moderation`, so an edit that was on
+        its way while the card was hidden cannot show it again. The row returned is what is
+        stored now, which is what memory must hold (two tabs can race with one revision).
         """
         with self._tx() as db:
-            cur = db.execute(
+            db.execute(
                 "INSERT INTO reflections (id, session_id, participant_id, phase_index, round_id,"
                 " group_no, organisation_id, text, revision, withdrawn, hidden, highlighted,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET text = excluded.text,"
                 " revision = excluded.revision, withdrawn = excluded.withdrawn,"
-                " hidden = excluded.hidden, highlighted = excluded.highlighted,"
                 " updated_at = excluded.updated_at"
-                " WHERE excluded.revision > reflections.revision"
-                " OR excluded.hidden != reflections.hidden"
-                " OR excluded.highlighted != reflections.highlighted",
+                " WHERE excluded.revision > reflections.revision",
                 (
                     r.id,
                     r.session_id,
@@ -689,7 +697,16 @@ class Store(WorkshopStore):
                     r.updated_at,
                 ),
             )
-            return cur.rowcount > 0
+            row = db.execute("SELECT * FROM reflections WHERE id = ?", (r.id,)).fetchone()
+        return _reflection(row)
+
+    def set_moderation(self, reflection_id: str, *, hidden: bool, highlighted: bool) -> None:
+        """Hide or highlight a card (the facilitator's moderation), leaving its text alone."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE reflections SET hidden = ?, highlighted = ? WHERE id = ?",
+                (int(hidden), int(highlighted), reflection_id),
+            )
 
     def survey_answers(self, session_id: int) -> list[tuple[str, str, int | None, str]]:
         """Return (participant id, item, value, text) for every stored survey answer."""

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BUSY_MS = 5000  # how long a write waits for another connection's transaction
+COMPACT_BUSY_MS = 250  # ... and a compaction, which can be finished later instead
+
 MAX_ORGANISATION_NAME = 80
 MAX_THEME = 120
 
@@ -95,6 +98,7 @@ class WorkshopStore:
 
     _db: sqlite3.Connection
     path: Path
+    compaction_owed = False  # a compaction could not finish: erased text may linger in the log
 
     if TYPE_CHECKING:
 
@@ -393,9 +397,20 @@ class WorkshopStore:
             False when another connection (e.g. an export running) kept the log from being
             emptied completely; the next compaction finishes the job.
         """
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._db.execute("VACUUM")
-        busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        # An export reading a snapshot keeps the log from being emptied; waiting the usual
+        # five seconds for it (twice) would freeze the console, so wait briefly and leave the
+        # rest owed: close() compacts again.
+        self._db.execute(f"PRAGMA busy_timeout = {COMPACT_BUSY_MS}")
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError as exc:  # busy: another connection is writing
+            log.warning("%s: compaction postponed: %s", self.path, exc)
+            busy = 1
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.compaction_owed = bool(busy)
         if busy:
             log.warning("%s: the write-ahead log is still in use; compact again later", self.path)
         return busy == 0

@@ -755,7 +755,10 @@
       showError("roster_taken");
       $("roster").focus();
     } else if (message.code === "bad_resume") {
+      // That participant is gone (erased on request): their unsent words go too.
       store.del(resumeKey());
+      outbox = {};
+      saveOutbox();
       show("join-form");
     }
     if (message.field) {

@@ -567,8 +567,9 @@ class RoomServer:
             # write is committed. A failed commit raises here, so no ack, and the page's
             # outbox sends the item again.
             assert self._committer is not None  # messages arrive only while serving
-            await self._committer.write(pending.write)
-        pending.apply()
+            pending.apply(await self._committer.write(pending.write))
+        else:
+            pending.apply(None)
         await self._send(client, {"type": "ack", "id": message.id, "revision": pending.revision})
 
     # -- broadcasts --------------------------------------------------------------------------

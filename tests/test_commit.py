@@ -53,12 +53,13 @@ async def test_writes_offered_together_share_one_commit(room: Room, store: Store
     results = await asyncio.gather(
         *(committer.write(lambda st, c=c: st.put_reflection(c)) for c in cards)
     )
-    assert results == [True] * 50
+    assert results == cards  # each write returns the row as stored
     assert committer.largest_batch == 50
     assert committer.batches == 1
     assert stored_ids(store.path) == sorted(c.id for c in cards)
-    # A resend of an already stored revision changes nothing and says so.
-    assert await committer.write(lambda st: st.put_reflection(cards[0])) is False
+    # A resend of an already stored revision changes nothing.
+    other = replace(cards[0], text="Ändrad utan ny revision")
+    assert await committer.write(lambda st: st.put_reflection(other)) == cards[0]
     await committer.close()
 
 
@@ -73,7 +74,7 @@ async def test_a_failing_write_fails_alone(room: Room, store: Store) -> None:
         committer.write(lambda st: st.put_reflection(good[2])),
         return_exceptions=True,
     )
-    assert outcomes[:2] == [True, True] and outcomes[3] is True
+    assert outcomes[:2] == good[:2] and outcomes[3] == good[2]
     assert isinstance(outcomes[2], sqlite3.IntegrityError)
     assert committer.batches == 1
     assert stored_ids(store.path) == [c.id for c in good]
@@ -99,7 +100,7 @@ async def test_a_failed_commit_fails_every_write_in_it_and_stores_none(
     blocker.close()
     assert stored_ids(store.path) == []
     # The writer is still usable once the database is free again.
-    assert await committer.write(lambda st: st.put_reflection(cards[0])) is True
+    assert await committer.write(lambda st: st.put_reflection(cards[0])) == cards[0]
     assert stored_ids(store.path) == [cards[0].id]
     await committer.close()
 
@@ -113,7 +114,7 @@ async def test_close_commits_what_is_still_pending(room: Room, store: Store) -> 
     ]
     await asyncio.sleep(0)  # the writes are offered, none committed yet
     await committer.close()
-    assert [t.result() for t in tasks] == [True] * 20
+    assert [t.result() for t in tasks] == cards
     assert stored_ids(store.path) == [c.id for c in cards]
     with pytest.raises(CommitterClosed):
         await committer.write(lambda st: st.put_reflection(cards[0]))
@@ -164,3 +165,24 @@ async def test_a_full_disk_gets_no_ack_and_the_resend_is_stored_once(
     assert (await client.recv_type("ack"))["id"] == "full-0001"
     assert stored_ids(room.store.path) == ["full-0001"]
     await client.close()
+
+
+async def test_a_write_raising_systemexit_fails_alone_and_spares_the_loop(
+    room: Room, store: Store
+) -> None:
+    pid = join(room, "Frida", 4)
+    committer = GroupCommitter(store.path)
+    good = card(room, pid, 1)
+
+    def rude(_store: Store) -> None:
+        raise SystemExit(3)  # must not end the caller's event loop
+
+    outcomes = await asyncio.gather(
+        committer.write(rude),
+        committer.write(lambda st: st.put_reflection(good)),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], RuntimeError) and "SystemExit" in str(outcomes[0])
+    assert outcomes[1] == good
+    assert stored_ids(store.path) == [good.id]
+    await committer.close()

@@ -124,6 +124,27 @@ def test_erasing_a_participant_leaves_no_trace_even_in_free_pages(tmp_path: Path
     again.store.close()
 
 
+def test_an_export_reading_during_an_erasure_postpones_compaction_not_the_console(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.tankesmedja"
+    room = Room(Store(path))
+    secret, _others = busy_session(room)
+    reader = Store(path)  # an export's connection, in the middle of reading its snapshot
+    with reader.read_snapshot():
+        reader.participants(room.session.id)
+        # Not five seconds twice under the reader's feet: a short wait, then it is owed.
+        assert room.erase_participant(secret.id) is True
+        assert room.store.compaction_owed
+        assert secret.id not in {p.id for p in room.participants()}
+    reader.close()
+    room.store.close()  # the owed compaction is done on the way out
+    assert traces(path, SECRET_NAME, SECRET_CARD, SECRET_ANSWER) == []
+    again = Room(Store(path))
+    assert not again.store.compaction_owed
+    again.store.close()
+
+
 def test_without_compaction_the_text_would_linger(tmp_path: Path) -> None:
     """The check above means something: a plain DELETE leaves the text in the file."""
     path = tmp_path / "w.tankesmedja"

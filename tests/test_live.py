@@ -297,3 +297,82 @@ def test_a_room_wide_state_broadcast_matches_each_persons_own_state(tmp_path: Pa
             assert author in mates
             assert card["mine"] == (author == who.id)
     room.store.close()
+
+
+# -- a write planned, then committed on the writer's thread, then applied: what can happen
+# in between (the room server's path, made deterministic here) --------------------------------
+
+
+def planned(room: Room, who: Participant, cid: str, text: str, rev: int):
+    message = parse(
+        json.dumps({"type": "reflect", "id": cid, "phase": MIXED, "text": text, "revision": rev})
+    )
+    assert isinstance(message, Reflect)
+    return room.live.plan_reflect(who, message)
+
+
+def commit_and_apply(room: Room, pending) -> None:
+    pending.apply(pending.write(room.store) if pending.write is not None else None)
+
+
+def test_two_tabs_sending_one_revision_leave_memory_as_the_store_has_it(tmp_path: Path) -> None:
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    [anna, *_] = populate(room, 4)
+    room.live.start(MIXED)
+    reflect(room, anna, "kort-0001", "Första")
+    tab_a = planned(room, anna, "kort-0001", "Från flik A", 1)
+    tab_b = planned(room, anna, "kort-0001", "Från flik B", 1)  # both edited revision 0
+    stored_a, stored_b = tab_a.write(room.store), tab_b.write(room.store)
+    tab_a.apply(stored_a)
+    tab_b.apply(stored_b)
+    on_disk = room.store.reflection("kort-0001")
+    assert on_disk is not None and on_disk.text == "Från flik A"  # the first of equals wins
+    assert room.live.card("kort-0001") == on_disk
+    room.store.close()
+
+
+def test_moderation_while_an_edit_is_on_its_way_keeps_both(tmp_path: Path) -> None:
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    [anna, *_] = populate(room, 4)
+    live = room.live
+    live.start(MIXED)
+    reflect(room, anna, "kort-0001", "Första")
+    # Hidden between the edit's check and its commit: the edit must not show it again.
+    edit = planned(room, anna, "kort-0001", "Andra", 1)
+    live.moderate("kort-0001", hidden=True)
+    commit_and_apply(room, edit)
+    for card in (room.store.reflection("kort-0001"), live.card("kort-0001")):
+        assert card is not None and (card.text, card.revision, card.hidden) == ("Andra", 1, True)
+    # Highlighted between the edit's commit and its apply: the click is not undone in memory.
+    edit = planned(room, anna, "kort-0001", "Tredje", 2)
+    stored = edit.write(room.store)
+    live.moderate("kort-0001", highlighted=True)
+    edit.apply(stored)
+    for card in (room.store.reflection("kort-0001"), live.card("kort-0001")):
+        assert card is not None and (card.text, card.highlighted, card.hidden) == (
+            "Tredje",
+            True,
+            True,
+        )
+    room.store.close()
+
+
+def test_an_erasure_between_commit_and_apply_brings_nothing_back(tmp_path: Path) -> None:
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    [anna, bo, *_] = populate(room, 4)
+    live = room.live
+    live.start(MIXED)
+    card = planned(room, anna, "hemlig-0001", "Hemliga ord", 0)
+    stored = card.write(room.store)
+    live.start(SURVEY)
+    answers = SurveyAnswers("svar-0001", {"perspective": 5, "takeaway": "Hemligt svar"})
+    survey = live.plan_survey(anna, answers)
+    survey_stored = survey.write(room.store)  # type: ignore[misc]
+    room.erase_participant(anna.id)
+    card.apply(stored)
+    survey.apply(survey_stored)
+    assert live.card("hemlig-0001") is None
+    assert room.store.reflection("hemlig-0001") is None
+    assert live.survey_results().respondents == 0
+    assert bo.id in {p.id for p in room.participants()}
+    room.store.close()

@@ -493,3 +493,36 @@ async def test_reload_resends_an_unacknowledged_card_and_drops_a_refused_one(
 
     await pages.close()
     pages.watch.check()
+
+
+async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join(
+    browser: Any, server: RoomServer, room: Room, store: Store
+) -> None:
+    pages = Pages(browser, server)
+    context, page = await pages.open(PHONE)
+    await join(page, "Zebulon Quarkström", "Tanum")
+    room.live.start(1)
+    room.live.make_groups()
+    await page.wait_for_selector("#card-text")
+    await context.set_offline(True)
+    await page.wait_for_selector("#status:has-text('Anslutningen bröts')")
+    await page.fill("#card-text", "Hemliga ord XYZZY")
+    await page.click("#card-save")
+    assert [m["text"] for m in (await outbox(page)).values()] == ["Hemliga ord XYZZY"]
+
+    # Erased on request while the phone was offline, the card still in its outbox.
+    [person] = room.participants()
+    assert room.erase_participant(person.id)
+    await context.set_offline(False)
+    await page.wait_for_selector("#join-form:not([hidden])")  # their place is gone
+    await page.fill("#name", "Ny Person")
+    await page.select_option("#org", label="Tanum")
+    await page.check("input[name=role][value=official]")
+    await page.click("#join-form button")
+    await wait_for(lambda: len(room.participants()) == 1)
+    await page.wait_for_selector("#card-text")  # in the running phase, as the new person
+    await page.wait_for_timeout(1000)  # time enough for an outbox to be resent
+    assert all("XYZZY" not in r.text for r in store.reflections(room.session.id))
+    assert [p.name for p in room.participants()] == ["Ny Person"]
+    await pages.close()
+    pages.watch.check()
