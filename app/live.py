@@ -587,9 +587,18 @@ class Live:
             groups.append(())
             number = len(groups) - 1
         groups[number] = (*groups[number], participant.id)
-        self._commit_round(
-            replace(rnd, groups=tuple(groups), late=rnd.late | {participant.id}), remember=None
+        placed = replace(rnd, groups=tuple(groups), late=rnd.late | {participant.id})
+        # One row, not the whole round again: a late-join storm into a room of hundreds
+        # stays linear, on the loop the room server shares.
+        self.room.store.add_late_member(
+            rnd.id,
+            number,
+            len(groups[number]) - 1,
+            participant.id,
+            new_group=len(groups) > len(rnd.groups),
         )
+        self._rounds[placed.phase_index] = placed
+        self._emit(GroupsChanged(placed, changed_members(rnd, placed)))
         return number
 
     def _municipality_group_for(self, rnd: GroupRound, participant: Participant) -> int | None:

@@ -598,6 +598,23 @@ class Store(WorkshopStore):
             rnd.late,
         )
 
+    def add_late_member(
+        self, round_id: int, group_no: int, position: int, participant_id: str, *, new_group: bool
+    ) -> None:
+        """Add one late joiner to a stored round (``new_group``: they start a new group)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO group_members (round_id, group_no, participant_id, position, late)"
+                " VALUES (?, ?, ?, ?, 1)",
+                (round_id, group_no, participant_id, position),
+            )
+            if new_group:
+                db.execute(
+                    "INSERT INTO group_info (round_id, group_no, locked, link)"
+                    " VALUES (?, ?, 0, '')",
+                    (round_id, group_no),
+                )
+
     def delete_round(self, session_id: int, phase_index: int) -> None:
         """Forget the groups of a session's phase."""
         with self._tx() as db:

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.live import GroupsChanged
 from app.room import Room
+from app.store import Store
 from room_server.server import RoomServer
 
 from .conftest import Client
@@ -96,3 +97,38 @@ async def test_a_late_joiner_updates_only_their_new_group(server: RoomServer, ro
     assert updated == len(mates) - 1
     for client in [*clients, late]:
         await client.close()
+
+
+def test_a_late_joiner_is_stored_with_one_row_and_survives_a_restart(room: Room) -> None:
+    for n in range(12):
+        join(room, f"Person {n}", n % 8)  # eight of the eleven organisations
+    live = room.live
+    live.start(MIXED)
+    live.make_groups(size=4)
+    live.set_locked(0, True)
+    live.set_link(1, "https://meet.example/rum-2")
+    late = [join(room, f"Sen {n}", n) for n in range(3)]
+    rnd = live.round()
+    assert rnd is not None and all(rnd.group_of(pid) not in (None, 0) for pid in late)
+    # The municipality phase: someone from an organisation nobody else is from starts a group.
+    live.start(MIXED + 1)
+    municipal = live.make_groups()
+    before = len(municipal.groups)
+    newcomer = join(room, "Ensam Kommun", len(room.series.organisations) - 1)
+    after = live.round()
+    assert after is not None and len(after.groups) == before + 1
+    assert after.groups[-1] == (newcomer,)
+    again = Room(Store(room.store.path))
+    try:
+        for phase in (MIXED, MIXED + 1):
+            kept, live_round = again.live.round(phase), live.round(phase)
+            assert kept is not None and live_round is not None
+            assert (kept.groups, kept.late, kept.locked) == (
+                live_round.groups,
+                live_round.late,
+                live_round.locked,
+            )
+            numbers = range(len(kept.groups))
+            assert [kept.link(g) for g in numbers] == [live_round.link(g) for g in numbers]
+    finally:
+        again.store.close()
