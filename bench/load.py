@@ -21,7 +21,9 @@ its answers as JSON lines. Stages:
    seconds, while the PDF/CSV export of the session runs beside it (in a spawned child
    process, as the console runs it; ``--export-in thread`` for comparison); the
    server's event loop lag is probed every 10 ms (max stall reported per stage);
-6. afterwards the database is read: lost (acked but not stored) and duplicated submissions.
+6. late joiners: N/10 more join while the groups stand; their join latency, and how many
+   ``state`` messages the others get per late joiner (only the joiner's new group should);
+7. afterwards the database is read: lost (acked but not stored) and duplicated submissions.
 
 The same client harness then runs against a bare ``websockets`` echo server (also in a
 subprocess, same connection options) doing the equivalent round trips, reported as a ratio.
@@ -444,6 +446,7 @@ async def drive(
     *,
     room: bool,
     seed: int,
+    late: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Run the stages against one server; return the measurements (milliseconds)."""
     n = len(clients)
@@ -541,10 +544,23 @@ async def drive(
         exported = await server.ask("export_wait")
         result["export_s"] = exported["seconds"]
         result["export_files"] = exported["files"]
+    if late:
+        # 6. late joiners while the groups stand: each is placed in a group, and only that
+        # group's pages are sent a new state (not the whole room).
+        await server.ask("mark late")
+        states_before = sum(len(c.states) for c in clients)
+        started = time.monotonic()
+        await asyncio.gather(*(c.start(120) for c in late), return_exceptions=True)
+        joins = [(c.joined_at - started) * 1000 for c in late if c.joined_at]
+        result["late_p50"], result["late_p99"] = pct(joins, 0.5), pct(joins, 0.99)
+        await asyncio.sleep(1.0)
+        delta = sum(len(c.states) for c in clients) - states_before
+        result["late_states_per_join"] = delta / len(late)
+    result["late_n"] = len(late)
     await server.ask("mark end")
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
-    result["held_end"] = stats["connections"]
+    result["held_end"] = stats["connections"] - len(late)  # the late joiners came on top
     result["commits"] = stats.get("commits")
     result["largest_batch"] = stats.get("largest_batch")
     return result
@@ -589,10 +605,14 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
             bot_class(url, ready["token"], profile, seed=i, ack_timeout=120.0)
             for i, profile in enumerate(make_profiles(n, args.seed))
         ]
+        late = [
+            bot_class(url, ready["token"], profile, seed=n + i, ack_timeout=120.0)
+            for i, profile in enumerate(make_profiles(max(10, n // 10), args.seed + 1))
+        ]
         try:
-            result = await drive(server, bots, ready, room=True, seed=args.seed)
+            result = await drive(server, bots, ready, room=True, seed=args.seed, late=late)
         finally:
-            await asyncio.gather(*(b.close() for b in bots), return_exceptions=True)
+            await asyncio.gather(*(b.close() for b in [*bots, *late]), return_exceptions=True)
             await server.quit()
         # What the database holds, through its own connection.
         store = Store(data_dir / DB_NAME)
@@ -607,7 +627,7 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
         written = {k for b in bots for k in b.cards}
         ids = [r.id for r in rows]
         result["lost"] = len(acked - set(ids))
-        result["duplicated"] = len(ids) - len(set(ids)) + max(0, len(people) - n)
+        result["duplicated"] = len(ids) - len(set(ids)) + max(0, len(people) - n - len(late))
         result["extra"] = len(set(ids) - written)
         result["stored"] = len(ids)
         result["integrity"] = ok
@@ -682,6 +702,13 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     line("submit-to-ack, paced, p99 ms", "paced_p99", TARGETS["ack_p99"])
     line("  one durable commit on this disk, p50 ms", "commit_p50")
     line("  one durable commit on this disk, p99 ms", "commit_p99")
+    line("late joiners (N/10) while groups stand, join p50 ms", "late_p50")
+    line("late joiners (N/10) while groups stand, join p99 ms", "late_p99")
+    line(
+        "  states sent to others per late joiner (room: N)",
+        "late_states_per_join",
+        fmt=lambda v: f"{v:.1f}",
+    )
     line("server RSS per connection KiB", "rss_per_conn_kib", fmt=lambda v: f"{v:.0f}")
     rows.append(
         (
@@ -698,7 +725,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     rows.append(
         (
             "group commits (joins, cards), largest batch",
-            f"{room['commits']} for {n + room['stored']} writes, {room['largest_batch']}",
+            f"{room['commits']} for {n + room['late_n'] + room['stored']} writes,"
+            f" {room['largest_batch']}",
             "",
             "",
             "",
@@ -715,7 +743,7 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     )
     for probe, stages in room["stall_ms"].items():
         bare_stages = bare["stall_ms"].get("asyncio", {}) if probe == "asyncio" else {}
-        for stage in ("join", "phase", "groups", "burst", "cards", "paced"):
+        for stage in ("join", "phase", "groups", "burst", "cards", "paced", "late"):
             if stage not in stages:
                 continue
             target = TARGETS["stall"] if stage == "paced" else None
