@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import multiprocessing
@@ -354,6 +355,25 @@ async def test_the_child_process_exports_what_export_all_does_in_the_chosen_lang
     assert "Page 1 of" in text and "Sida 1 av" not in text
     assert not list(out.rglob("*.part"))
     assert not _export_children()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+async def test_the_child_runs_at_a_lower_priority_than_the_console(
+    workshop: tuple[Path, Room, list[Participant]], tmp_path: Path
+) -> None:
+    data_dir, _room, _people = workshop
+    priorities: list[int] = []
+
+    def note_priority(*_report: object) -> None:
+        for child in _export_children():
+            with contextlib.suppress(OSError):  # it may just have ended
+                priorities.append(os.getpriority(os.PRIO_PROCESS, child.pid or 0))
+
+    await process.export_in_process(
+        data_dir / DB_NAME, tmp_path / "out", sessions=[1], progress=note_priority
+    )
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert priorities and set(priorities) == {min(19, ours + process.EXPORT_NICENESS)}
 
 
 async def test_errors_in_the_child_come_back_as_the_errors_they_were(tmp_path: Path) -> None:

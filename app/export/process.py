@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 2.0
 #: Seconds a terminated child gets to unwind (remove its temporary file) before it is killed.
 KILL_GRACE = 2.0
+#: How much lower the export process's CPU priority is than the console's (POSIX nice).
+EXPORT_NICENESS = 10
 #: The child's name (``multiprocessing.active_children()``), and the reader thread's.
 PROCESS_NAME = "tankesmedja-export"
 
@@ -320,6 +323,11 @@ def run_child(
     # The parent's terminate() is SIGTERM on POSIX: unwind as an exception, so the file being
     # written has its temporary removed (app.atomic) instead of left behind.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Background work: when the CPU is short (a laptop with two cores, a room of phones
+    # sending at once), the console and its room server go first.
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(EXPORT_NICENESS)
     i18n.set_language(language)
     reporter = _Reporter(reports, control)
     try:
