@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,16 +35,9 @@ from app.room import Room  # noqa: E402
 from app.store import Store  # noqa: E402
 from room_server import static  # noqa: E402
 from room_server.server import RoomServer  # noqa: E402
+from scripts.chromium import CHROMIUM  # noqa: E402
+from scripts.chromium import launch as launch_chromium  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 
 # Installed before the page's script: notes when the join form is shown and then drawn.
@@ -108,7 +100,7 @@ async def _measure(runs: int) -> dict[float, list[dict[str, float]]]:
         await server.start()
         try:
             async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = await launch_chromium(pw)
                 await _one_run(browser, server.join_url, 1)  # warm up the browser process
                 for throttle in (1.0, 4.0):
                     results[throttle] = [

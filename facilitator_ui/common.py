@@ -1,7 +1,8 @@
 """Small pieces the console's views share: plain-text labels, organisation colours, the clock.
 
 Everything here is cheap and stateless (apart from a colour cache and the throttle's timer), so
-views can call it from slots without slowing the loop the room server shares.
+views can call it from slots without slowing the loop the room server shares; the one
+exception is :func:`ask`, the console's modal yes/no question.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSizePolicy, QWidget
 
+from app.i18n import tr
 from app.model import Participant, PhaseKind, Role
 from app.room import Room
 
@@ -179,3 +181,26 @@ class Throttle(QObject):
             self._pending = False
             self._action()
             self._timer.start()
+
+
+def ask(
+    parent: QWidget | None, title: str, text: str, action: str, *, destructive: bool = False
+) -> bool:
+    """Ask a question whose safe answer (Avbryt) is the default; True for ``action``.
+
+    The text is plain text: it may name a participant or a file. ``destructive`` marks the
+    action as one that deletes (a warning icon, the platform's destructive button).
+    """
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    role = (
+        QMessageBox.ButtonRole.DestructiveRole if destructive else QMessageBox.ButtonRole.AcceptRole
+    )
+    yes = box.addButton(action, role)
+    cancel = box.addButton(tr("privacy_cancel"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is yes

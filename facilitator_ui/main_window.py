@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QProgressBar,
     QPushButton,
@@ -65,7 +64,7 @@ from facilitator_ui.audience_window import (
     screen_label,
 )
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import big_button
+from facilitator_ui.common import big_button, plain_label
 from facilitator_ui.groups_view import GroupsView
 from facilitator_ui.help_overlay import HelpOverlay
 from facilitator_ui.phase_bar import PhaseBar
@@ -270,20 +269,6 @@ QListWidget { background: #ffffff; color: #111111; border: 1px solid #c9d0da; }
 """
 
 
-def _label(name: str, point_size: int | None = None, *, bold: bool = False) -> QLabel:
-    """Return a plain-text label; every label here may show network or participant text."""
-    label = QLabel()
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    if point_size is not None or bold:
-        font = label.font()
-        if point_size is not None:
-            font.setPointSize(point_size)
-        font.setBold(bold)
-        label.setFont(font)
-    return label
-
-
 class MainWindow(QMainWindow):
     """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
@@ -389,7 +374,7 @@ class MainWindow(QMainWindow):
         header_layout = QHBoxLayout(header)
         header_layout.setContentsMargins(24, 2, 10, 2)
         header_layout.setSpacing(14)
-        self._session_label = _label("sessionLine", 14, bold=True)
+        self._session_label = plain_label("sessionLine", 14, bold=True)
         self._session_label.setAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
@@ -459,7 +444,7 @@ class MainWindow(QMainWindow):
         else:
             bar.setCornerWidget(header, Qt.Corner.TopRightCorner)
         status = self.statusBar()  # made now, so a first message does not shift the layout
-        self._rehearsal_label = _label("rehearsalIndicator")
+        self._rehearsal_label = plain_label("rehearsalIndicator")
         self._rehearsal_bar = QProgressBar()
         self._rehearsal_bar.setRange(0, 0)
         self._rehearsal_bar.setFixedWidth(120)
@@ -776,7 +761,7 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(banner)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(14)
-        icon = _label("warningIcon")
+        icon = plain_label("warningIcon")
         size = 40
         icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
@@ -784,8 +769,8 @@ class MainWindow(QMainWindow):
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         layout.addWidget(icon)
         texts = QVBoxLayout()
-        self._port_warning = _label("portWarning", 15, bold=True)
-        self._loopback_warning = _label("loopbackWarning", 15, bold=True)
+        self._port_warning = plain_label("portWarning", 15, bold=True)
+        self._loopback_warning = plain_label("loopbackWarning", 15, bold=True)
         for warning in (self._port_warning, self._loopback_warning):
             warning.setWordWrap(True)
             texts.addWidget(warning)
@@ -800,12 +785,12 @@ class MainWindow(QMainWindow):
         layout.setSpacing(4)
         centre = Qt.AlignmentFlag.AlignHCenter
 
-        self._join_heading = _label("joinHeading", 30, bold=True)
-        self._scan_label = _label("scanHint", 16)
+        self._join_heading = plain_label("joinHeading", 30, bold=True)
+        self._scan_label = plain_label("scanHint", 16)
         self.qr_widget = QrWidget()
         self.qr_widget.setMinimumSize(QR_MINIMUM, QR_MINIMUM)
 
-        self.address_label = _label("joinAddress")
+        self.address_label = plain_label("joinAddress")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSize(BASE_POINT_SIZE)
         self.address_label.setFont(mono)
@@ -815,11 +800,11 @@ class MainWindow(QMainWindow):
         )
         self.address_label.setCursor(Qt.CursorShape.IBeamCursor)
 
-        self._or_type_label = _label("orTypeLine", 16)
+        self._or_type_label = plain_label("orTypeLine", 16)
         self._or_type_label.setWordWrap(True)
-        self._code_caption = _label("codeCaption", 16, bold=True)
+        self._code_caption = plain_label("codeCaption", 16, bold=True)
 
-        self.code_label = _label("roomCode")
+        self.code_label = plain_label("roomCode")
         code_font = QFont(self.font())
         code_font.setPixelSize(ROOM_CODE_PIXEL_SIZE)
         code_font.setBold(True)
@@ -855,15 +840,15 @@ class MainWindow(QMainWindow):
         layout.setSpacing(10)
 
         heading_row = QHBoxLayout()
-        self._roster_heading = _label("rosterHeading", 26, bold=True)
-        self.totals_label = _label("totals", 18, bold=True)
+        self._roster_heading = plain_label("rosterHeading", 26, bold=True)
+        self.totals_label = plain_label("totals", 18, bold=True)
         self.totals_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         heading_row.addWidget(self._roster_heading)
         heading_row.addStretch(1)
         heading_row.addWidget(self.totals_label)
         layout.addLayout(heading_row)
 
-        self._empty_hint = _label("emptyHint", 16)
+        self._empty_hint = plain_label("emptyHint", 16)
         self._empty_hint.setWordWrap(True)
         layout.addWidget(self._empty_hint)
 

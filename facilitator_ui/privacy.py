@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QPushButton,
     QTreeView,
     QVBoxLayout,
@@ -36,23 +35,14 @@ from PySide6.QtWidgets import (
 from app.i18n import tr
 from app.model import Session
 from app.room import Room
-from facilitator_ui.common import plain_label
+from facilitator_ui.common import ask, plain_label
 
 _KEY = Qt.ItemDataRole.UserRole
 
 
 def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
-    """Ask a yes/no question whose safe answer (Avbryt) is the default; True for ``action``."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(title)
-    box.setTextFormat(Qt.TextFormat.PlainText)  # the text names a participant
-    box.setText(text)
-    yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(tr("privacy_cancel"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(cancel)
-    box.exec()
-    return box.clickedButton() is yes
+    """Ask before deleting; the safe answer (Avbryt) is the default; True for ``action``."""
+    return ask(parent, title, text, action, destructive=True)
 
 
 def erase_with_confirmation(parent: QWidget | None, room: Room, participant_id: str) -> bool:

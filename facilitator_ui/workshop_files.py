@@ -51,6 +51,7 @@ from app.workshop import (
     save_as,
     with_suffix,
 )
+from facilitator_ui import common
 from facilitator_ui.common import plain_label
 from facilitator_ui.editors import WorkshopEditor, reload_views
 from facilitator_ui.export_dialog import ExportDialog
@@ -116,16 +117,7 @@ def show_problems(parent: QWidget | None, title: str, text: str, details: list[s
 
 def ask(parent: QWidget | None, title: str, text: str, action: str) -> bool:
     """Ask a question whose safe answer (Avbryt) is the default; True for ``action``."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle(title)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
-    cancel = box.addButton(tr("privacy_cancel"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(cancel)
-    box.exec()
-    return box.clickedButton() is yes
+    return common.ask(parent, title, text, action)
 
 
 def roster_error_text(error: RosterError) -> str:

@@ -12,28 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from app.model import Attendance, Role
-from app.protocol import Join, Reflect
-from app.room import Room
-from app.store import Store
-from room_server.server import RoomServer
-
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT))  # run as a file: ``scripts.chromium`` is found from the root
+
+from app.model import Attendance, Role  # noqa: E402
+from app.protocol import Join, Reflect  # noqa: E402
+from app.room import Room  # noqa: E402
+from app.store import Store  # noqa: E402
+from room_server.server import RoomServer  # noqa: E402
+from scripts.chromium import launch as launch_chromium  # noqa: E402
+
 SIZES = {"phone": (390, 844), "laptop": (1280, 800)}
 
 # (name, organisation, role, function, attendance); the first person is the viewer.
@@ -86,7 +79,7 @@ async def _shoot(out: Path) -> list[Path]:
         await server.start()
         try:
             async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = await launch_chromium(pw)
                 for label, (width, height) in SIZES.items():
                     context = await browser.new_context(
                         viewport={"width": width, "height": height},
