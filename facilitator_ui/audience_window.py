@@ -314,6 +314,14 @@ class _Stage(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(1600, 800)
 
+    def _paper(self) -> QPainter:
+        """Return a painter on a fresh sheet: white paper, smooth shapes and type."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.fillRect(self.rect(), PAPER)
+        return painter
+
     def _paint_empty(self, painter: QPainter) -> None:
         painter.setPen(MUTED)
         painter.setFont(_font(56 * self.scale))
@@ -382,10 +390,7 @@ class GroupsStage(_Stage):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the cards."""
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.fillRect(self.rect(), PAPER)
+        painter = self._paper()
         if not self._groups:
             self._paint_empty(painter)
             return
@@ -574,10 +579,7 @@ class WallStage(_Stage):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the cards placed by the last layout."""
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.fillRect(self.rect(), PAPER)
+        painter = self._paper()
         if not self._placed:
             self._paint_empty(painter)
             return
@@ -655,10 +657,7 @@ class SurveyStage(_Stage):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the caption and one block of bars per item."""
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.fillRect(self.rect(), PAPER)
+        painter = self._paper()
         if not self._items:
             self._paint_empty(painter)
             return

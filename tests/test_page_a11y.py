@@ -410,11 +410,7 @@ async def test_from_the_qr_code_to_thanks_and_everything_is_announced(
     assert address == server.join_url and "#t=" in address
 
     pages = Pages(browser, server)
-    context = await browser.new_context(viewport=PHONE, locale="sv-SE")
-    pages.contexts.append(context)
-    await context.add_init_script(RECORD_ANNOUNCEMENTS)
-    page = await context.new_page()
-    pages.watch.attach(page)
+    context, page = await pages.blank(PHONE, init_script=RECORD_ANNOUNCEMENTS)
     await page.goto(address)
     await join(page, "Ola Dahl", "Bengtsfors", role="elected")
     assert await page.locator("#lobby-heading").text_content() == SV["lobby_heading"]
@@ -487,10 +483,7 @@ async def test_every_control_is_named_and_has_aa_contrast_in_every_phase(
     open_client: Callable[[], Awaitable[Any]],
 ) -> None:
     pages = Pages(browser, server)
-    context = await browser.new_context(viewport=LAPTOP, locale="sv-SE")
-    pages.contexts.append(context)
-    page = await context.new_page()
-    pages.watch.attach(page)
+    context, page = await pages.blank(LAPTOP)
     seen: dict[str, int] = {}
 
     async def check(stage: str) -> None:
@@ -515,10 +508,7 @@ async def test_text_at_200_percent_on_a_phone_loses_nothing(
     open_client: Callable[[], Awaitable[Any]],
 ) -> None:
     pages = Pages(browser, server)
-    context = await browser.new_context(viewport=PHONE, locale="sv-SE")
-    pages.contexts.append(context)
-    page = await context.new_page()
-    pages.watch.attach(page)
+    context, page = await pages.blank(PHONE)
     # The browser's own text size setting (default font 16 px -> 32 px), as a person sets it.
     cdp = await context.new_cdp_session(page)
     await cdp.send("Page.enable")
@@ -566,10 +556,7 @@ async def test_keyboard_only_from_the_join_form_to_thanks_with_visible_focus(
 ) -> None:
     pages = Pages(browser, server)
     # A browser that speaks neither language of the page: Swedish, the default.
-    context = await browser.new_context(viewport=PHONE, locale="fi-FI")
-    pages.contexts.append(context)
-    page = await context.new_page()
-    pages.watch.attach(page)
+    context, page = await pages.blank(PHONE, locale="fi-FI")
     await page.goto(server.join_url)
     await page.wait_for_selector("#join-form:not([hidden])")
     assert await page.get_attribute("html", "lang") == "sv"
@@ -667,10 +654,7 @@ async def test_english_by_browser_language_leaves_no_swedish_and_the_switch_goes
     open_client: Callable[[], Awaitable[Any]],
 ) -> None:
     pages = Pages(browser, server)
-    context = await browser.new_context(viewport=LAPTOP, locale="en-GB")
-    pages.contexts.append(context)
-    page = await context.new_page()
-    pages.watch.attach(page)
+    context, page = await pages.blank(LAPTOP, locale="en-GB")
 
     async def no_swedish(stage: str) -> None:
         assert await page.get_attribute("html", "lang") == "en", stage

@@ -73,11 +73,20 @@ class Pages:
         self.watch = Watch(server.base_url)
         self.contexts: list[Any] = []
 
-    async def open(self, viewport: dict[str, int] = PHONE) -> tuple[Any, Any]:
-        context = await self.browser.new_context(viewport=viewport, locale="sv-SE")
+    async def blank(
+        self, viewport: dict[str, int] = PHONE, locale: str = "sv-SE", init_script: str = ""
+    ) -> tuple[Any, Any]:
+        """A new device's page, watched, not yet at the join address."""
+        context = await self.browser.new_context(viewport=viewport, locale=locale)
         self.contexts.append(context)
+        if init_script:
+            await context.add_init_script(init_script)
         page = await context.new_page()
         self.watch.attach(page)
+        return context, page
+
+    async def open(self, viewport: dict[str, int] = PHONE) -> tuple[Any, Any]:
+        context, page = await self.blank(viewport)
         await page.goto(self.server.join_url)
         return context, page
 
