@@ -72,7 +72,6 @@ class Pending:
     """
 
     revision: int
-    card: Reflection | None = None
     write: Callable[[Store], object] | None = None
     apply: Callable[[object], None] = _nothing
 
@@ -653,7 +652,7 @@ class Live:
             if existing.participant_id != participant.id:
                 raise ProtocolError(ErrorCode.NOT_YOURS, "id")
             if message.revision <= existing.revision:
-                return Pending(existing.revision, card=existing)  # a resend: just ack again
+                return Pending(existing.revision)  # a resend: just ack again
             if existing.withdrawn or not self.clock.is_open(existing.phase_index):
                 raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
             card = replace(existing, text=message.text, revision=message.revision, updated_at=now)
@@ -724,7 +723,7 @@ class Live:
         if card.participant_id != participant.id:
             raise ProtocolError(ErrorCode.NOT_YOURS, "id")
         if card.withdrawn:
-            return Pending(card.revision, card=card)
+            return Pending(card.revision)
         if not self.clock.is_open(card.phase_index):
             raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
         card = replace(
@@ -748,9 +747,7 @@ class Live:
             if announce:
                 self._emit(ReflectionChanged(stored))
 
-        return Pending(
-            card.revision, card=card, write=lambda store: store.put_reflection(card), apply=apply
-        )
+        return Pending(card.revision, write=lambda store: store.put_reflection(card), apply=apply)
 
     def _settle(self, pending: Pending) -> Pending:
         # The synchronous path (the console, tests, the simulator): commit, then apply.
@@ -973,10 +970,7 @@ class Live:
                 if rnd is not None and number is not None:
                     if number not in groups:
                         groups[number] = self._group_template(rnd, number)
-                        cards[number] = [
-                            (c.participant_id, self.card_payload(c, ""))
-                            for c in self.group_cards(index, participant.id)
-                        ]
+                        cards[number] = self._payloads(index, participant.id)
                     skeleton, members = groups[number]
                     message["group"] = {
                         **skeleton,
@@ -984,10 +978,7 @@ class Live:
                     }
                     shown = cards[number]
                 else:  # not in a group: only their own cards
-                    shown = [
-                        (c.participant_id, self.card_payload(c, ""))
-                        for c in self.group_cards(index, participant.id)
-                    ]
+                    shown = self._payloads(index, participant.id)
                 message["cards"] = [
                     {**payload, "mine": True} if author == participant.id else payload
                     for author, payload in shown
@@ -995,6 +986,13 @@ class Live:
             if survey_items is not None:
                 message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
             yield participant, message
+
+    def _payloads(self, phase_index: int, participant_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return (author, card as others see it) for each card a participant's page shows."""
+        return [
+            (c.participant_id, self.card_payload(c, ""))
+            for c in self.group_cards(phase_index, participant_id)
+        ]
 
     def _group_template(
         self, rnd: GroupRound, number: int
@@ -1023,20 +1021,6 @@ class Live:
             "link": rnd.link(number),
         }
         return skeleton, members
-
-    def group_payload(self, participant_id: str, phase_index: int) -> dict[str, Any] | None:
-        """Return the participant's group in a phase: number, members, meeting link."""
-        rnd = self._rounds.get(phase_index)
-        if rnd is None:
-            return None
-        number = rnd.group_of(participant_id)
-        if number is None:
-            return None
-        skeleton, members = self._group_template(rnd, number)
-        return {
-            **skeleton,
-            "members": [{**m, "me": pid == participant_id} for pid, m in members],
-        }
 
     def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:
         """Return a card as a group member's page shows it."""

@@ -255,33 +255,24 @@ class Room:
         session_id = self.session.id
         resume_token = secrets.token_urlsafe(24)
         entry = None
-        participant: Participant | None = None  # None: the picked roster name is gone
         if form.roster_id is not None:
             entry = self.store.roster_entry(form.roster_id)
             if entry is not None and entry.session_id != session_id:
                 entry = None
-        if entry is not None:
+        elif not any(o.id == form.organisation_id for o in self.series.organisations):
+            raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
+        participant: Participant | None = None  # None: the picked roster name is gone
+        if entry is not None or form.roster_id is None:
+            # A roster pick takes the entry's details; attendance and function only where
+            # the entry has none.
             participant = Participant(
                 id=uuid.uuid4().hex,
                 session_id=session_id,
-                name=entry.name,
-                organisation_id=entry.organisation_id,
-                role=entry.role,
-                attendance=entry.attendance or form.attendance,
-                function=entry.function or form.function,
-                joined_at=time.time(),
-            )
-        elif form.roster_id is None:
-            if not any(o.id == form.organisation_id for o in self.series.organisations):
-                raise ProtocolError(ErrorCode.UNKNOWN_ORGANISATION, "organisation_id")
-            participant = Participant(
-                id=uuid.uuid4().hex,
-                session_id=session_id,
-                name=form.name,
-                organisation_id=form.organisation_id,
-                role=form.role,
-                attendance=form.attendance,
-                function=form.function,
+                name=entry.name if entry else form.name,
+                organisation_id=entry.organisation_id if entry else form.organisation_id,
+                role=entry.role if entry else form.role,
+                attendance=(entry.attendance if entry else None) or form.attendance,
+                function=(entry.function if entry else "") or form.function,
                 joined_at=time.time(),
             )
         roster_id = entry.id if entry is not None else None

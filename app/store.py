@@ -298,16 +298,11 @@ class Store(WorkshopStore):
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
-        except BaseException:
-            # Disk full or an I/O error may have ended the transaction inside SQLite already.
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        try:
             self._db.execute("COMMIT")
         except BaseException:
-            # A failed COMMIT (disk full, I/O error) may leave the transaction open; end it
-            # so the connection is usable for the next write.
+            # Disk full or an I/O error may have ended the transaction inside SQLite already;
+            # a failed COMMIT may have left it open. Either way the connection must be usable
+            # for the next write.
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise

@@ -405,8 +405,7 @@ class WorkshopStore:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("VACUUM")
             busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        except sqlite3.OperationalError as exc:  # busy: another connection is writing
-            log.warning("%s: compaction postponed: %s", self.path, exc)
+        except sqlite3.OperationalError:  # busy: another connection is writing
             busy = 1
         finally:
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")

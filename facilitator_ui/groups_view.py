@@ -346,7 +346,7 @@ class GroupCard(QFrame):
         if signature == self._signature:
             return
         self._signature = signature
-        if [c[0] for c in chips] == [c[0] for c in self._chips]:
+        if self.shows(members):
             # The same people: a connection or the late mark changed (a whole room at once
             # when the Wi-Fi comes back), cheap to show in place.
             for chip, (_pid, is_late, is_connected) in zip(self.chips, chips, strict=True):

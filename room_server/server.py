@@ -562,14 +562,14 @@ class RoomServer:
             pending = live.plan_withdraw(participant, message)
         else:
             pending = live.plan_survey(participant, message)
+        stored = None
         if pending.write is not None:
             # The ack below is a promise: it goes out only after the batch holding this
             # write is committed. A failed commit raises here, so no ack, and the page's
             # outbox sends the item again.
             assert self._committer is not None  # messages arrive only while serving
-            pending.apply(await self._committer.write(pending.write))
-        else:
-            pending.apply(None)
+            stored = await self._committer.write(pending.write)
+        pending.apply(stored)
         await self._send(client, {"type": "ack", "id": message.id, "revision": pending.revision})
 
     # -- broadcasts --------------------------------------------------------------------------
