@@ -26,6 +26,7 @@
   let joined = null;
   let ready = false; // `joined` arrived on the current connection: the outbox may be sent
   let ended = false;
+  let away = false; // the facilitator's console went away (quit, restart): keep trying
   let lastStatus = "connecting";
   let lastParams = null;
   let lastError = null;
@@ -55,7 +56,9 @@
   const outboxKey = () => "tk.outbox." + (roomToken() || "") + "." + joined.participant.id;
 
   function t(key, params) {
-    let text = strings[key] || key;
+    // {count|one|other}: the noun's form for that count (as app/i18n.py does).
+    let text = (strings[key] || key).replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g,
+      (field, name, one, other) => Math.abs(Number((params || {})[name])) === 1 ? one : other);
     for (const [name, value] of Object.entries(params || {})) {
       text = text.split("{" + name + "}").join(String(value));
     }
@@ -179,6 +182,7 @@
     ws = socket;
     socket.onopen = () => {
       retry = 0;
+      away = false;
       lastHeard = Date.now();
       setStatus("connected");
       hello();
@@ -213,7 +217,7 @@
     joinSent = false;
     if (inflight) { clearTimeout(inflight.timer); inflight = null; }
     if (ended) return;
-    setStatus("reconnecting");
+    setStatus(away ? "away" : "reconnecting");
     // Back off up to 10 s so a room full of phones does not hammer a restarting console.
     const delay = Math.min(10000, 500 * 2 ** retry) * (0.5 + Math.random() / 2);
     retry += 1;
@@ -716,6 +720,10 @@
         break;
       case "presence":
         if (joined) { joined.present = message.present; renderLobby(); }
+        break;
+      case "away":
+        away = true;
+        setStatus("away");
         break;
       case "ended":
         end();

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 
 from app import i18n
 from app.i18n import tr
+from app.live import PhaseStatus
 from app.room import JoinInfo, Room
 from facilitator_ui import shortcuts
 from facilitator_ui.audience_window import (
@@ -64,7 +65,7 @@ from facilitator_ui.audience_window import (
     screen_label,
 )
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import big_button, plain_label
+from facilitator_ui.common import ask, big_button, plain_label
 from facilitator_ui.groups_view import GroupsView
 from facilitator_ui.help_overlay import HelpOverlay
 from facilitator_ui.phase_bar import PhaseBar
@@ -346,6 +347,7 @@ class MainWindow(QMainWindow):
         self._join_info = join_info
         self._rehearse = rehearse
         self._rehearsing = False
+        self._quit_agreed = False  # Ctrl+Q asked already: the close it makes does not ask again
         self._rehearsal_count = 0
         self._clock = clock
         self.settings = settings if settings is not None else Settings()
@@ -925,7 +927,7 @@ class MainWindow(QMainWindow):
         self._quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         # Closing (rather than quitting the application) lets the composition root stop
         # the server and close the store in its own order.
-        self._quit_action.triggered.connect(self.close)
+        self._quit_action.triggered.connect(self.quit_asking)
         self._file_menu.addAction(self._quit_action)
         # New, open, save as, recent, roster import, export, edit, erase (workshop files).
         self.workshop_actions = WorkshopActions(self, self._room)
@@ -950,8 +952,54 @@ class MainWindow(QMainWindow):
         self.rehearse_action.triggered.connect(self._ask_rehearsal)
         self._session_menu.addAction(self.rehearse_action)
 
+    def quit_question(self) -> str | None:
+        """Return what quitting now would interrupt as a question; None if nothing would.
+
+        People connected (their pages will say the facilitator's computer is away) or a phase
+        running (its timer stops) are worth a question; an empty room is not.
+        """
+        live = self._room.live
+        present = len(live.present())
+        phase = live.phase
+        running = live.clock.status in (PhaseStatus.RUNNING, PhaseStatus.PAUSED)
+        lines = []
+        if present:
+            lines.append(tr("quit_connected", count=present))
+        if running and phase is not None:
+            lines.append(tr("quit_phase_running", phase=phase.title))
+        if not lines:
+            return None
+        lines.append(tr("quit_after"))
+        return "\n\n".join(lines)
+
+    def quit_asking(self) -> bool:
+        """Close the console (Ctrl+Q, Arkiv → Avsluta) once the facilitator agrees.
+
+        Returns:
+            True if the window closed.
+        """
+        question = self.quit_question()
+        if question is not None and not ask(self, tr("quit_title"), question, tr("quit_action")):
+            return False
+        self._quit_agreed = True
+        try:
+            return self.close()
+        finally:
+            self._quit_agreed = False
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Report the close, so the composition root can shut down in its own order."""
+        """Report the close, so the composition root can shut down in its own order.
+
+        Closing from the window manager (the title bar's ×) asks first, as Ctrl+Q does; a close
+        the program makes itself (a logout, a workshop switch) does not.
+        """
+        if event.spontaneous() and not self._quit_agreed:
+            question = self.quit_question()
+            if question is not None and not ask(
+                self, tr("quit_title"), question, tr("quit_action")
+            ):
+                event.ignore()
+                return
         super().closeEvent(event)
         if event.isAccepted():
             self.tasks.cancel_all()

@@ -355,6 +355,7 @@ class Bot:
         self.connections = 0
         self.ack_timeouts = 0
         self.ended = False
+        self.away_seen = 0
         self.acted: set[int] = set()
 
         self._outbox: dict[str, _Outgoing] = {}  # id -> newest message, oldest id first
@@ -706,6 +707,8 @@ class Bot:
             await self._flush()
         elif kind == "presence":
             self.present = message.get("present", self.present)
+        elif kind == "away":
+            self.away_seen += 1  # the console quits or restarts: keep trying, as the page does
         elif kind == "ended":
             self.ended = True
         elif kind == "error":

@@ -221,15 +221,22 @@ class RoomServer:
             logger=_QUIET_LOGGER,
         )
 
-    async def stop(self) -> None:
-        """Tell connected participants the session ended, then close every connection."""
+    async def stop(self, *, ended: bool = False) -> None:
+        """Tell connected participants the server goes away, then close every connection.
+
+        Args:
+            ended: the facilitator ended the session on purpose: pages say goodbye and stop
+                reconnecting. Otherwise (quitting the console, switching workshop files) pages
+                say the facilitator's computer is away and keep trying, so that they come back
+                by themselves when the console starts again.
+        """
         if self._presence_handle is not None:
             self._presence_handle.cancel()
         if self._roster_handle is not None:
             self._roster_handle.cancel()
         if self._server is None:
             return
-        message = protocol.encode({"type": "ended"})
+        message = protocol.encode({"type": "ended" if ended else "away"})
         broadcast([c.ws for c in self._clients], message)
         self._server.close()
         await self._server.wait_closed()

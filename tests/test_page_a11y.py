@@ -290,8 +290,8 @@ def focus_problem(info: dict[str, Any]) -> str | None:
 
 
 def template(value: str) -> re.Pattern[str]:
-    """A catalogue value as a pattern: ``{name}`` placeholders match anything."""
-    parts = re.split(r"\{\w+\}", value)
+    """A catalogue value as a pattern: ``{name}`` and plural fields match anything."""
+    parts = re.split(r"\{\w+(?:\|[^{}|]*\|[^{}|]*)?\}", value)
     return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
 
 

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -533,5 +534,34 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
     await page.wait_for_timeout(1000)  # time enough for an outbox to be resent
     assert all("XYZZY" not in r.text for r in store.reflections(room.session.id))
     assert [p.name for p in room.participants()] == ["Ny Person"]
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    pages = Pages(browser, server)
+    _context, page = await pages.open(PHONE)
+    await join(page, "Per Olsson", "Vänersborg")
+    # One person: the count's noun is singular ("1 deltagare ansluten", not "anslutna").
+    await page.wait_for_selector("#present:has-text('1')")
+    assert await page.text_content("#present") == "1 deltagare ansluten just nu"
+    room.live.start(1)
+    await page.wait_for_selector("#live:not([hidden])")
+
+    await server.stop()  # what quitting the console does
+    await page.wait_for_selector(f"#status:text-is('{sv['away']}')")
+    assert await page.locator("#ended").is_hidden()  # not "the session has ended"
+    assert await page.locator("#live").is_visible()
+
+    server.requested_port = server.port  # the console starts again on its port
+    await server.start()
+    await wait_for(lambda: server.connection_count == 1, timeout=20)
+    await page.wait_for_selector(f"#status:not(:text-is('{sv['away']}'))", state="attached")
+    assert await page.text_content("#status") in ("", sv["connected"])
+    assert await page.locator("#live").is_visible()
+    assert len(room.participants()) == 1  # the same person, not a second join
     await pages.close()
     pages.watch.check()

@@ -372,7 +372,7 @@ def test_nothing_private_is_on_the_projector(qtbot, audience, room: Room) -> Non
     room.attach(result.participant.id)
     settle(qtbot)
     texts = " ".join(label_texts(audience))
-    assert "1 anmälda" in texts
+    assert "1 anmäld" in texts
     assert room.room_token not in texts  # only the QR code carries the token
     assert result.resume_token not in texts
     assert not audience.findChildren(QLineEdit) and not audience.findChildren(QPushButton)

@@ -186,7 +186,7 @@ def test_the_language_menu_switches_every_text_and_back(
     window.language_action("sv").trigger()
     assert i18n.language() == "sv"
     assert window.windowTitle() == SV["app_title"]
-    assert window.totals_label.text() == "1 anmälda · 0 anslutna nu"
+    assert window.totals_label.text() == "1 anmäld · 0 anslutna nu"
     assert row.parent().data() == "Bengtsfors (1, 0 anslutna)"
     assert window.menuBar().actions()[1].text() == SV["menu_language"]
 

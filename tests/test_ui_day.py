@@ -1,0 +1,89 @@
+"""A facilitator's day without traps (issue 16): what the console asks before it hurts the room."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtGui import QCloseEvent
+
+from app import i18n
+from app.room import Room
+from facilitator_ui import main_window
+from facilitator_ui.main_window import MainWindow
+from tests.ui_helpers import join, join_info
+
+SV = i18n.catalogue("sv")
+
+
+@pytest.fixture
+def window(qtbot, room: Room) -> MainWindow:  # noqa: ANN001
+    win = MainWindow(room, join_info(room))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+class Asked(list):
+    """Every question the console asks (title and text), answered from ``answers``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[bool] = []  # Avbryt once they run out
+
+    def __call__(self, _parent: object, title: str, text: str, _action: str, **_kw: object) -> bool:
+        answer = self.answers.pop(0) if self.answers else False
+        self.append((f"{title}\n{text}", answer))
+        return answer
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
+    questions = Asked()
+    monkeypatch.setattr(main_window, "ask", questions)
+    return questions
+
+
+def test_quitting_an_empty_room_does_not_ask(window: MainWindow, asked: Asked) -> None:
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+    window.shortcut_actions[main_window.Command.QUIT].trigger()
+    assert asked == [] and closed == [True]
+
+
+def test_quitting_while_people_are_connected_asks_and_cancel_keeps_the_room(
+    window: MainWindow, room: Room, asked: Asked
+) -> None:
+    join(room, "Anna Berg", 0)
+    room.live.start(0)
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+
+    window.shortcut_actions[main_window.Command.QUIT].trigger()  # Ctrl+Q: Avbryt
+    [(question, answer)] = asked
+    assert answer is False and closed == [] and window.isVisible()
+    assert SV["quit_title"] in question
+    assert "1 deltagare är ansluten just nu." in question
+    assert "Momentet ”" in question and room.live.phase.title in question
+
+    # The title bar's × asks too: the window system's close is a spontaneous event (which
+    # offscreen Qt cannot make, hence the event made here).
+    class WindowManagerClose(QCloseEvent):
+        def spontaneous(self) -> bool:
+            return True
+
+    event = WindowManagerClose()
+    window.closeEvent(event)
+    assert len(asked) == 2 and not event.isAccepted() and closed == []
+    window.closeEvent(QCloseEvent())  # the program's own close (a logout): no question
+    assert len(asked) == 2 and closed == [True]
+    closed.clear()
+    window.show()
+
+    asked.answers.append(True)
+    window.shortcut_actions[main_window.Command.QUIT].trigger()
+    assert len(asked) == 3 and asked[-1][1] is True
+    assert closed == [True]
