@@ -257,7 +257,7 @@ def run_console(
     from app.paths import default_data_dir
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
-    from room_server import netinfo
+    from room_server import bots, netinfo
     from room_server.server import DEFAULT_PORT, RoomServer
 
     _setup_logging()
@@ -325,12 +325,11 @@ def run_console(
             return
         announce(server)
         stop_bots = asyncio.Event()
-        rehearsal_bots: list[object] = []  # keep the simulated participants referenced
+        rehearsal_bots: list[bots.Bot] = []  # keep the simulated participants referenced
 
         async def rehearse(count: int) -> None:
-            # Simulated participants join over the real server, from this machine only.
-            from room_server import bots
-
+            # Simulated participants join over the real server, from this machine only, and
+            # are stored marked as rehearsal (the room's key): never in an export.
             joined = await bots.rehearse(
                 f"ws://127.0.0.1:{server.port}/ws",
                 room.room_token,
@@ -338,13 +337,24 @@ def run_console(
                 seed=len(rehearsal_bots) + 1,
                 stop=stop_bots,
                 arrival=min(10.0, count / 10),
+                rehearsal_key=room.rehearsal_key,
             )
             rehearsal_bots.extend(joined)
+
+        async def remove_rehearsal() -> int:
+            # The bots leave first, or they would join again as soon as they are erased.
+            nonlocal stop_bots
+            stop_bots.set()
+            await asyncio.gather(*(b.close() for b in rehearsal_bots), return_exceptions=True)
+            rehearsal_bots.clear()
+            stop_bots = asyncio.Event()
+            return room.remove_rehearsal()
 
         window = MainWindow(
             room,
             server.join_info(),
             rehearse=rehearse,
+            remove_rehearsal=remove_rehearsal,
             settings=settings,
             set_public_url=server.set_public_url,
             devices_seen=server.device_counts,

@@ -57,7 +57,7 @@ def language() -> str:
 PLURAL_FIELD = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
 
 
-def plural(text: str, **counts: object) -> str:
+def plural(text: str, /, **counts: object) -> str:
     """Resolve the ``{name|one|other}`` fields of ``text`` by the counts given.
 
     Raises:
@@ -72,7 +72,7 @@ def plural(text: str, **counts: object) -> str:
     return PLURAL_FIELD.sub(form, text)
 
 
-def tr(key: str, **params: object) -> str:
+def tr(key: str, /, **params: object) -> str:
     """Return the text for ``key`` in the current language, with ``{name}`` fields filled.
 
     Plural fields (``{count|kort|kort}``, ``{count|group is|groups are}``) take the form that

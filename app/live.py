@@ -497,30 +497,32 @@ class Live:
         links[group_no] = link.strip()
         self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
 
-    def forget(self, participant_id: str) -> None:
-        """Drop an erased participant (already deleted from the store) from the live state.
+    def forget(self, *participant_ids: str) -> None:
+        """Drop erased participants (already deleted from the store) from the live state.
 
         Their cards and answers leave memory; every round (and every undo step) loses them,
         and each changed round is emitted so pages and the console show the groups without
-        them.
+        them. Several are dropped together, so no round is stored with one of them still in.
         """
+        gone = set(participant_ids)
 
         def without(rnd: GroupRound) -> GroupRound:
-            groups = tuple(tuple(m for m in g if m != participant_id) for g in rnd.groups)
-            return replace(rnd, groups=groups, late=rnd.late - {participant_id})
+            groups = tuple(tuple(m for m in g if m not in gone) for g in rnd.groups)
+            return replace(rnd, groups=groups, late=rnd.late - gone)
 
-        for card in [c for c in self._cards.values() if c.participant_id == participant_id]:
+        for card in [c for c in self._cards.values() if c.participant_id in gone]:
             # Shown once more as withdrawn and blank, so every view that keeps cards of its
             # own (the wall, the projector) drops it; then it is gone from memory too.
             blank = replace(card, text="", withdrawn=True)
             self._cards[card.id] = blank
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
-        if self._answers.pop(participant_id, None) is not None:
-            self._emit(SurveyAnswered(participant_id))
+        for participant_id in participant_ids:
+            if self._answers.pop(participant_id, None) is not None:
+                self._emit(SurveyAnswered(participant_id))
         self._undo = [without(r) for r in self._undo]
         for rnd in list(self._rounds.values()):
-            if any(participant_id in g for g in rnd.groups):
+            if any(m in gone for g in rnd.groups for m in g):
                 self._commit_round(without(rnd), remember=None)
 
     def can_undo(self) -> bool:

@@ -39,7 +39,7 @@ from app.model import (
 )
 from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -170,7 +170,14 @@ CREATE TABLE join_keys (
 );
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+# Version 5: rehearsal participants. The console's rehearsal joins simulated people over the
+# real server; they are marked when stored, so every export leaves them out and one step
+# removes them all.
+_SCHEMA_V5 = """
+ALTER TABLE participants ADD COLUMN rehearsal INTEGER NOT NULL DEFAULT 0;
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
 
 
 class StoreError(Exception):
@@ -427,8 +434,8 @@ class Store(WorkshopStore):
         with self._tx() as db:
             db.execute(
                 "INSERT INTO participants (id, session_id, name, organisation_id, role,"
-                " attendance, function, resume_digest, joined_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " attendance, function, resume_digest, joined_at, rehearsal)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     participant.id,
                     participant.session_id,
@@ -439,6 +446,7 @@ class Store(WorkshopStore):
                     participant.function,
                     digest(resume_token),
                     participant.joined_at or time.time(),
+                    int(participant.rehearsal),
                 ),
             )
             if roster_id is not None:
@@ -789,4 +797,5 @@ def _participant(row: sqlite3.Row) -> Participant:
         attendance=Attendance(row["attendance"]),
         function=row["function"],
         joined_at=row["joined_at"],
+        rehearsal=bool(row["rehearsal"]),
     )

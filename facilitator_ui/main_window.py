@@ -81,6 +81,7 @@ from facilitator_ui.wall_view import ReflectionWall
 from facilitator_ui.workshop_files import WorkshopActions
 
 Rehearse = Callable[[int], Awaitable[None]]
+RemoveRehearsal = Callable[[], Awaitable[int]]
 """Starts N simulated participants joining over the real server (given by the composition
 root); the console only awaits it."""
 
@@ -318,6 +319,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         rehearse: Rehearse | None = None,
+        remove_rehearsal: RemoveRehearsal | None = None,
         clock: Callable[[], float] = time.time,
         settings: Settings | None = None,
         set_public_url: SetPublicUrl | None = None,
@@ -333,6 +335,8 @@ class MainWindow(QMainWindow):
             parent: the usual Qt parent (normally None: this is a top-level window).
             rehearse: starts N simulated participants joining over the real server; the
                 Session menu's rehearsal is disabled without it.
+            remove_rehearsal: stops the simulated participants and erases every rehearsal
+                participant of the session; without it they are erased from the room directly.
             clock: the wall clock the phase controls use (tests pass their own).
             settings: where to remember settings (default: in memory only).
             set_public_url: applies a public join address on the server (Arkiv >
@@ -346,6 +350,7 @@ class MainWindow(QMainWindow):
         self._room = room
         self._join_info = join_info
         self._rehearse = rehearse
+        self._remove_rehearsal = remove_rehearsal
         self._rehearsing = False
         self._quit_agreed = False  # Ctrl+Q asked already: the close it makes does not ask again
         self._rehearsal_count = 0
@@ -534,6 +539,7 @@ class MainWindow(QMainWindow):
         self._quit_action.setText(tr("menu_quit"))
         self._session_menu.setTitle(tr("menu_session"))
         self.rehearse_action.setText(tr("rehearse_action"))
+        self.remove_rehearsal_action.setText(tr("rehearse_remove_action"))
         for number, key in enumerate(
             ("tab_participants", "tab_program", "tab_groups", "tab_wall", "tab_survey")
         ):
@@ -951,6 +957,10 @@ class MainWindow(QMainWindow):
         self.rehearse_action.setEnabled(self._rehearse is not None)
         self.rehearse_action.triggered.connect(self._ask_rehearsal)
         self._session_menu.addAction(self.rehearse_action)
+        self.remove_rehearsal_action = QAction(self)
+        self.remove_rehearsal_action.setObjectName("removeRehearsalAction")
+        self.remove_rehearsal_action.triggered.connect(self.ask_remove_rehearsal)
+        self._session_menu.addAction(self.remove_rehearsal_action)
 
     def quit_question(self) -> str | None:
         """Return what quitting now would interrupt as a question; None if nothing would.
@@ -1032,6 +1042,38 @@ class MainWindow(QMainWindow):
         )
         if ok:
             self.start_rehearsal(count)
+
+    def ask_remove_rehearsal(self) -> bool:
+        """Ask, then erase every rehearsal participant of the session (Träff menu).
+
+        Returns:
+            True if the removal started.
+        """
+        count = len(self._room.rehearsal_participants())
+        if not count:
+            self._show_message(tr("rehearse_none"))
+            return False
+        if self._rehearsing or not ask(
+            self,
+            tr("rehearse_remove_title"),
+            tr("rehearse_remove_question", count=count),
+            tr("rehearse_remove_confirm"),
+            destructive=True,
+        ):
+            return False
+        if self._remove_rehearsal is None:
+            self._rehearsal_removed(self._room.remove_rehearsal())
+            return True
+        return self.tasks.start(self._run_remove_rehearsal(self._remove_rehearsal)) is not None
+
+    async def _run_remove_rehearsal(self, remove: RemoveRehearsal) -> None:
+        self._rehearsal_removed(await remove())
+
+    def _rehearsal_removed(self, count: int) -> None:
+        # The room has no event for many people leaving at once: the views read it anew.
+        self.roster_model.reload()
+        self.groups_view.refresh()
+        self._show_message(tr("rehearse_removed", count=count))
 
     def _set_rehearsing(self, running: bool, count: int) -> None:
         self._rehearsing = running

@@ -288,6 +288,8 @@ class RosterModel(QAbstractItemModel):
 
     def _participant_text(self, participant: Participant, column: int, connected: bool) -> str:
         if column == Column.NAME:
+            if participant.rehearsal:  # a rehearsal's made-up person: said where it shows
+                return tr("roster_rehearsal", name=participant.name)
             return participant.name
         if column == Column.ROLE:
             role = tr(_ROLE_KEYS[participant.role])

@@ -87,3 +87,10 @@ def test_every_plural_field_is_well_formed_and_counts_the_same_things(
             assert counted <= plain, (key, lang_code, "a plural field for a count not shown")
             names[lang_code] = plain
         assert names["sv"] == names["en"], key
+
+
+def test_any_field_name_may_be_filled_even_text_and_key() -> None:
+    assert plural("{text}", text="a") == "{text}"
+    assert tr("survey_open_answer", text="Mer {samverkan}", organisation="Dals-Ed") == (
+        "Mer {samverkan} — Dals-Ed"
+    )

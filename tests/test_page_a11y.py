@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from app.i18n import plural
 from app.room import Room
 from app.store import Store
 from room_server import static
@@ -457,7 +458,7 @@ async def test_from_the_qr_code_to_thanks_and_everything_is_announced(
         SV["phase_now"].format(title=live.program[1].title),
         SV["card_saving_note"],
         SV["card_saved_note"],
-        SV["time_warning"].format(minutes=2),
+        plural(SV["time_warning"], minutes=2).format(minutes=2),
         SV["reconnecting"],
         SV["phase_now"].format(title=live.program[3].title),
         SV["survey_sending"],

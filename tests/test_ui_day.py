@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -87,3 +88,33 @@ def test_quitting_while_people_are_connected_asks_and_cancel_keeps_the_room(
     window.shortcut_actions[main_window.Command.QUIT].trigger()
     assert len(asked) == 3 and asked[-1][1] is True
     assert closed == [True]
+
+
+def test_rehearsal_people_are_named_so_and_removed_in_one_step(
+    window: MainWindow, room: Room, asked: Asked
+) -> None:
+    from app.model import Attendance, Role
+    from app.protocol import Join
+    from facilitator_ui.roster_model import Column
+
+    real = join(room, "Anna Berg", 0)
+    org = room.series.organisations[1].id
+    for i in range(3):
+        form = Join(f"Sim {i}", org, Role.OFFICIAL, Attendance.IN_ROOM, "")
+        result = room.join(replace(form, rehearsal_key=room.rehearsal_key))
+        room.attach(result.participant.id)
+    model = window.roster_model
+    names = [
+        model.index(r, Column.NAME, model.index(o, 0)).data()
+        for o in range(model.rowCount())
+        for r in range(model.rowCount(model.index(o, 0)))
+    ]
+    assert sorted(names) == ["Anna Berg", *[f"Sim {i} (repetition)" for i in range(3)]]
+
+    assert window.ask_remove_rehearsal() is False  # Avbryt
+    assert "3 simulerade deltagare" in asked[-1][0] and len(room.participants()) == 4
+    asked.answers.append(True)
+    assert window.ask_remove_rehearsal() is True
+    assert [p.id for p in room.participants()] == [real]
+    assert window.totals_label.text() == "1 anmäld · 1 ansluten nu"
+    assert window.ask_remove_rehearsal() is False and len(asked) == 2  # none left: no question

@@ -548,7 +548,7 @@ def test_rehearsal_asks_how_many_and_shows_it_runs(
     release.set()
     qtbot.waitUntil(lambda: not window.is_rehearsing())
     assert window.rehearse_action.isEnabled() and not indicator.isVisible()
-    assert window.statusBar().currentMessage() == SV["rehearse_done"].format(count=12)
+    assert window.statusBar().currentMessage() == i18n.tr("rehearse_done", count=12)
 
     without = MainWindow(room, join_info(room))
     qtbot.addWidget(without)

@@ -251,9 +251,7 @@ def test_roster_import_from_the_menu(
     assert [e.name for e in room.store.roster(room.session.id)] == ["Åsa Öberg", "Bo Ek", "Cilla"]
     assert room.series.organisations[-1].name == "Göteborg"
     assert [r["name"] for r in room.welcome_message()["roster"]] == ["Bo Ek", "Cilla", "Åsa Öberg"]
-    assert window.statusBar().currentMessage() == SV["ws_imported"].format(
-        added=3, kept=0, number=1
-    )
+    assert window.statusBar().currentMessage() == i18n.tr("ws_imported", added=3, kept=0, number=1)
     # The survey's organisation list follows the new organisation.
     combo = window.survey_view.organisation_combo
     assert "Göteborg" in [combo.itemText(i) for i in range(combo.count())]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.model import (
@@ -154,19 +154,37 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
             for session in series.sessions:
                 if session.number not in wanted:
                     continue
-                participants = tuple(store.participants(session.id))
-                every = tuple(store.reflections(session.id))
+                # A rehearsal's simulated people, their cards, answers and group places are
+                # never part of an export: the one place every export reads from leaves them out.
+                everyone = store.participants(session.id)
+                made_up = {p.id for p in everyone if p.rehearsal}
+                participants = tuple(p for p in everyone if p.id not in made_up)
+                every = tuple(
+                    r for r in store.reflections(session.id) if r.participant_id not in made_up
+                )
                 sessions.append(
                     SessionData(
                         session=session,
                         participants=participants,
-                        rounds=tuple(r for r in rounds if r.session_id == session.id),
+                        rounds=tuple(
+                            _without(r, made_up) for r in rounds if r.session_id == session.id
+                        ),
                         reflections=tuple(r for r in every if not r.withdrawn and not r.hidden),
                         all_reflections=every,
-                        answers=tuple(store.survey_answers(session.id)),
+                        answers=tuple(
+                            a for a in store.survey_answers(session.id) if a[0] not in made_up
+                        ),
                         by_id={p.id: p for p in participants},
                     )
                 )
             return Snapshot(series, tuple(sessions), time.time())
     finally:
         store.close()
+
+
+def _without(rnd: GroupRound, left_out: set[str]) -> GroupRound:
+    """``rnd`` without the participants in ``left_out`` (a rehearsal's); empty groups stay."""
+    if not left_out:
+        return rnd
+    groups = tuple(tuple(m for m in g if m not in left_out) for g in rnd.groups)
+    return replace(rnd, groups=groups, late=rnd.late - left_out)
