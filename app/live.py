@@ -173,6 +173,9 @@ class ReflectionChanged:
 
     reflection: Reflection
     moderated: bool = False
+    # Who may see the card changed (hidden, shown again): the pages of its group must follow,
+    # as they do for a card written or withdrawn.
+    visibility_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -761,20 +764,32 @@ class Live:
         self, reflection_id: str, *, hidden: bool | None = None, highlighted: bool | None = None
     ) -> None:
         """Hide a card from the wall or highlight it (the facilitator's moderation)."""
-        card = self._cards.get(reflection_id)
-        if card is None:
+        before = self._cards.get(reflection_id)
+        if before is None:
             raise KeyError(reflection_id)
         card = replace(
-            card,
-            hidden=card.hidden if hidden is None else hidden,
-            highlighted=card.highlighted if highlighted is None else highlighted,
+            before,
+            hidden=before.hidden if hidden is None else hidden,
+            highlighted=before.highlighted if highlighted is None else highlighted,
         )
         self.room.store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
-        self._emit(ReflectionChanged(card, moderated=True))
+        changed = card.hidden != before.hidden
+        self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
 
     def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
-        """Return the live cards a participant sees in a phase: their group's, or their own."""
+        """Return the live cards a participant sees in a phase: their group's, or their own.
+
+        A card the facilitator hid is seen by its author only (marked so), never by the group.
+        """
+        return [
+            c
+            for c in self._group_cards(phase_index, participant_id)
+            if not c.hidden or c.participant_id == participant_id
+        ]
+
+    def _group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
+        """Return the cards of a participant's group (hidden ones too), or their own."""
         rnd = self._rounds.get(phase_index)
         group_no = rnd.group_of(participant_id) if rnd is not None else None
         buckets = self._cards_by_group(phase_index, rnd)
@@ -964,7 +979,7 @@ class Live:
         )
         rnd = self._rounds.get(index) if reflecting else None
         groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
-        cards: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        cards: dict[int, list[tuple[str, dict[str, Any], Reflection]]] = {}
         for participant in participants:
             message = dict(base)
             if reflecting:
@@ -981,19 +996,35 @@ class Live:
                     shown = cards[number]
                 else:  # not in a group: only their own cards
                     shown = self._payloads(index, participant.id)
+                # Shared by the group, then made each member's own: a hidden card only for
+                # its author (marked hidden), and ``mine`` on the member's own cards.
                 message["cards"] = [
-                    {**payload, "mine": True} if author == participant.id else payload
-                    for author, payload in shown
+                    (
+                        (
+                            self.card_payload(card, participant.id)
+                            if card.hidden
+                            else {**payload, "mine": True}
+                        )
+                        if author == participant.id
+                        else payload
+                    )
+                    for author, payload, card in shown
+                    if author == participant.id or not card.hidden
                 ]
             if survey_items is not None:
                 message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
             yield participant, message
 
-    def _payloads(self, phase_index: int, participant_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """Return (author, card as others see it) for each card a participant's page shows."""
+    def _payloads(
+        self, phase_index: int, participant_id: str
+    ) -> list[tuple[str, dict[str, Any], Reflection]]:
+        """Return (author, card as others see it, card) for each card of a participant's group.
+
+        Hidden cards are in it too: the state message keeps them for their author only.
+        """
         return [
-            (c.participant_id, self.card_payload(c, ""))
-            for c in self.group_cards(phase_index, participant_id)
+            (c.participant_id, self.card_payload(c, ""), c)
+            for c in self._group_cards(phase_index, participant_id)
         ]
 
     def _group_template(
@@ -1025,7 +1056,23 @@ class Live:
         return skeleton, members
 
     def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:
-        """Return a card as a group member's page shows it."""
+        """Return a card as a group member's page shows it.
+
+        A hidden card goes to its author only (with ``hidden``: the page says the facilitator
+        hid it); anyone else gets it as withdrawn and blank, so their page drops it.
+        """
+        mine = card.participant_id == viewer_id
+        if card.hidden and not mine:
+            return {
+                "id": card.id,
+                "phase": card.phase_index,
+                "text": "",
+                "author": "",
+                "organisation": "",
+                "mine": False,
+                "revision": card.revision,
+                "withdrawn": True,
+            }
         author = self.room.participant(card.participant_id)
         return {
             "id": card.id,
@@ -1033,9 +1080,10 @@ class Live:
             "text": card.text,
             "author": author.name if author else "",
             "organisation": self.room.organisation_name(card.organisation_id),
-            "mine": card.participant_id == viewer_id,
+            "mine": mine,
             "revision": card.revision,
             "withdrawn": card.withdrawn,
+            **({"hidden": True} if card.hidden else {}),
         }
 
     def card_audience(self, card: Reflection) -> set[str]:

@@ -494,6 +494,8 @@
     if (view.mine && !view.lost) {
       meta.append(" ", el("span", view.saving ? "save saving" : "save saved", t(view.saving ? "card_saving" : "card_saved")));
     }
+    // The author's own card that the facilitator hid: still theirs, seen by nobody else.
+    if (view.mine && view.hidden) meta.append(" ", el("span", "hidden-note", t("card_hidden_note")));
     error.hidden = !view.error;
     error.textContent = view.error ? t("error_" + view.error) : "";
     actions.hidden = !view.mine || !phaseOpen(view.phase);

@@ -592,7 +592,10 @@ class RoomServer:
             self._send_states()
         elif isinstance(event, GroupsChanged):
             self._send_states(event.affected)
-        elif isinstance(event, ReflectionChanged) and not event.moderated:
+        elif isinstance(event, ReflectionChanged) and (
+            not event.moderated or event.visibility_changed
+        ):
+            # A card hidden (or shown again) leaves (or comes back to) its group's pages.
             self._queue_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
             # Batched like presence: during a join storm the list goes out twice a second.

@@ -565,3 +565,35 @@ async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     assert len(room.participants()) == 1  # the same person, not a second join
     await pages.close()
     pages.watch.check()
+
+
+async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    pages = Pages(browser, server)
+    _c1, author = await pages.open(PHONE)
+    await join(author, "Anna Author", "Lysekil")
+    _c2, other = await pages.open(LAPTOP)
+    await join(other, "Bo Other", "Tanum")
+    room.live.start(1)
+    room.live.make_groups(size=2)
+    await author.wait_for_selector("#card-form:not([hidden])")
+    await author.fill("#card-text", "Ett kort som döljs")
+    await author.click("#card-save")
+    await wait_count(other, "#cards li.card", 1)
+    [card] = room.live.cards()
+
+    room.live.moderate(card.id, hidden=True)
+    await wait_count(other, "#cards li.card", 0)
+    await author.wait_for_selector(f".hidden-note:text-is('{sv['card_hidden_note']}')")
+    await other.reload()
+    await other.wait_for_selector("#live:not([hidden])")
+    assert await card_texts(other) == []
+
+    room.live.moderate(card.id, hidden=False)
+    await wait_count(other, "#cards li.card", 1)
+    await wait_count(author, ".hidden-note", 0)
+    assert await card_texts(other) == ["Ett kort som döljs"]
+    await pages.close()
+    pages.watch.check()

@@ -118,3 +118,39 @@ def test_rehearsal_people_are_named_so_and_removed_in_one_step(
     assert [p.id for p in room.participants()] == [real]
     assert window.totals_label.text() == "1 anmäld · 1 ansluten nu"
     assert window.ask_remove_rehearsal() is False and len(asked) == 2  # none left: no question
+
+
+def test_every_moderation_step_on_the_wall_can_be_undone(
+    qtbot,
+    window: MainWindow,
+    room: Room,  # noqa: ANN001
+) -> None:
+    import json
+
+    from app.protocol import parse
+
+    who = join(room, "Anna Berg", 0)
+    room.live.start(1)
+    message = {"type": "reflect", "id": "card-undo-0001", "phase": 1, "text": "Oj"}
+    room.live.reflect(room.participant(who), parse(json.dumps(message)))  # type: ignore[arg-type]
+    wall = window.wall
+    qtbot.waitUntil(lambda: "card-undo-0001" in wall.card_widgets)
+    assert not wall.undo_button.isEnabled() and wall.undo_button.text() == SV["wall_undo"]
+
+    wall.card_widgets["card-undo-0001"].hide_button.click()
+    assert room.live.card("card-undo-0001").hidden  # type: ignore[union-attr]
+    assert "card-undo-0001" not in wall.shown_ids()  # off the wall ...
+    assert wall.undo_button.isEnabled()
+    assert wall.undo_button.text() == SV["wall_undo_unhide"]  # ... and one click brings it back
+    wall.undo_button.click()
+    assert not room.live.card("card-undo-0001").hidden  # type: ignore[union-attr]
+    assert "card-undo-0001" in wall.shown_ids()
+    assert [r.hidden for r in room.store.reflections(room.session.id)] == [False]
+
+    wall.card_widgets["card-undo-0001"].highlight_button.click()
+    wall.card_widgets["card-undo-0001"].hide_button.click()
+    wall.undo()
+    wall.undo()  # both steps, last first
+    card = room.live.card("card-undo-0001")
+    assert card is not None and not card.hidden and not card.highlighted
+    assert not wall.can_undo() and not wall.undo_button.isEnabled()
