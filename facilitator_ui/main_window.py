@@ -421,6 +421,10 @@ class MainWindow(QMainWindow):
 
         self.program_panel = ProgramPanel(room.live, self.bridge, clock)
         self.groups_view = GroupsView(room, self.bridge, self.tasks)
+        self.groups_view.auto_check.setChecked(self.settings.auto_groups)
+        self.groups_view.auto_check.toggled.connect(
+            lambda on: setattr(self.settings, "auto_groups", on)
+        )
         self.wall = ReflectionWall(room, self.bridge)
         self.survey_view = SurveyView(room, self.bridge)
         self.tabs = QTabWidget()

@@ -20,7 +20,13 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QSizePolicy, QVB
 from app.i18n import tr
 from app.live import WARNING_SECONDS, Live, PhaseStatus
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import big_button, countdown_seconds, format_countdown, plain_label
+from facilitator_ui.common import (
+    ask,
+    big_button,
+    countdown_seconds,
+    format_countdown,
+    plain_label,
+)
 
 COUNTDOWN_PIXEL_SIZE = 76
 COMPACT_PIXEL_SIZE = 40
@@ -340,5 +346,31 @@ class PhaseBar(QFrame):
     def _add_time(self, seconds: int) -> None:
         self._run(lambda: self._live.add_time(seconds))
 
+    def skip_question(self) -> str | None:
+        """Return the question to ask before the next phase cuts this one short; None if none.
+
+        A phase that runs (or is paused) with time left is worth a question: Ctrl+→ or N
+        pressed by mistake would otherwise end the groups' work in front of everyone.
+        """
+        clock = self._live.clock
+        phase = self._live.phase
+        if phase is None or clock.status not in (PhaseStatus.RUNNING, PhaseStatus.PAUSED):
+            return None
+        left = countdown_seconds(self._seconds_left(self._clock()))
+        if left <= 0:
+            return None
+        minutes = math.ceil(left / 60)
+        program = self._live.program
+        if clock.index + 1 >= len(program):
+            return tr("phase_finish_question", phase=phase.title, minutes=minutes)
+        following = program[clock.index + 1].title
+        return tr("phase_skip_question", phase=phase.title, minutes=minutes, next=following)
+
     def _next(self) -> None:
+        question = self.skip_question()
+        if question is not None:
+            last = self._live.clock.index + 1 >= len(self._live.program)
+            action = tr("phase_finish") if last else tr("phase_skip_action")
+            if not ask(self, tr("phase_skip_title"), question, action):
+                return
         self._run(lambda: self._live.next_phase(self._clock()))

@@ -154,3 +154,50 @@ def test_every_moderation_step_on_the_wall_can_be_undone(
     card = room.live.card("card-undo-0001")
     assert card is not None and not card.hidden and not card.highlighted
     assert not wall.can_undo() and not wall.undo_button.isEnabled()
+
+
+def test_a_group_phase_gets_its_groups_when_it_starts_and_skipping_ahead_asks(
+    window: MainWindow, room: Room, asked: Asked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import phase_bar
+
+    monkeypatch.setattr(phase_bar, "ask", asked)
+    live = room.live
+    for i in range(8):
+        join(room, f"Person {i}", i)
+    assert window.groups_view.auto_check.isChecked()  # on by default
+    window.phase_bar.start_button.click()  # Inspiration runs
+    assert live.clock.index == 0
+
+    window.next_phase()  # Ctrl+→ with time left: asked, Avbryt keeps the phase
+    [(question, _)] = asked
+    assert live.clock.index == 0
+    assert f"Momentet ”{live.program[0].title}” har" in question
+    assert f"Gå vidare till ”{live.program[1].title}” ändå?" in question
+
+    asked.answers.append(True)
+    window.next_phase()
+    assert live.clock.index == 1 and len(asked) == 2
+    rnd = live.round(1)  # made as the phase started, without a click
+    assert rnd is not None and sum(len(g) for g in rnd.groups) == 8
+
+    # Turned off (and remembered): the next group phase waits for the button.
+    window.groups_view.auto_check.setChecked(False)
+    assert window.settings.auto_groups is False
+    live.add_time(-10_000)  # the time is up: moving on needs no question
+    window.next_phase()
+    assert live.clock.index == 2 and live.round(2) is None and len(asked) == 2
+
+
+def test_ending_the_program_early_asks_in_its_own_words(
+    window: MainWindow, room: Room, asked: Asked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import phase_bar
+
+    monkeypatch.setattr(phase_bar, "ask", asked)
+    live = room.live
+    live.start(len(live.program) - 1)
+    window.next_phase()
+    [(question, _)] = asked
+    assert "Avsluta programmet ändå?" in question
+    assert live.phase is not None  # Avbryt: still running
