@@ -151,3 +151,18 @@ def test_overview_and_municipality_pdfs_read_well(day: Path, tmp_path: Path) -> 
     assert Counter(own.split())["Hos"] == 4  # its four own cards ...
     assert "Uddevalla" not in own  # ... do not each repeat its name
     assert "— Uddevalla" in text[text.index("Mixade grupper") :]  # in the mixed groups they do
+
+
+def test_file_names_follow_the_export_language(day: Path, tmp_path: Path) -> None:
+    i18n.set_language("en")
+    try:
+        files = export_all(day, tmp_path / "en", sessions=[1])
+        series = export_all(day, tmp_path / "all")
+    finally:
+        i18n.set_language("sv")
+    names = {f.name for f in files if f.suffix == ".pdf"}
+    assert "session1-overview.pdf" in names and "session1-Uddevalla.pdf" in names
+    assert not [n for n in names if "traff" in n or "oversikt" in n]
+    assert "series-overview.pdf" in {f.name for f in series}
+    swedish = {f.name for f in export_all(day, tmp_path / "sv", sessions=[1]) if f.suffix == ".pdf"}
+    assert "traff1-oversikt.pdf" in swedish

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction
 
 from app import i18n
@@ -399,7 +400,11 @@ def test_export_from_the_menu_runs_on_the_windows_task_runner(
 ) -> None:
     join(room, "Anna", 0)
     dialog = window.workshop_actions.open_export()
-    assert dialog.folder_edit.text() == str(room.store.path.parent / "export")
+    # The documents folder, where people look for files; not the hidden data folder.
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    expected = Path(documents) / "Tankesmedja" / "Tankesmedja-Fyrbodal-2020"
+    assert dialog.folder_edit.text() == str(expected)
+    assert "/." not in dialog.folder_edit.text()  # no hidden folder on the way
     dialog.folder_edit.setText(str(tmp_path / "ut"))
     assert dialog.start()
     assert window.tasks.busy
