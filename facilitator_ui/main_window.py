@@ -45,6 +45,8 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -72,7 +74,7 @@ from facilitator_ui.phase_bar import PhaseBar
 from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
-from facilitator_ui.roster_model import Column, RosterModel
+from facilitator_ui.roster_model import Column, RosterModel, RosterRole
 from facilitator_ui.settings import Settings, SettingsDialog
 from facilitator_ui.shortcuts import Command
 from facilitator_ui.survey_view import SurveyView
@@ -94,12 +96,13 @@ REHEARSE_DEFAULT = 30
 REHEARSE_MAX = 500
 
 BASE_POINT_SIZE = 14
-ROSTER_POINT_SIZE = 15
-ROOM_CODE_PIXEL_SIZE = 88
-QR_MINIMUM = 360
+ROSTER_POINT_SIZE = 14
+ROOM_CODE_PIXEL_SIZE = 56
+QR_MINIMUM = 200
 NAME_COLUMN_MAX = 360
 CELL_PADDING = 34  # item padding from the style sheet, the style's margins, and some air
 STATUS_MESSAGE_MS = 4000
+CELL_MARGIN = 8  # what the style takes inside a cell's text area (focus frame, rounding)
 
 # Colours picked for contrast on a projector as much as on a laptop screen.
 STYLE_SHEET = """
@@ -271,6 +274,26 @@ QListWidget { background: #ffffff; color: #111111; border: 1px solid #c9d0da; }
 """
 
 
+class RoleDelegate(QStyledItemDelegate):
+    """The roster's role cell: role and function if they fit, else the role alone."""
+
+    def shown_text(self, index: QModelIndex, width: int, metrics: QFontMetrics) -> str:
+        """Return what the cell shows at ``width`` pixels (the role alone if it must)."""
+        full = str(index.data() or "")
+        word = index.data(RosterRole.ROLE_WORD)
+        if word and metrics.horizontalAdvance(full) + CELL_MARGIN > width:
+            return str(word)
+        return full
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
+        """Fill in the cell as usual, with the text that fits the style's text area."""
+        super().initStyleOption(option, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+        option.text = self.shown_text(index, text_rect.width(), option.fontMetrics)
+
+
 class MainWindow(QMainWindow):
     """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
@@ -415,9 +438,11 @@ class MainWindow(QMainWindow):
         splitter.setHandleWidth(12)
         splitter.addWidget(self._build_join_panel())
         splitter.addWidget(self._build_roster_panel())
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 1040])
+        # The roster takes what the join panel (the QR code's column) leaves: its names and
+        # roles are never cut, also on a 1280-pixel projector.
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1, 100_000])  # the join panel at its minimum, the rest to the roster
 
         self.program_panel = ProgramPanel(room.live, self.bridge, clock)
         self.groups_view = GroupsView(room, self.bridge, self.tasks)
@@ -440,13 +465,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, "")
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        # The participants tab is what the projector shows while people join: give the QR
-        # code the height, and keep the countdown and controls in one low line.
-        self.tabs.currentChanged.connect(
-            lambda index: self.phase_bar.set_compact(self.tabs.widget(index) is self._join_page)
-        )
         self._join_page = splitter
-        self.phase_bar.set_compact(True)
 
         self._build_menus()
         bar = self.menuBar()
@@ -471,6 +490,7 @@ class MainWindow(QMainWindow):
         self.roster_model.totalsChanged.connect(self._show_totals)
         self._build_day_tools()
         self.retranslate()  # also shows join_info, in the current language
+        self.phase_bar.fix_height()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -520,15 +540,17 @@ class MainWindow(QMainWindow):
         """Set every text in the current language (call after :func:`app.i18n.set_language`)."""
         self.setWindowTitle(tr("app_title"))
         session = self._room.session
-        self._session_label.setText(
-            tr(
-                "session_line",
-                series=self._room.series.name,
-                number=session.number,
-                theme=session.theme,
-                subtitle=session.subtitle,
-            )
+        line = tr(
+            "session_line",
+            series=self._room.series.name,
+            number=session.number,
+            theme=session.theme,
+            subtitle=session.subtitle,
         )
+        # The menu bar's row has room for the session, not for the whole line: beside the
+        # menus it would push them behind "»". The whole line is in the tooltip.
+        self._session_label.setText(tr("session_short", number=session.number, theme=session.theme))
+        self._session_label.setToolTip(line)
         self._join_heading.setText(tr("join_heading"))
         self._scan_label.setText(tr("join_scan"))
         self._code_caption.setText(tr("room_code"))
@@ -655,6 +677,8 @@ class MainWindow(QMainWindow):
         self.audience_button.setCheckable(True)
         self.audience_combo = QComboBox()
         self.audience_combo.setObjectName("audienceChoice")
+        # As wide as its longest choice in the current language ("Showing: Follow the phase").
+        self.audience_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.audience = AudienceWindow(self._room, self.bridge, self._join_info, clock=self._clock)
         self.destroyed.connect(self.audience.deleteLater)
         self.audience.set_anonymous(self.wall.anonymous())
@@ -797,14 +821,16 @@ class MainWindow(QMainWindow):
         layout.setSpacing(4)
         centre = Qt.AlignmentFlag.AlignHCenter
 
-        self._join_heading = plain_label("joinHeading", 30, bold=True)
+        self._join_heading = plain_label("joinHeading", 26, bold=True)
         self._scan_label = plain_label("scanHint", 16)
         self.qr_widget = QrWidget()
         self.qr_widget.setMinimumSize(QR_MINIMUM, QR_MINIMUM)
 
         self.address_label = plain_label("joinAddress")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSize(BASE_POINT_SIZE)
+        # The whole link is for the record (the QR code holds it, "Kopiera länken" copies
+        # it): small enough that the roster keeps the width its names and roles need.
+        mono.setPointSize(10)
         self.address_label.setFont(mono)
         self.address_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -883,8 +909,11 @@ class MainWindow(QMainWindow):
         # fraction of a second per connection change. Widths are measured once instead.
         for column in (Column.NAME, Column.ATTENDANCE, Column.STATUS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        # The role (with a possibly long function) takes what is left and elides if it must.
+        # The role (with a possibly long function) takes what is left; where the function
+        # does not fit beside it, the role alone is shown (the whole in the tooltip), never
+        # a role cut to "Tjänstep…".
         header.setSectionResizeMode(Column.ROLE, QHeaderView.ResizeMode.Stretch)
+        view.setItemDelegateForColumn(Column.ROLE, RoleDelegate(view))
         self.roster_view = view
         layout.addWidget(view, 1)
 
