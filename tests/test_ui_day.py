@@ -201,3 +201,43 @@ def test_ending_the_program_early_asks_in_its_own_words(
     [(question, _)] = asked
     assert "Avsluta programmet ändå?" in question
     assert live.phase is not None  # Avbryt: still running
+
+
+FIRST = ("Kristina", "Johan", "Ann-Charlotte", "Per", "Mohammed")
+LAST = ("Björklund", "Öberg", "Lindqvist", "Ek", "Gustafsson", "Nilsson", "Ahlström")
+
+
+@pytest.mark.parametrize("count", [5, 15, 24])
+def test_projector_group_names_stay_readable_from_the_back(qtbot, count: int) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QColor
+
+    from facilitator_ui.audience_window import MIN_NAME_PX, GroupBox, GroupsStage
+
+    stage = GroupsStage()
+    qtbot.addWidget(stage)
+    stage.resize(1920, 1080 - 170)  # a 1080p projector under the phase's header
+    orgs = ["Fyrbodals kommunalförbund", "Trollhättan", "Vänersborg", "Uddevalla", "Åmål"]
+    groups = [
+        GroupBox(
+            f"Grupp {g + 1}",
+            "",
+            False,
+            tuple(
+                (f"{FIRST[(g + m) % 5]} {LAST[(g * 6 + m) % 7]}", orgs[(g + m) % 5], QColor("#123"))
+                for m in range(6)
+            ),
+        )
+        for g in range(count)
+    ]
+    stage.set_groups(groups)
+    stage.show()
+    assert stage.name_pixels() >= MIN_NAME_PX  # 28 px at 1080 lines, whatever the count
+    seen = []
+    for _ in range(stage.page_count()):
+        seen += [g.title for g in stage.page_groups()]
+        stage.next_page()
+    assert seen == [g.title for g in groups]  # every group on exactly one page
+    assert stage.page_count() == (1 if count <= 6 else stage.page_count())
+    if count == 5:
+        assert stage.page_count() == 1  # few groups: one screen, no paging
+    stage.grab()  # paints every part (the page line too) without error
