@@ -255,6 +255,7 @@ def run_console(
 
     from app import i18n
     from app.paths import default_data_dir
+    from facilitator_ui.common import use_console_font
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
     from room_server import bots, netinfo
@@ -262,6 +263,7 @@ def run_console(
 
     _setup_logging()
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_console_font(qt_app)
     qt_app.setApplicationName("Tankesmedja")
     settings = Settings.default()
     lang = lang or settings.language

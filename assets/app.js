@@ -26,7 +26,7 @@
   let joined = null;
   let ready = false; // `joined` arrived on the current connection: the outbox may be sent
   let ended = false;
-  let away = false; // the facilitator's console went away (quit, restart): keep trying
+  let away = false;
   let lastStatus = "connecting";
   let lastParams = null;
   let lastError = null;
@@ -56,10 +56,10 @@
   const outboxKey = () => "tk.outbox." + (roomToken() || "") + "." + joined.participant.id;
 
   function t(key, params) {
-    // {count|one|other}: the noun's form for that count (as app/i18n.py does).
-    let text = (strings[key] || key).replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g,
-      (field, name, one, other) => Math.abs(Number((params || {})[name])) === 1 ? one : other);
-    for (const [name, value] of Object.entries(params || {})) {
+    params = params || {};
+    // {n|one|other}: as app/i18n.py
+    let text = (strings[key] || key).replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g, (f, n, a, b) => Math.abs(params[n]) === 1 ? a : b);
+    for (const [name, value] of Object.entries(params)) {
       text = text.split("{" + name + "}").join(String(value));
     }
     return text;
@@ -93,6 +93,7 @@
     lastStatus = key;
     lastParams = params || null;
     $("status").textContent = key ? t(key, params) : "";
+    $("status").classList.toggle("note", key === "reconnecting" || key === "away");
   }
 
   function showError(code) {
@@ -157,7 +158,7 @@
     if (typeof joined.present === "number") $("present").textContent = t("present", { count: joined.present });
   }
 
-  // -- connection ------------------------------------------------------------------------
+  // -- connection
 
   function send(message) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(message)); return true; }
@@ -244,7 +245,7 @@
     joinSent = send(message);
   }
 
-  // -- outbox: persist first, send one at a time, forget only on ack ------------------------
+  // -- outbox: persist first, send one at a time, forget only on ack
 
   function newId() {
     const bytes = new Uint8Array(16);
@@ -330,7 +331,7 @@
     return true;
   }
 
-  // -- the live session: phase, timer, group, cards, survey --------------------------------
+  // -- the live session: phase, timer, group, cards, survey
 
   function mineCard(entry) {
     return {
@@ -359,7 +360,7 @@
       if (editing && !phaseOpen(cardPhase(editing))) stopEditing();
       $("card-status").textContent = "";
       $("card-error").hidden = true;
-      $("announce").textContent = p ? t("phase_now", { title: p.title }) : "";
+      $("announce").textContent = p && previous !== null ? t("phase_now", { title: p.title }) : "";
     }
     renderLive();
     if (previous !== shownPhase && !$("live").hidden) {
@@ -494,8 +495,7 @@
     if (view.mine && !view.lost) {
       meta.append(" ", el("span", view.saving ? "save saving" : "save saved", t(view.saving ? "card_saving" : "card_saved")));
     }
-    // The author's own card that the facilitator hid: still theirs, seen by nobody else.
-    if (view.mine && view.hidden) meta.append(" ", el("span", "hidden-note", t("card_hidden_note")));
+    if (view.mine && view.hidden) meta.append(" ", el("span", "save saving", t("card_hidden_note")));
     error.hidden = !view.error;
     error.textContent = view.error ? t("error_" + view.error) : "";
     actions.hidden = !view.mine || !phaseOpen(view.phase);
@@ -554,7 +554,7 @@
     }
   }
 
-  // -- countdown: computed locally from remaining_ms at receipt -----------------------------
+  // -- countdown: computed locally from remaining_ms at receipt
 
   function remaining() {
     if (!clock) return 0;
@@ -579,7 +579,7 @@
   }
   setInterval(tick, 500);
 
-  // -- survey ----------------------------------------------------------------------------
+  // -- survey
 
   function pendingSurvey() {
     return Object.values(outbox).find((m) => m.type === "survey");
@@ -671,7 +671,7 @@
     renderSurveyStatus();
   }
 
-  // -- messages from the server ----------------------------------------------------------
+  // -- messages from the server
 
   function handle(message) {
     switch (message.type) {
@@ -777,7 +777,7 @@
     }
   }
 
-  // -- forms -----------------------------------------------------------------------------
+  // -- forms
 
   $("code-form").addEventListener("submit", (event) => {
     event.preventDefault();

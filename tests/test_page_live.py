@@ -552,7 +552,7 @@ async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     await page.wait_for_selector("#live:not([hidden])")
 
     await server.stop()  # what quitting the console does
-    await page.wait_for_selector(f"#status:text-is('{sv['away']}')")
+    await page.wait_for_selector(f"#status.note:text-is('{sv['away']}')")  # a banner
     assert await page.locator("#ended").is_hidden()  # not "the session has ended"
     assert await page.locator("#live").is_visible()
 
@@ -586,14 +586,35 @@ async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
 
     room.live.moderate(card.id, hidden=True)
     await wait_count(other, "#cards li.card", 0)
-    await author.wait_for_selector(f".hidden-note:text-is('{sv['card_hidden_note']}')")
+    await author.wait_for_selector(f".save:text-is('{sv['card_hidden_note']}')")
     await other.reload()
     await other.wait_for_selector("#live:not([hidden])")
     assert await card_texts(other) == []
 
     room.live.moderate(card.id, hidden=False)
     await wait_count(other, "#cards li.card", 1)
-    await wait_count(author, ".hidden-note", 0)
+    await wait_count(author, f".save:text-is('{sv['card_hidden_note']}')", 0)
     assert await card_texts(other) == ["Ett kort som döljs"]
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_the_survey_on_a_laptop_uses_the_width_and_a_reload_announces_nothing(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    _context, page = await pages.open(LAPTOP)
+    await join(page, "Per Olsson", "Vänersborg")
+    room.live.start(3)  # the survey: no group panel beside it
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    work = await page.locator("#work").bounding_box()
+    main = await page.locator("main").bounding_box()
+    assert work is not None and main is not None
+    assert work["x"] - main["x"] < 40  # the left column, not beside an empty one
+    assert await page.text_content("#announce") != ""  # a change seen: said
+
+    await page.reload()
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    assert await page.text_content("#announce") == ""  # a reload lands, nothing "new"
     await pages.close()
     pages.watch.check()

@@ -241,3 +241,25 @@ def test_projector_group_names_stay_readable_from_the_back(qtbot, count: int) ->
     if count == 5:
         assert stage.page_count() == 1  # few groups: one screen, no paging
     stage.grab()  # paints every part (the page line too) without error
+
+
+def test_dialogs_use_readable_type_not_the_platforms_small_font(
+    qtbot,
+    window: MainWindow,  # noqa: ANN001
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from facilitator_ui.common import CONSOLE_POINT_SIZE, use_console_font
+
+    app = QApplication.instance()
+    before = app.font()  # restored below: other tests keep theirs
+    try:
+        use_console_font(app)  # what the composition root does
+        for dialog in (
+            window.workshop_actions.open_export(),
+            window.workshop_actions.open_erase(),
+        ):
+            assert dialog.font().pointSize() >= CONSOLE_POINT_SIZE, type(dialog).__name__
+            dialog.close()  # deletes itself
+    finally:
+        app.setFont(before)
