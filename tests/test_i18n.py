@@ -94,3 +94,12 @@ def test_any_field_name_may_be_filled_even_text_and_key() -> None:
     assert tr("survey_open_answer", text="Mer {samverkan}", organisation="Dals-Ed") == (
         "Mer {samverkan} — Dals-Ed"
     )
+
+
+def test_the_erase_questions_count_in_the_singular_too() -> None:
+    one = tr("privacy_erase_confirm", name="Anna", organisation="Tanum", number=1, cards=1)
+    assert "Deltagaren, 1 reflektion, enkätsvar" in one
+    summary = tr(
+        "privacy_delete_summary", number=1, theme="UTBLICK", people=1, roster=0, cards=1, answers=1
+    )
+    assert "1 reflektion och enkätsvar från 1 person," in summary

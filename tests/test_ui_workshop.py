@@ -338,7 +338,7 @@ def test_erase_a_person_from_the_dialog_updates_the_console(
     with qtbot.waitSignal(dialog.erased):
         assert dialog.erase_selected() is True
     assert "Zebulon Quarkström (Bengtsfors, träff 1)" in asked[0]
-    assert "1 reflektioner" in asked[0]
+    assert "1 reflektion," in asked[0]
 
     assert "Zebulon Quarkström" not in roster_names(window)
     assert window.roster_model.totals()[0] == len(others)
