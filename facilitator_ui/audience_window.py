@@ -928,7 +928,9 @@ class AudienceWindow(QWidget):
         self._header_layout = header_layout
         texts = QVBoxLayout()
         texts.setSpacing(0)
-        self.title_label = plain_label("audienceTitle", bold=True)
+        # Wrapped, never clipped: beside the countdown a session's line ("Tankesmedja Fyrbodal
+        # 2020 · Träff 1: UTBLICK") may need two lines.
+        self.title_label = plain_label("audienceTitle", bold=True, wrap=True)
         self.prompt_label = plain_label("audiencePrompt", wrap=True)
         for label in (self.title_label, self.prompt_label):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

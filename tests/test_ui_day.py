@@ -263,3 +263,20 @@ def test_dialogs_use_readable_type_not_the_platforms_small_font(
             dialog.close()  # deletes itself
     finally:
         app.setFont(before)
+
+
+def test_the_projectors_title_is_never_clipped_by_the_countdown(
+    qtbot, window: MainWindow, room: Room  # noqa: ANN001
+) -> None:
+    room.live.start(0)  # the lecture: the session's line beside a running countdown
+    audience = window.audience
+    audience.resize(1920, 1080)
+    audience.show()
+    qtbot.waitExposed(audience)
+    label = audience.title_label
+    qtbot.waitUntil(lambda: label.height() > 40)  # laid out
+    assert "UTBLICK" in label.text()
+    # Every line of it shown: the height it needs at its width is the height it has.
+    assert label.heightForWidth(label.width()) <= label.height()
+    needed = label.fontMetrics().horizontalAdvance(label.text())
+    assert needed <= label.width() or label.wordWrap()
