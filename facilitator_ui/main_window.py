@@ -440,9 +440,9 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self._build_roster_panel())
         # The roster takes what the join panel (the QR code's column) leaves: its names and
         # roles are never cut, also on a 1280-pixel projector.
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1, 100_000])  # the join panel at its minimum, the rest to the roster
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3_200, 6_800])  # about a third for the QR code's column
 
         self.program_panel = ProgramPanel(room.live, self.bridge, clock)
         self.groups_view = GroupsView(room, self.bridge, self.tasks)
