@@ -618,3 +618,32 @@ async def test_the_survey_on_a_laptop_uses_the_width_and_a_reload_announces_noth
     assert await page.text_content("#announce") == ""  # a reload lands, nothing "new"
     await pages.close()
     pages.watch.check()
+
+
+async def test_at_200_percent_on_a_phone_no_heading_word_is_broken(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    # 200 % zoom on a 390-pixel phone: a 195-pixel wide page at twice the pixels.
+    _context, page = await pages.open({"width": 195, "height": 422})
+    await join(page, "Per Olsson", "Vänersborg")
+    room.live.start(2)
+    room.live.make_groups()
+    await page.wait_for_selector("#group:not([hidden])")
+    widest, room_for_it = json.loads(
+        await page.evaluate(
+            """JSON.stringify((() => {
+              const h = document.getElementById('group-heading');
+              const c = document.createElement('canvas').getContext('2d');
+              c.font = getComputedStyle(h).font;
+              const words = h.textContent.split(/\\s+/);
+              const s = getComputedStyle(h);
+              const inner = h.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+              return [Math.max(...words.map((w) => c.measureText(w).width)), inner];
+            })())"""
+        )
+    )
+    assert "kommungrupp" in (await page.text_content("#group-heading") or "")
+    assert widest <= room_for_it  # "kommungrupp" whole, not "kommungr" / "upp"
+    await pages.close()
+    pages.watch.check()
