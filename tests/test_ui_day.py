@@ -266,7 +266,9 @@ def test_dialogs_use_readable_type_not_the_platforms_small_font(
 
 
 def test_the_projectors_title_is_never_clipped_by_the_countdown(
-    qtbot, window: MainWindow, room: Room  # noqa: ANN001
+    qtbot,
+    window: MainWindow,
+    room: Room,  # noqa: ANN001
 ) -> None:
     room.live.start(0)  # the lecture: the session's line beside a running countdown
     audience = window.audience
