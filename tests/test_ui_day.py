@@ -282,3 +282,22 @@ def test_the_projectors_title_is_never_clipped_by_the_countdown(
     assert label.heightForWidth(label.width()) <= label.height()
     needed = label.fontMetrics().horizontalAdvance(label.text())
     assert needed <= label.width() or label.wordWrap()
+
+
+def test_starting_another_phase_from_the_program_asks_while_one_runs(
+    window: MainWindow, room: Room, asked: Asked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import program_panel
+
+    monkeypatch.setattr(program_panel, "ask", asked)
+    live = room.live
+    live.start(0)
+    panel = window.program_panel
+    panel.phase_list.setCurrentRow(3)  # the survey, while the lecture runs
+    panel.start_selected_button.click()
+    [(question, _)] = asked
+    assert live.clock.index == 0  # Avbryt: the lecture goes on
+    assert f"Gå vidare till ”{live.program[3].title}” ändå?" in question
+    asked.answers.append(True)
+    panel.start_selected_button.click()
+    assert live.clock.index == 3

@@ -143,7 +143,13 @@ def test_the_countdown_ticks_by_itself_while_running(qtbot, qloop, room: Room) -
     assert not window.phase_bar._timer.isActive()  # a paused console does no work
 
 
-def test_the_program_editor_changes_the_live_program(qtbot, window: MainWindow, room: Room) -> None:
+def test_the_program_editor_changes_the_live_program(
+    qtbot, window: MainWindow, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import program_panel
+
+    asked: list[str] = []
+    monkeypatch.setattr(program_panel, "ask", lambda _p, _t, text, _a: asked.append(text) or True)
     panel = window.program_panel
     live = room.live
     live.start(1)  # the day is under way: phases 1 and 2 stay in place
@@ -179,6 +185,7 @@ def test_the_program_editor_changes_the_live_program(qtbot, window: MainWindow, 
 
     panel.select_phase(5)
     qtbot.mouseClick(panel.start_selected_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1  # the running phase had time left: asked first
     assert live.clock.index == 5 and live.phase is not None and live.phase.title == "Avslutning"
 
 
