@@ -30,7 +30,16 @@ from app.model import (
     SurveyItem,
     SurveyKind,
 )
-from app.protocol import MAX_ANSWERS, ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
+from app.protocol import (
+    MAX_ANSWERS,
+    ErrorCode,
+    ProtocolError,
+    Reflect,
+    SurveyAnswers,
+    Vote,
+    Withdraw,
+)
+from app.votes import Votes, VotesChanged
 
 if TYPE_CHECKING:
     from app.room import Room
@@ -182,7 +191,7 @@ class SurveyAnswered:
     participant_id: str
 
 
-LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered
+LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered | VotesChanged
 
 
 @dataclass(frozen=True)
@@ -273,8 +282,18 @@ class Live:
             self._answers.setdefault(pid, {})[item] = value if value is not None else text
         self._undo: list[GroupRound] = []
         self._reshuffles = 0
+        self.votes = Votes(self, store, session.id, room.participants, emit)
 
     # -- program and clock ------------------------------------------------------------------
+
+    def phase_open(self, index: int) -> bool:
+        """Return True while phase ``index`` runs or is paused."""
+        return self.clock.is_open(index)
+
+    @property
+    def cards_version(self) -> int:
+        """A number that changes whenever any card is written, edited or moderated."""
+        return self._cards.version
 
     @property
     def phase(self) -> Phase | None:
@@ -516,6 +535,8 @@ class Live:
             self._cards[card.id] = blank
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
+            self.votes.drop_card(card.id)
+        self.votes.forget(participant_id)
         if self._answers.pop(participant_id, None) is not None:
             self._emit(SurveyAnswered(participant_id))
         self._undo = [without(r) for r in self._undo]
@@ -746,6 +767,8 @@ class Live:
             self._cards[stored.id] = stored
             if announce:
                 self._emit(ReflectionChanged(stored))
+            if stored.withdrawn:
+                self.votes.drop_card(stored.id)  # the store dropped its votes with it
 
         return Pending(card.revision, write=lambda store: store.put_reflection(card), apply=apply)
 
@@ -770,6 +793,8 @@ class Live:
         self.room.store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
         self._emit(ReflectionChanged(card, moderated=True))
+        if card.hidden:
+            self.votes.drop_card(card.id)  # the store dropped its votes with the moderation
 
     def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
         """Return the live cards a participant sees in a phase: their group's, or their own."""
@@ -796,6 +821,25 @@ class Live:
             buckets.setdefault(group_no, []).append(card)
         self._buckets = (key, rnd, buckets)  # holding rnd keeps its id from being reused
         return buckets
+
+    # -- votes (rules in app.votes) -------------------------------------------------------
+
+    def vote(self, participant: Participant, message: Vote) -> None:
+        """Set a participant's dots on a card; committed before returning.
+
+        Raises:
+            ProtocolError: as :meth:`app.votes.Votes.plan`.
+        """
+        self._settle(self.plan_vote(participant, message))
+
+    def plan_vote(self, participant: Participant, message: Vote) -> Pending:
+        """Check a vote and say what to store; memory changes on ``apply``.
+
+        Raises:
+            ProtocolError: as :meth:`app.votes.Votes.plan`.
+        """
+        write, apply = self.votes.plan(participant, message)
+        return Pending(0, write=write, apply=apply)
 
     # -- survey -------------------------------------------------------------------------------
 
@@ -940,6 +984,7 @@ class Live:
             "group": None,
             "cards": [],
             "survey": None,
+            "vote": None,
             "warning_seconds": WARNING_SECONDS,
         }
         index = self.clock.index
@@ -960,6 +1005,9 @@ class Live:
             if phase is not None and phase.kind == PhaseKind.SURVEY
             else None
         )
+        voting = phase is not None and phase.kind == PhaseKind.PRIORITISE
+        ballots = self.votes.ballots(index) if voting else {}
+        shared: dict[object, list[dict[str, Any]]] = {}  # a group's ballot, encoded once
         rnd = self._rounds.get(index) if reflecting else None
         groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         cards: dict[int, list[tuple[str, dict[str, Any]]]] = {}
@@ -985,6 +1033,14 @@ class Live:
                 ]
             if survey_items is not None:
                 message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
+            if voting:
+                key = self.votes.group_key(index, participant)
+                if key not in shared:
+                    shared[key] = [
+                        self.card_payload(c, "") for c in (ballots.get(key, []) if key else [])
+                    ]
+                message["cards"] = shared[key]
+                message["vote"] = self.votes.payload(index, participant)
             yield participant, message
 
     def _payloads(self, phase_index: int, participant_id: str) -> list[tuple[str, dict[str, Any]]]:
