@@ -50,6 +50,10 @@ WEAK = frozenset(
 # Words stopwords-iso's long English list drops that are themes here.
 KEEP_EN = frozenset({"information", "system", "systems", "problem", "problems", "work", "public"})
 MIN_LENGTH = 3
+MAX_LENGTH = 40  # longer "words" are pasted links or keyboard mashing, never a theme
+# Inflection endings (Swedish definite and plural forms, genitive s; English plural) by
+# which two written words may differ and still be one theme (see merge_inflections).
+ENDINGS = ("erna", "arna", "orna", "en", "et", "er", "ar", "or", "na", "n", "t", "s", "es")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
@@ -125,8 +129,10 @@ class _Counter:
         self.swedish_stop, self.english_stop = _stop_words()
         self.extra, self.weak = _extra_stems()
         self.stems: dict[tuple[str, str], str] = {}
-        self.df: Counter[tuple[str, ...]] = Counter()
+        self.docs: dict[tuple[str, ...], set[int]] = {}
         self.forms: dict[tuple[str, ...], Counter[str]] = {}
+        self.words_of: dict[str, set[str]] = {}  # stem -> the words that gave it
+        self.count = 0
 
     def _is_name(self, word: str) -> bool:
         if word in self.excluded:
@@ -150,16 +156,17 @@ class _Counter:
         language, stop = (
             ("english", self.english_stop) if english > swedish else ("swedish", self.swedish_stop)
         )
-        seen: set[tuple[str, ...]] = set()
+        self.count += 1
         previous: tuple[str, str] | None = None  # (stem, surface) of the word just before
         for token in tokens:
-            if len(token) < MIN_LENGTH or token in stop or self._is_name(token):
+            if not MIN_LENGTH <= len(token) <= MAX_LENGTH or token in stop or self._is_name(token):
                 previous = None
                 continue
             root = self._stem(token, language)
             if root in self.extra:
                 previous = None
                 continue
+            self.words_of.setdefault(root, set()).add(token)
             keys: list[tuple[tuple[str, ...], str]] = []
             if root not in self.weak:
                 keys.append(((root,), token))
@@ -167,10 +174,43 @@ class _Counter:
                 keys.append(((previous[0], root), f"{previous[1]} {token}"))
             for key, form in keys:
                 self.forms.setdefault(key, Counter())[form] += 1
-                if key not in seen:
-                    seen.add(key)
-                    self.df[key] += 1
+                self.docs.setdefault(key, set()).add(self.count)
             previous = (root, token)
+
+    def merge_inflections(self) -> None:
+        """Merge stems whose words differ only by an inflection ending Snowball missed.
+
+        Snowball's Swedish stemmer takes "andet" off "bredbandet" ("bredb") but leaves
+        "bredband": the word "bredband" + "et" ties the two stems together here.
+        """
+        parent: dict[str, str] = {}
+
+        def find(stem: str) -> str:
+            while parent.get(stem, stem) != stem:
+                stem = parent[stem]
+            return stem
+
+        stem_of: dict[str, str] = {}
+        for root, found in self.words_of.items():
+            for word in found:
+                stem_of.setdefault(word, root)
+        for root, found in self.words_of.items():
+            for word in found:
+                for ending in ENDINGS:
+                    if len(word) - len(ending) < MIN_LENGTH or not word.endswith(ending):
+                        continue
+                    base = stem_of.get(word[: -len(ending)])
+                    if base is not None and find(base) != find(root):
+                        parent[find(root)] = find(base)
+        if not parent:
+            return
+        docs: dict[tuple[str, ...], set[int]] = {}
+        forms: dict[tuple[str, ...], Counter[str]] = {}
+        for key, found in self.docs.items():
+            merged = tuple(find(part) for part in key)
+            docs.setdefault(merged, set()).update(found)
+            forms.setdefault(merged, Counter()).update(self.forms[key])
+        self.docs, self.forms = docs, forms
 
 
 def themes(texts: Iterable[str], names: Iterable[str] = (), top: int = 10) -> list[Theme]:
@@ -186,9 +226,11 @@ def themes(texts: Iterable[str], names: Iterable[str] = (), top: int = 10) -> li
     for text in texts:
         counter.add(text)
         total += 1
+    counter.merge_inflections()
+    df = {key: len(found) for key, found in counter.docs.items()}
     least = 2 if total >= 5 else 1  # a theme recurs: in a small pile once is enough
-    phrases = {k: n for k, n in counter.df.items() if len(k) == 2 and n >= max(least, 2)}
-    singles = {k: n for k, n in counter.df.items() if len(k) == 1 and n >= least}
+    phrases = {k: n for k, n in df.items() if len(k) == 2 and n >= max(least, 2)}
+    singles = {k: n for k, n in df.items() if len(k) == 1 and n >= least}
     # A phrase that accounts for most uses of its words replaces them ("gemensam plattform"
     # rather than "gemensam" and "plattform" beside it).
     for (first, second), n in phrases.items():

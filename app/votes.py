@@ -19,7 +19,7 @@ groups through :class:`CardSource`, the store, a way to emit events); it never i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,36 +125,11 @@ class Votes:
 
     def phase(self, index: int) -> Phase | None:
         """Return the prioritise phase at ``index``, or None if it is not one."""
-        program = self._source.program
-        if 0 <= index < len(program) and program[index].kind == PhaseKind.PRIORITISE:
-            return program[index]
-        return None
+        return prioritise_phase(self._source.program, index)
 
     def source_phase(self, index: int) -> int | None:
-        """Return the reflection phase whose cards a prioritise phase votes on (None: none).
-
-        The latest phase before it of the scope's kind; None for a room-wide vote.
-        """
-        phase = self.phase(index)
-        if phase is None or phase.scope not in _SOURCE_KIND:
-            return None
-        kind = _SOURCE_KIND[phase.scope]
-        for earlier in range(index - 1, -1, -1):
-            if self._source.program[earlier].kind == kind:
-                return earlier
-        return None
-
-    def _key(
-        self, phase: Phase, rnd: GroupRound | None, participant_id: str, organisation_id: int
-    ) -> GroupKey | None:
-        if phase.scope == VoteScope.HIGHLIGHTED:
-            return ("room", 0)
-        number = rnd.group_of(participant_id) if rnd is not None else None
-        if number is not None:
-            return ("group", number)
-        if phase.scope == VoteScope.MUNICIPALITY:
-            return ("organisation", organisation_id)
-        return None
+        """Return the reflection phase whose cards a prioritise phase votes on (see below)."""
+        return source_phase(self._source.program, index)
 
     def group_key(self, index: int, participant: Participant) -> GroupKey | None:
         """Return the group whose cards this participant votes on in phase ``index``."""
@@ -163,30 +138,16 @@ class Votes:
             return None
         source = self.source_phase(index)
         rnd = self._source.round(source) if source is not None else None
-        return self._key(phase, rnd, participant.id, participant.organisation_id)
+        return _key(phase, rnd, participant.id, participant.organisation_id)
 
     def ballots(self, index: int) -> dict[GroupKey, list[Reflection]]:
         """Return the cards each group votes on in phase ``index`` (live, not hidden)."""
-        phase = self.phase(index)
-        if phase is None:
-            return {}
         source = self.source_phase(index)
         rnd = self._source.round(source) if source is not None else None
         cache_key = (index, self._source.cards_version, id(rnd))
         if self._ballots is not None and self._ballots[0] == cache_key:
             return self._ballots[1]
-        found: dict[GroupKey, list[Reflection]] = {}
-        for card in self._source.cards():
-            if card.withdrawn or card.hidden or not card.text:
-                continue
-            if phase.scope == VoteScope.HIGHLIGHTED:
-                if not card.highlighted:
-                    continue
-            elif source is None or card.phase_index != source:
-                continue
-            key = self._key(phase, rnd, card.participant_id, card.organisation_id)
-            if key is not None:
-                found.setdefault(key, []).append(card)
+        found = ballots(self._source, index)
         self._ballots = (cache_key, found)
         return found
 
@@ -229,21 +190,7 @@ class Votes:
 
     def ranking(self, index: int) -> list[RankedGroup]:
         """Return every group of phase ``index`` with its cards, most dots first."""
-        counts = self.tally(index)
-        groups = []
-        for key, cards in self.ballots(index).items():
-            ranked = sorted(
-                (RankedCard(c, *counts.get(c.id, (0, 0))) for c in cards),
-                key=lambda r: (-r.dots, -r.voters, r.card.created_at, r.card.id),
-            )
-            organisations = {c.organisation_id for c in cards}
-            org = next(iter(organisations)) if len(organisations) == 1 else None
-            phase = self.phase(index)
-            if phase is not None and phase.scope != VoteScope.MUNICIPALITY:
-                org = None
-            groups.append(RankedGroup(key, org, tuple(ranked)))
-        groups.sort(key=lambda g: g.key)
-        return groups
+        return rank(self._source, index, self.rows(), self.ballots(index))
 
     def payload(self, index: int, participant: Participant) -> dict[str, Any] | None:
         """Return the ``vote`` part of a participant's ``state`` message in phase ``index``."""
@@ -398,3 +345,98 @@ class Votes:
 
 def _nothing(_stored: object) -> None:
     """Nothing to apply in memory."""
+
+
+def prioritise_phase(program: Sequence[Phase], index: int) -> Phase | None:
+    """Return ``program[index]`` if it is a prioritise phase, else None."""
+    if 0 <= index < len(program) and program[index].kind == PhaseKind.PRIORITISE:
+        return program[index]
+    return None
+
+
+def source_phase(program: Sequence[Phase], index: int) -> int | None:
+    """Return the reflection phase whose cards prioritise phase ``index`` votes on.
+
+    The latest phase before it of the scope's kind; None for a room-wide vote (or none).
+    """
+    phase = prioritise_phase(program, index)
+    if phase is None or phase.scope not in _SOURCE_KIND:
+        return None
+    kind = _SOURCE_KIND[phase.scope]
+    for earlier in range(index - 1, -1, -1):
+        if program[earlier].kind == kind:
+            return earlier
+    return None
+
+
+def _key(
+    phase: Phase, rnd: GroupRound | None, participant_id: str, organisation_id: int
+) -> GroupKey | None:
+    if phase.scope == VoteScope.HIGHLIGHTED:
+        return ("room", 0)
+    number = rnd.group_of(participant_id) if rnd is not None else None
+    if number is not None:
+        return ("group", number)
+    if phase.scope == VoteScope.MUNICIPALITY:
+        return ("organisation", organisation_id)
+    return None
+
+
+def ballots(source: CardSource, index: int) -> dict[GroupKey, list[Reflection]]:
+    """Return the cards each group votes on in prioritise phase ``index``.
+
+    The one home of the rule "which cards are on whose ballot": the live vote, the console,
+    the projector and the exports all ask here. Withdrawn and hidden cards never are.
+    """
+    phase = prioritise_phase(source.program, index)
+    if phase is None:
+        return {}
+    source_index = source_phase(source.program, index)
+    rnd = source.round(source_index) if source_index is not None else None
+    found: dict[GroupKey, list[Reflection]] = {}
+    for card in source.cards():
+        if card.withdrawn or card.hidden or not card.text:
+            continue
+        if phase.scope == VoteScope.HIGHLIGHTED:
+            if not card.highlighted:
+                continue
+        elif source_index is None or card.phase_index != source_index:
+            continue
+        key = _key(phase, rnd, card.participant_id, card.organisation_id)
+        if key is not None:
+            found.setdefault(key, []).append(card)
+    return found
+
+
+def rank(
+    source: CardSource,
+    index: int,
+    rows: Iterable[tuple[int, str, str, int]],
+    groups: dict[GroupKey, list[Reflection]] | None = None,
+) -> list[RankedGroup]:
+    """Return every group of prioritise phase ``index`` with its cards, most dots first.
+
+    ``rows`` are (phase index, participant id, card id, dots), as :meth:`Votes.rows` and
+    the store return them; ``groups`` the ballots if already at hand.
+    """
+    phase = prioritise_phase(source.program, index)
+    if phase is None:
+        return []
+    counts: dict[str, tuple[int, int]] = {}
+    for phase_index, _pid, card_id, dots in rows:
+        if phase_index == index:
+            total, voters = counts.get(card_id, (0, 0))
+            counts[card_id] = (total + dots, voters + 1)
+    ranked_groups = []
+    for key, cards in (ballots(source, index) if groups is None else groups).items():
+        ranked = sorted(
+            (RankedCard(c, *counts.get(c.id, (0, 0))) for c in cards),
+            key=lambda r: (-r.dots, -r.voters, r.card.created_at, r.card.id),
+        )
+        organisations = {c.organisation_id for c in cards}
+        org = next(iter(organisations)) if len(organisations) == 1 else None
+        if phase.scope != VoteScope.MUNICIPALITY:
+            org = None
+        ranked_groups.append(RankedGroup(key, org, tuple(ranked)))
+    ranked_groups.sort(key=lambda g: g.key)
+    return ranked_groups

@@ -85,3 +85,9 @@ def test_compare_puts_top_themes_side_by_side() -> None:
     )
     assert rows == [["samverkan (3)", "skola (4)"], ["bredband (2)", ""]]
     assert themes([]) == []
+
+
+def test_a_definite_form_snowball_misses_still_counts_as_the_word() -> None:
+    # Snowball's Swedish stemmer gives "bredbandet" -> "bredb" but keeps "bredband".
+    found = themes(["Bredband först.", "Bredbandet är dåligt.", "Utan bredbanden stannar vi."])
+    assert found[0] == Theme("bredband", 3)
