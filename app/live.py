@@ -32,6 +32,7 @@ from app.model import (
 )
 from app.protocol import (
     MAX_ANSWERS,
+    MAX_DOTS,
     ErrorCode,
     ProtocolError,
     Reflect,
@@ -315,6 +316,10 @@ class Live:
         for phase in program:
             if not phase.title.strip() or not 1 <= phase.minutes <= 600:
                 raise ValueError(f"phase {phase.title!r}: a title and 1–600 minutes are needed")
+            if phase.kind == PhaseKind.PRIORITISE and not (
+                1 <= phase.dots <= MAX_DOTS and 1 <= phase.per_card <= MAX_DOTS
+            ):
+                raise ValueError(f"phase {phase.title!r}: 1–{MAX_DOTS} dots are needed")
         self.room.store.set_program(self.room.session.id, program)
         self.program = program
         if self.clock.index >= len(program):
