@@ -44,6 +44,7 @@ PAPER = QColor("#ffffff")
 CLOUD_COLOURS = ("#0b3d91", "#1f5fbf", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285")
 RECOUNT_MS = 200
 PROJECTOR_TOP = 3  # cards per group on the projector
+LINE_UNITS = 4.1  # a card's height in type sizes: two lines of text, a bar, a gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +175,18 @@ class RankingChart(QWidget):
             painter.end()
             return
         n = len(blocks)
-        columns = max(1, min(n, math.ceil(math.sqrt(n * area.width() / max(area.height(), 1)))))
-        rows = math.ceil(n / columns)
-        block_w = (area.width() - (columns - 1) * gap) / columns
-        block_h = (area.height() - (rows - 1) * gap) / rows
         most = max((len(b.lines) for b in blocks), default=1)
-        # Per card: a line of text and a bar; the title takes 1.5 lines. All in type sizes.
-        px = min(block_h / (1.6 + most * 2.7), 44 * self.scale, block_w / 12)
+
+        def size(columns: int) -> tuple[float, float, float]:
+            rows = math.ceil(n / columns)
+            block_w = (area.width() - (columns - 1) * gap) / columns
+            block_h = (area.height() - (rows - 1) * gap) / rows
+            # Per card: two lines of text and a bar; the title 1.6 lines. In type sizes.
+            px = min(block_h / (1.6 + most * LINE_UNITS), 44 * self.scale, block_w / 16)
+            return px, block_w, block_h
+
+        columns = max(range(1, n + 1), key=lambda c: (size(c)[0], -c))
+        px, block_w, block_h = size(columns)
         largest = max((line.dots for b in blocks for line in b.lines), default=0) or 1
         title_font, text_font = _font(px * 1.15, bold=True), _font(px)
         count_font = _font(px, bold=True)
@@ -208,15 +214,15 @@ class RankingChart(QWidget):
             for line in block.lines:
                 painter.setFont(text_font)
                 painter.setPen(INK)
-                text = metrics.elidedText(
-                    " ".join(line.text.split()), Qt.TextElideMode.ElideRight, box.width()
-                )
-                painter.drawText(
-                    QRectF(box.left(), top, box.width(), px * 1.25),
-                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                    text,
-                )
-                track = QRectF(box.left(), top + px * 1.3, box.width() - count_w, px * 1.1)
+                for number_of_line, text in enumerate(_two_lines(line.text, metrics, box.width())):
+                    painter.drawText(
+                        QRectF(
+                            box.left(), top + number_of_line * px * 1.25, box.width(), px * 1.25
+                        ),
+                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                        text,
+                    )
+                track = QRectF(box.left(), top + px * 2.55, box.width() - count_w, px * 1.1)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(TRACK)
                 painter.drawRoundedRect(track, 5, 5)
@@ -233,8 +239,22 @@ class RankingChart(QWidget):
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                     tr("ranking_dots", count=line.dots),
                 )
-                top += px * 2.7
+                top += px * LINE_UNITS
         painter.end()
+
+
+def _two_lines(text: str, metrics: QFontMetricsF, width: float) -> list[str]:
+    """Return ``text`` wrapped at words into at most two lines, the second elided."""
+    words = text.split()
+    first = ""
+    while words and metrics.horizontalAdvance(f"{first} {words[0]}".strip()) <= width:
+        first = f"{first} {words.pop(0)}".strip()
+    if not first:  # one word wider than the line
+        return [metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width)]
+    rest = " ".join(words)
+    if not rest:
+        return [first]
+    return [first, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
 
 
 class WordCloud(QWidget):
@@ -295,7 +315,7 @@ class WordCloud(QWidget):
             )
             painter.end()
             return
-        largest = 120 * self.scale
+        largest = 150 * self.scale
         while True:
             lines = self._lines(area.width(), largest)
             height = sum(max(QFontMetricsF(f).height() for _t, f, _w in line) for line in lines)

@@ -398,7 +398,7 @@ def _priority_rows(
             label = _group_label(data, index, group.key, snapshot)
             voted = [r for r in group.cards if r.dots > 0][:top]
             for place, ranked in enumerate(voted, start=1):
-                rows.append([place, _cell(ranked.card.text), ranked.dots, _cell(label)])
+                rows.append([place, para(ranked.card.text), ranked.dots, _cell(label)])
     return rows
 
 
