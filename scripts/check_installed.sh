@@ -21,14 +21,14 @@ trap 'rm -rf "$WORK"' EXIT
 say() { printf 'check_installed: %s\n' "$*" >&2; }
 START=$(date +%s)
 
+# pip's download cache stays the machine's own (a fresh HOME would make it download again).
+export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$(python3 -m pip cache dir 2>/dev/null || true)}
 CLONE=$WORK/clone
 mkdir -p "$CLONE" "$WORK/home" "$WORK/elsewhere"
 git -C "$ROOT" archive --format=tar HEAD | tar -x -C "$CLONE"
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config XDG_DATA_HOME=$WORK/home/.local/share
 export XDG_STATE_HOME=$WORK/home/.local/state XDG_CACHE_HOME=$WORK/home/.cache
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-# pip's download cache is the machine's own (the fresh HOME would make it download again).
-export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/root/.cache/pip}
 
 say "1. the wheel built from a clean copy holds every module and data file"
 python3 -m pip wheel -q --no-deps -w "$WORK/wheel" "$CLONE" >/dev/null
