@@ -14,8 +14,11 @@ from typing import Any
 from app.room import Room
 from room_server.server import RoomServer
 
+from . import test_page_live
 from .test_page_live import Pages, join, outbox, raw_member, wait_for
 from .test_votes import MUNI, PRIO, with_vote
+
+gate_acks = test_page_live.gate_acks  # the fixture that holds back acks, shared
 
 
 async def test_dots_by_keyboard_with_names_then_the_top_three(
@@ -84,6 +87,60 @@ async def test_dots_by_keyboard_with_names_then_the_top_three(
     assert top == ["Gemensam e-tjänsteplattform", "Utbilda politikerna i digitalisering"]
     assert await anna.locator("#ballot li .dots").first.is_hidden()
     assert await anna.text_content("#vote-help") == "Röstningen är stängd."
+    pages.watch.check()
+    await pages.close()
+
+
+async def test_dots_given_offline_wait_in_the_outbox_and_count_once(
+    browser: Any,
+    server: RoomServer,
+    room: Room,
+    open_client: Callable[[], Awaitable[Any]],
+    gate_acks: Callable[[], asyncio.Event],
+) -> None:
+    with_vote(room)
+    pages = Pages(browser, server)
+    context, page = await pages.open()
+    await join(page, "Per", "Vänersborg")
+    bo = await raw_member(open_client, room, "Bo", "Vänersborg")
+    room.live.start(MUNI)
+    room.live.make_groups(MUNI)
+    for cid, text in (("card-bo-0001", "Öppna data"), ("card-bo-0002", "Gemensam växel")):
+        await bo.send({"type": "reflect", "id": cid, "phase": MUNI, "text": text})
+        await bo.recv_type("ack")
+    room.live.start(PRIO)
+    await page.wait_for_selector("#ballot li.card >> nth=1")
+    me = next(p for p in room.participants() if p.name == "Per")
+
+    await context.set_offline(True)
+    await wait_for(lambda: server.connection_count == 1)  # only Bo's socket is left
+    plus = page.get_by_role("button", name="Lägg en prick på: Öppna data")
+    await plus.focus()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Enter")
+    await wait_for_text(page, "#vote-left", "1 av 3 prickar kvar")  # shown at once
+    pending = list((await outbox(page)).values())
+    assert [(m["card"], m["dots"]) for m in pending] == [("card-bo-0001", 2)]  # latest only
+    await page.wait_for_timeout(1000)
+    assert room.live.votes.mine(PRIO, me.id) == {}
+
+    await context.set_offline(False)
+    await wait_for(lambda: room.live.votes.mine(PRIO, me.id) == {"card-bo-0001": 2})
+    await wait_for_outbox_empty(page)
+
+    # Stored, but the ack is lost with the connection: sent again, counted once.
+    release = gate_acks()
+    minus = page.get_by_role("button", name="Ta bort en prick från: Öppna data")
+    await minus.focus()
+    await page.keyboard.press("Enter")
+    await wait_for(lambda: room.live.votes.mine(PRIO, me.id) == {"card-bo-0001": 1})
+    for client in list(server._clients):
+        await client.ws.close()
+    release.set()
+    await wait_for_outbox_empty(page)
+    assert room.live.votes.mine(PRIO, me.id) == {"card-bo-0001": 1}
+    assert room.live.votes.remaining(PRIO, me.id) == 2
+    await wait_for_text(page, "#vote-left", "2 av 3 prickar kvar")
     pages.watch.check()
     await pages.close()
 
