@@ -120,6 +120,10 @@ class Votes:
         self._ops: dict[str, str] = store.vote_ops(session_id)
         self._closed: set[int] = store.closed_votes(session_id)
         self._ballots: tuple[tuple[int, int, int], dict[GroupKey, list[Reflection]]] | None = None
+        # A room-wide state broadcast asks for the tally once per participant: count once per
+        # change of the votes (``_changes``) instead.
+        self._changes = 0
+        self._tally: tuple[tuple[int, int], dict[str, tuple[int, int]]] | None = None
 
     # -- which cards -----------------------------------------------------------------------
 
@@ -178,7 +182,9 @@ class Votes:
         return max(0, phase.dots - sum(self._dots.get((index, participant_id), {}).values()))
 
     def tally(self, index: int) -> dict[str, tuple[int, int]]:
-        """Return card id -> (dots, voters) in phase ``index``."""
+        """Return card id -> (dots, voters) in phase ``index`` (do not change it)."""
+        if self._tally is not None and self._tally[0] == (index, self._changes):
+            return self._tally[1]
         counts: dict[str, tuple[int, int]] = {}
         for (phase_index, _pid), cards in self._dots.items():
             if phase_index != index:
@@ -186,6 +192,7 @@ class Votes:
             for card_id, dots in cards.items():
                 total, voters = counts.get(card_id, (0, 0))
                 counts[card_id] = (total + dots, voters + 1)
+        self._tally = ((index, self._changes), counts)
         return counts
 
     def ranking(self, index: int) -> list[RankedGroup]:
@@ -285,6 +292,7 @@ class Votes:
                 self._dots[(index, participant.id)] = live
             else:
                 self._dots.pop((index, participant.id), None)
+            self._changes += 1
             self._emit(VotesChanged(index, self._audience(index, participant)))
 
         return write, apply
@@ -314,6 +322,7 @@ class Votes:
         """Give back the dots on a card that was withdrawn or hidden (already so in the store)."""
         phases = set()
         voters = set()
+        self._changes += 1
         for (index, pid), cards in list(self._dots.items()):
             if cards.pop(card_id, None) is not None:
                 phases.add(index)
@@ -328,6 +337,7 @@ class Votes:
     def forget(self, participant_id: str) -> None:
         """Drop an erased participant's votes (already deleted from the store)."""
         phases = {index for (index, pid) in self._dots if pid == participant_id}
+        self._changes += 1
         for index in phases:
             del self._dots[(index, participant_id)]
         self._ops = {op: pid for op, pid in self._ops.items() if pid != participant_id}

@@ -388,3 +388,38 @@ def test_old_database_gets_the_vote_tables(tmp_path: Path) -> None:
         assert store.votes(store.series().sessions[0].id) == []  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+async def test_rehearsal_bots_vote_within_their_dots(room: Room, server: Any) -> None:
+    import asyncio
+
+    from room_server.bots import rehearse
+
+    from .test_e2e_session import drained, make_groups
+
+    with_vote(room)
+    stop = asyncio.Event()
+    url = f"http://127.0.0.1:{server.port}"
+    bots = await rehearse(url, room.room_token, 16, seed=5, stop=stop, think=(0.0, 0.02))
+    try:
+        live = room.live
+        live.start(MUNI)
+        await make_groups(room)
+        await asyncio.gather(*(b.wait_acted(MUNI, 5.0) for b in bots))
+        await drained(bots)
+        live.start(PRIO)
+        await asyncio.gather(*(b.wait_acted(PRIO, 5.0) for b in bots))
+        await drained(bots)
+        assert all(not b.refused for b in bots), [b.refused for b in bots]
+        rows = room.store.votes(room.session.id)
+        spent: dict[str, int] = {}
+        for _phase, pid, card_id, dots in rows:
+            spent[pid] = spent.get(pid, 0) + dots
+            card = live.card(card_id)
+            assert card is not None and live.votes.group_key(PRIO, live.room.participant(pid)) == (
+                live.votes.group_key(PRIO, live.room.participant(card.participant_id))
+            )
+        assert spent and all(1 <= n <= 3 for n in spent.values())
+        assert sum(d for d, _v in live.votes.tally(PRIO).values()) == sum(spent.values())
+    finally:
+        stop.set()
