@@ -395,7 +395,9 @@ class PrioritiesView(QWidget):
         self.retranslate()
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():
+        # Hidden, it does nothing: the themes of a busy room are not recounted for nobody;
+        # showing the tab brings it up to date (showEvent).
+        if self.isVisible() and not self._timer.isActive():
             self._timer.start()
 
     def showEvent(self, event: QShowEvent) -> None:
