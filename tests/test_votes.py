@@ -423,3 +423,21 @@ async def test_rehearsal_bots_vote_within_their_dots(room: Room, server: Any) ->
         assert sum(d for d, _v in live.votes.tally(PRIO).values()) == sum(spent.values())
     finally:
         stop.set()
+
+
+def test_withdrawing_a_card_returns_its_dots(
+    day: tuple[Room, dict[int, list[Participant]]], store: Store
+) -> None:
+    from app.protocol import Withdraw
+
+    room, group = day
+    anna, bo, _ = group[7]
+    vote(room, anna, "vote-0001", "card-7-1", 2)
+    vote(room, anna, "vote-0002", "card-7-0", 1)
+    room.live.start(MUNI)  # the facilitator reopens the municipality phase: Bo withdraws
+    room.live.withdraw(bo, Withdraw("card-7-1", 1))
+    assert room.live.votes.mine(PRIO, anna.id) == {"card-7-0": 1}
+    assert stored_votes(store, room) == [(PRIO, anna.id, "card-7-0", 1)]
+    room.live.start(PRIO)
+    assert room.live.votes.remaining(PRIO, anna.id) == 2
+    refused(ErrorCode.CARD_UNAVAILABLE, room, anna, "vote-0003", "card-7-1", 1)
