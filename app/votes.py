@@ -222,7 +222,7 @@ class Votes:
             if not open_now:
                 ranked = sorted(
                     (c for c in ballot if counts.get(c.id, (0, 0))[0] > 0),
-                    key=lambda c: (-counts[c.id][0], -counts[c.id][1], c.created_at, c.id),
+                    key=lambda c: rank_order(c, *counts[c.id]),
                 )
                 message["top"] = [
                     {"id": c.id, "text": c.text, "dots": counts[c.id][0]} for c in ranked[:TOP]
@@ -357,6 +357,11 @@ def _nothing(_stored: object) -> None:
     """Nothing to apply in memory."""
 
 
+def rank_order(card: Reflection, dots: int, voters: int) -> tuple[int, int, float, str]:
+    """Return the sort key of a ranking: most dots, then most voters, then the order written."""
+    return (-dots, -voters, card.created_at, card.id)
+
+
 def prioritise_phase(program: Sequence[Phase], index: int) -> Phase | None:
     """Return ``program[index]`` if it is a prioritise phase, else None."""
     if 0 <= index < len(program) and program[index].kind == PhaseKind.PRIORITISE:
@@ -441,7 +446,7 @@ def rank(
     for key, cards in (ballots(source, index) if groups is None else groups).items():
         ranked = sorted(
             (RankedCard(c, *counts.get(c.id, (0, 0))) for c in cards),
-            key=lambda r: (-r.dots, -r.voters, r.card.created_at, r.card.id),
+            key=lambda r: rank_order(r.card, r.dots, r.voters),
         )
         organisations = {c.organisation_id for c in cards}
         org = next(iter(organisations)) if len(organisations) == 1 else None
