@@ -29,6 +29,7 @@ from app.model import (
     Reflection,
     SurveyItem,
     SurveyKind,
+    VoteScope,
 )
 from app.protocol import (
     MAX_ANSWERS,
@@ -828,6 +829,23 @@ class Live:
         return buckets
 
     # -- votes (rules in app.votes) -------------------------------------------------------
+
+    def start_room_vote(self, title: str, minutes: int = 10, now: float | None = None) -> int:
+        """Start a room-wide vote on the highlighted cards, right after the current phase.
+
+        A prioritise phase with the scope "highlighted" is put into the program after the
+        phase that runs (or at the start) and started. Returns its index.
+
+        Raises:
+            ValueError: if no card is highlighted.
+        """
+        if not any(c.highlighted and not c.hidden and not c.withdrawn for c in self.cards()):
+            raise ValueError("no highlighted cards to vote on")
+        at = max(self.clock.index + 1, 0)
+        phase = Phase(PhaseKind.PRIORITISE, title, minutes, scope=VoteScope.HIGHLIGHTED)
+        self.set_program([*self.program[:at], phase, *self.program[at:]])
+        self.start(at, now)
+        return at
 
     def vote(self, participant: Participant, message: Vote) -> None:
         """Set a participant's dots on a card; committed before returning.

@@ -362,6 +362,7 @@ class ProgramPanel(QFrame):
         self._vote_caption.setVisible(voting)
         # A phase that has run (or runs) keeps its kind: its groups and cards depend on it.
         self.kind_combo.setEnabled(movable)
+        self.scope_combo.setEnabled(movable)  # the ballot of a vote under way stays as it is
         self.remove_button.setEnabled(movable and len(self._rows) > 1)
         self.up_button.setEnabled(movable and row - 1 > fixed)
         self.down_button.setEnabled(movable and row + 1 < len(self._rows))

@@ -358,6 +358,9 @@ class PrioritiesView(QWidget):
         head = QHBoxLayout()
         self.heading = plain_label("rankingHeading", 18, bold=True, wrap=True)
         head.addWidget(self.heading, 1)
+        self.room_vote_button = big_button("roomVote", 14)
+        self.room_vote_button.clicked.connect(self._start_room_vote)
+        head.addWidget(self.room_vote_button)
         self.close_button = big_button("closeVoting", 14)
         self.close_button.clicked.connect(self._toggle_closed)
         head.addWidget(self.close_button)
@@ -409,6 +412,14 @@ class PrioritiesView(QWidget):
         """Return the prioritise phase shown (None: the program has none yet)."""
         return vote_phase(self._room.live)
 
+    def _start_room_vote(self) -> None:
+        try:
+            self._room.live.start_room_vote(tr("room_vote_title"))
+        except ValueError:
+            self.status_label.setText(tr("room_vote_none"))
+            return
+        self.refresh()
+
     def _toggle_closed(self) -> None:
         index = self.phase_index()
         if index is None:
@@ -420,6 +431,8 @@ class PrioritiesView(QWidget):
     def retranslate(self) -> None:
         """Set every text in the current language."""
         self.themes_heading.setText(tr("themes_heading"))
+        self.room_vote_button.setText(tr("room_vote"))
+        self.room_vote_button.setToolTip(tr("room_vote_tip"))
         self.cloud_hint.setText(tr("themes_cloud_hint"))
         self.chart.empty_text = tr("ranking_empty")
         chosen = self.org_combo.currentData()

@@ -117,8 +117,11 @@ def _exec_spec() -> _Recorder:
     hooks = ModuleType("PyInstaller.utils.hooks")
     hooks.copy_metadata = lambda name: [(f"{name}.dist-info", f"{name}.dist-info")]  # type: ignore[attr-defined]
     hooks.collect_data_files = lambda name: [(f"{name}/data.json", name)]  # type: ignore[attr-defined]
-    stubs = {"PyInstaller": ModuleType("PyInstaller"), "PyInstaller.utils": ModuleType("x"),
-             "PyInstaller.utils.hooks": hooks}
+    stubs = {
+        "PyInstaller": ModuleType("PyInstaller"),
+        "PyInstaller.utils": ModuleType("x"),
+        "PyInstaller.utils.hooks": hooks,
+    }
     with mock.patch.dict(sys.modules, stubs):
         exec(compile(source, "build.spec", "exec"), names)  # noqa: S102
     return recorder

@@ -143,3 +143,28 @@ def test_program_editor_sets_a_prioritise_phase(qtbot: Any, window: MainWindow) 
     )
     panel.select_phase(0)
     assert not panel.vote_box.isVisible()
+
+
+def test_room_wide_vote_on_highlighted_cards_from_the_console(
+    qtbot: Any, window: MainWindow, scene: tuple[Room, dict[int, list[Participant]]]
+) -> None:
+    room, group = scene
+    view = window.priorities_view
+    window.tabs.setCurrentWidget(view)
+    view.room_vote_button.click()  # nothing highlighted yet: says so, changes nothing
+    assert view.status_label.text() == SV["room_vote_none"]
+    count = len(room.live.program)
+    room.live.moderate("card-7-0", highlighted=True)
+    room.live.moderate("card-5-1", highlighted=True)
+    view.room_vote_button.click()
+    live = room.live
+    assert len(live.program) == count + 1
+    index = live.clock.index
+    assert index == PRIO + 1 and live.program[index].scope.value == "highlighted"
+    assert live.program[index].title == SV["room_vote_title"]
+    tanum = group[5][0]
+    assert {c.id for c in live.votes.ballot(index, tanum)} == {"card-7-0", "card-5-1"}
+    vote(room, tanum, "vote-0001", "card-7-0", 2, phase=index)
+    qtbot.waitUntil(lambda: any(b.lines[0].dots == 2 for b in view.chart.blocks()))
+    [block] = view.chart.blocks()
+    assert block.title == SV["ranking_room"]
