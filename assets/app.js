@@ -426,7 +426,10 @@
           b.dataset.d = d;
           row.append(b);
         }
-        row.insertBefore(el("span", "mine"), row.lastChild);
+        const count = el("span", "mine");
+        count.id = "dots-" + card.id; // ids are [A-Za-z0-9_-]: the buttons point at their count
+        for (const b of row.children) b.setAttribute("aria-describedby", count.id);
+        row.insertBefore(count, row.lastChild);
         node.append(el("p", "text"), el("p", "meta"), row, el("p", "error"));
       }
       const [text, meta, row, error] = node.children;

@@ -78,6 +78,9 @@ async def test_dots_by_keyboard_with_names_then_the_top_three(
     )
     await wait_for_text(anna, "#vote-left", "1 av 3 prickar kvar")
     assert "Dina prickar: 1" in (await anna.text_content("#ballot li.card .mine") or "")
+    # Each button's description is its card's count, so a screen reader says both.
+    described = await minus.get_attribute("aria-describedby")
+    assert "Dina prickar: 1" in (await anna.text_content(f"#{described}") or "")
     # The outbox is empty once everything is acknowledged.
     await wait_for_outbox_empty(anna)
 
