@@ -173,8 +173,12 @@ class _Counter:
             if previous is not None:
                 keys.append(((previous[0], root), f"{previous[1]} {token}"))
             for key, form in keys:
-                self.forms.setdefault(key, Counter())[form] += 1
-                self.docs.setdefault(key, set()).add(self.count)
+                forms = self.forms.get(key)
+                if forms is None:  # not setdefault: no Counter built for nothing per word
+                    forms = self.forms[key] = Counter()
+                    self.docs[key] = set()
+                forms[form] += 1
+                self.docs[key].add(self.count)
             previous = (root, token)
 
     def merge_inflections(self) -> None:
