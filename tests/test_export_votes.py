@@ -74,7 +74,7 @@ def test_municipality_pdf_starts_with_priorities_and_themes_and_raw_has_votes(
 
     overview = flat(text_of(out / "traff1-oversikt.pdf"))
     compare = overview[overview.index("Teman per organisation") :]
-    assert "Uddevalla samverkan (3)" in compare and "Tanum bredband (3)" in compare
+    assert "Uddevalla 1. samverkan (3)" in compare and "Tanum 1. bredband (3)" in compare
     assert "Prioriteringar per grupp" in overview
 
     raw = out / "traff1-data"

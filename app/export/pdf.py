@@ -365,7 +365,13 @@ def municipality_story(snapshot: Snapshot, org: Organisation, names: bool) -> li
     return story
 
 
-def _group_label(data: SessionData, phase_index: int, key: GroupKey, snapshot: Snapshot) -> str:
+def _group_label(
+    data: SessionData,
+    phase_index: int,
+    key: GroupKey,
+    snapshot: Snapshot,
+    organisation_id: int | None = None,
+) -> str:
     kind, number = key
     if kind == "room":
         return tr("pdf_room_vote")
@@ -374,7 +380,10 @@ def _group_label(data: SessionData, phase_index: int, key: GroupKey, snapshot: S
     source = source_phase(data.session.program, phase_index)
     rnd = data.round(source) if source is not None else None
     if rnd is not None and rnd.kind == GroupKind.MUNICIPALITY:
-        return tr("pdf_municipality_group", number=number + 1)
+        label = tr("pdf_municipality_group", number=number + 1)
+        if organisation_id is not None:
+            label = f"{snapshot.organisation_name(organisation_id)} · {label}"
+        return label
     return tr("pdf_group_heading", number=number + 1)
 
 
@@ -395,7 +404,7 @@ def _priority_rows(
                 or (kind == "group" and rnd is not None and ids & set(rnd.groups[number]))
             ):
                 continue
-            label = _group_label(data, index, group.key, snapshot)
+            label = _group_label(data, index, group.key, snapshot, group.organisation_id)
             voted = [r for r in group.cards if r.dots > 0][:top]
             for place, ranked in enumerate(voted, start=1):
                 rows.append([place, para(ranked.card.text), ranked.dots, _cell(label)])
@@ -595,14 +604,17 @@ def _themes_comparison(snapshot: Snapshot, data: SessionData) -> list[Flowable]:
     columns += [(o.name, data.themes(o.id, names, top=5)) for o in snapshot.taking_part()]
     if not any(found for _name, found in columns):
         return []
-    rows: list[list[Any]] = [[tr("pdf_organisation"), *[str(n) for n in range(1, 6)]]]
+    rows: list[list[Any]] = [[tr("pdf_organisation"), tr("pdf_top_themes")]]
     for name, found in columns:
-        cells = [f"{t.label} ({t.count})" for t in found] + [""] * (5 - len(found))
-        rows.append([_cell(name), *[_cell(c) for c in cells]])
+        # No-break spaces keep "4. förändringsarbetet (3)" together on one line.
+        ranked = " · ".join(
+            f"{n}.\u00a0{t.label}\u00a0({t.count})" for n, t in enumerate(found, start=1)
+        )
+        rows.append([_cell(name), para(ranked or "–")])
     return [
         para(tr("pdf_themes_compare_heading"), "h1"),
         para(tr("pdf_themes_compare_note"), "small"),
-        _table(rows, [34 * mm, *([28 * mm] * 5)]),
+        _table(rows, [40 * mm, 134 * mm]),
     ]
 
 
