@@ -815,6 +815,7 @@ class AudienceWindow(QWidget):
         self._colours = OrgColours(room)
         self._overrides: dict[int, AudienceView] = {}
         self._anonymous = False
+        self._themes_organisation: int | None = None
         self._view: AudienceView | None = None
         self._scale = 1.0
         self._countdown_state = ""
@@ -927,6 +928,12 @@ class AudienceWindow(QWidget):
     def anonymous(self) -> bool:
         """Return True when the wall leaves authors' names out."""
         return self._anonymous
+
+    def set_themes_organisation(self, organisation_id: int | None) -> None:
+        """Show the word cloud of one organisation's reflections (None: the whole session)."""
+        if organisation_id != self._themes_organisation:
+            self._themes_organisation = organisation_id
+            self._schedule_for(AudienceView.THEMES)
 
     def set_anonymous(self, on: bool) -> None:
         """Leave authors' names off the wall (the console's wall toggle drives this)."""
@@ -1129,8 +1136,13 @@ class AudienceWindow(QWidget):
         self.ranking_page.set_blocks(ranking_blocks(self._room, index))
 
     def _show_themes(self) -> None:
+        org = self._themes_organisation
+        if org is not None:  # whose themes: the room reads it in the header
+            self.title_label.setText(
+                tr("audience_themes_of", name=self._room.organisation_name(org))
+            )
         self.themes_page.empty_text = tr("themes_none")
-        self.themes_page.set_themes(session_themes(self._room, top=30))
+        self.themes_page.set_themes(session_themes(self._room, org, top=30))
 
     def _show_thanks(self) -> None:
         self.thanks_page.thanks_label.setText(tr("audience_thanks"))

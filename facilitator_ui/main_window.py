@@ -658,6 +658,9 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(self.audience.deleteLater)
         self.audience.set_anonymous(self.wall.anonymous())
         self.wall.anonymous_check.toggled.connect(self.audience.set_anonymous)
+        self.priorities_view.themesOrganisationChanged.connect(
+            self.audience.set_themes_organisation
+        )
         self.audience.visibilityChanged.connect(self._on_audience_visible)
         self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
         self.bridge.phaseChanged.connect(self._sync_audience_choice)

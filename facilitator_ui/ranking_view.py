@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -347,7 +347,14 @@ class WordCloud(QWidget):
 
 
 class PrioritiesView(QWidget):
-    """The console's tab: the live ranking of the vote, its close button, and the themes."""
+    """The console's tab: the live ranking of the vote, its close button, and the themes.
+
+    Signals:
+        themesOrganisationChanged(object): the organisation (id, or None for everyone)
+            whose themes were picked; the projector's word cloud follows it.
+    """
+
+    themesOrganisationChanged = Signal(object)
 
     def __init__(self, room: Room, bridge: RoomBridge, parent: QWidget | None = None) -> None:
         """Show ``room``'s votes and themes, following ``bridge``."""
@@ -378,7 +385,7 @@ class PrioritiesView(QWidget):
         themes_head.addWidget(self.themes_heading)
         self.org_combo = QComboBox()
         self.org_combo.setObjectName("themesOrganisation")
-        self.org_combo.activated.connect(lambda _i: self.refresh())
+        self.org_combo.activated.connect(self._pick_organisation)
         themes_head.addWidget(self.org_combo)
         self.cloud_hint = plain_label("themesCloudHint", 12, wrap=True)
         themes_head.addWidget(self.cloud_hint, 1)
@@ -396,6 +403,10 @@ class PrioritiesView(QWidget):
         bridge.phaseChanged.connect(self._schedule)
         bridge.reflectionChanged.connect(lambda _rid, _mod: self._schedule())
         self.retranslate()
+
+    def _pick_organisation(self, _index: int) -> None:
+        self.refresh()
+        self.themesOrganisationChanged.emit(self.org_combo.currentData())
 
     def _schedule(self) -> None:
         # Hidden, it does nothing: the themes of a busy room are not recounted for nobody;

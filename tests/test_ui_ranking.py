@@ -123,6 +123,13 @@ def test_projector_keeps_counts_secret_until_closed_then_shows_top_three(
     assert {label for label, _rect in audience.themes_page.placed} == set(labels)
     rects = [rect for _label, rect in audience.themes_page.placed]
     assert all(audience.themes_page.rect().toRectF().contains(r) for r in rects)
+    # One municipality's cloud, picked on the console.
+    view = window.priorities_view
+    view.org_combo.setCurrentIndex(view.org_combo.findData(room.series.organisations[7].id))
+    view.org_combo.activated.emit(view.org_combo.currentIndex())
+    qtbot.waitUntil(lambda: audience.title_label.text() == "Det Uddevalla talade om")
+    labels = [t.label for t in audience.themes_page.themes()]
+    assert "bredband" not in labels
 
 
 def test_program_editor_sets_a_prioritise_phase(qtbot: Any, window: MainWindow) -> None:
