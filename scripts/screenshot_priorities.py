@@ -1,16 +1,18 @@
-r"""Render the README's pictures of prioritising: the projected ranking, the word cloud, a PDF page.
+r"""Render the README's pictures of prioritising: projector, word cloud, PDF page, phone.
 
 A realistic room (four municipalities, their reflections from the labelled theme samples,
 three dots each) votes; the vote is closed; the audience window is rendered at 1920×1080
 (``docs/audience-ranking.png``, ``docs/audience-themes.png``) and the second page of
-Uddevalla's PDF with poppler's ``pdftoppm`` (``docs/pdf-priorities.png``). Offscreen is
-enough (``QT_QPA_PLATFORM=offscreen``, the default here)::
+Uddevalla's PDF with poppler's ``pdftoppm`` (``docs/pdf-priorities.png``). Then a phone's
+page while voting, in Debian's Chromium against a real server on 127.0.0.1
+(``docs/page-vote.png``). Offscreen is enough (``QT_QPA_PLATFORM=offscreen``, the default)::
 
     python scripts/screenshot_priorities.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -135,7 +137,63 @@ def main() -> None:
             ],
             check=True,
         )
-    print("wrote docs/audience-ranking.png, docs/audience-themes.png, docs/pdf-priorities.png")
+        asyncio.run(phone(Path(tmp) / "phone"))
+    print("wrote docs/audience-ranking.png, audience-themes.png, pdf-priorities.png, page-vote.png")
+
+
+async def phone(folder: Path) -> None:
+    """Render Lena's page in Uddevalla's vote: two dots given, one left."""
+    from room_server.server import RoomServer
+    from scripts.chromium import launch
+
+    folder.mkdir()
+    room = Room(Store(folder / DB_NAME))
+    program = list(room.live.program)
+    program.insert(PRIO, Phase(PhaseKind.PRIORITISE, "Prioritera", 10, "Vad gör vi först?"))
+    room.live.set_program(program)
+    org = next(o.id for o in room.series.organisations if o.name == "Uddevalla")
+    people = [
+        room.join(Join(name, org, Role.ELECTED, Attendance.IN_ROOM, ""))
+        for name in ("Lena Nilsson", "Johan Berg", "Eva Ek")
+    ]
+    server = RoomServer(room, "127.0.0.1", 0)
+    await server.start()
+    for joined in people:
+        room.attach(joined.participant.id)
+    room.live.start(MUNI)
+    room.live.make_groups(MUNI)
+    texts = (
+        "Gemensam e-tjänsteplattform för hela Fyrbodal.",
+        "Utbilda politikerna i digitalisering varje mandatperiod.",
+        "Informationssäkerhet i varje upphandling.",
+    )
+    for n, (joined, text) in enumerate(zip(people, texts, strict=True)):
+        card = {"type": "reflect", "id": f"card-{n:04d}", "phase": MUNI, "text": text}
+        message = parse(json.dumps(card))
+        assert isinstance(message, Reflect)
+        room.live.reflect(joined.participant, message)
+    room.live.start(PRIO)
+    dots = {"type": "vote", "id": "vote-0001", "phase": PRIO, "card": "card-0001", "dots": 2}
+    vote = parse(json.dumps(dots))
+    assert isinstance(vote, Vote)
+    room.live.vote(people[0].participant, vote)
+    from playwright.async_api import async_playwright
+
+    token, resume = room.room_token, people[0].resume_token
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        context = await browser.new_context(viewport={"width": 390, "height": 700}, locale="sv-SE")
+        await context.add_init_script(
+            f"localStorage.setItem('tk.room', {json.dumps(token)});"
+            f"localStorage.setItem('tk.resume.{token}', {json.dumps(resume)});"
+        )
+        page = await context.new_page()
+        await page.goto(server.base_url + "/")
+        await page.wait_for_selector("#ballot li >> nth=2")
+        await page.screenshot(path=str(ROOT / "docs" / "page-vote.png"))
+        await browser.close()
+    await server.stop()
+    room.store.close()
 
 
 if __name__ == "__main__":
