@@ -74,8 +74,22 @@ def announce(server: RoomServer) -> None:
     )
 
 
-def run_headless(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
-    """Serve participants without a window until SIGINT/SIGTERM; return the exit code."""
+def run_headless(
+    data_dir: Path,
+    host: str | None,
+    port: int,
+    session: int | None,
+    *,
+    public_url: str | None = None,
+    trusted_proxies: list[str] | None = None,
+    forwarded_header: str = "x-forwarded-for",
+) -> int:
+    """Serve participants without a window until SIGINT/SIGTERM; return the exit code.
+
+    ``public_url`` is the organisers' proxy address (the join address then shows it and
+    pages loaded from it may open the socket); ``trusted_proxies`` are the proxies whose
+    ``forwarded_header`` names the participant (this machine always counts as one).
+    """
     from room_server.server import RoomServer
 
     _setup_logging()
@@ -86,7 +100,14 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
         return 2
 
     async def serve() -> None:
-        server = RoomServer(room, host, port)
+        server = RoomServer(
+            room,
+            host,
+            port,
+            trusted_proxies=trusted_proxies or [],
+            forwarded_header=forwarded_header,
+        )
+        server.set_public_url(public_url)
         await server.start()
         announce(server)
         stop = asyncio.Event()
@@ -418,6 +439,28 @@ def _port(text: str) -> int:
     return value
 
 
+def _public_url(text: str) -> str:
+    from app.room import normalise_public_url
+
+    try:
+        url = normalise_public_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if url is None:
+        raise argparse.ArgumentTypeError("the public address is empty")
+    return url
+
+
+def _proxy(text: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address or network") from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the console command's options."""
     epilog = "subcommands:\n" + "\n".join(
@@ -468,6 +511,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run only the participant server, without a window (Ctrl+C stops it)",
     )
+    online = parser.add_argument_group("behind a reverse proxy or tunnel (with --headless)")
+    online.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=None,
+        metavar="URL",
+        help="the address participants open, e.g. https://workshop.example.se",
+    )
+    online.add_argument(
+        "--trusted-proxy",
+        type=_proxy,
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a proxy (address or network) whose forwarded header names the participant; "
+        "this computer always counts as one; repeat for several",
+    )
+    online.add_argument(
+        "--forwarded-header",
+        choices=["x-forwarded-for", "forwarded"],
+        default="x-forwarded-for",
+        help="the header the proxy sets (default: x-forwarded-for)",
+    )
     return parser
 
 
@@ -492,7 +558,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return run_self_test()
     if args.headless:
-        return run_headless(data_dir, args.host, port, args.session)
+        return run_headless(
+            data_dir,
+            args.host,
+            port,
+            args.session,
+            public_url=args.public_url,
+            trusted_proxies=args.trusted_proxy,
+            forwarded_header=args.forwarded_header,
+        )
     # The console falls back on its remembered settings for what was not given.
     return run_console(args.data_dir, args.host, args.port, args.session, lang=args.lang)
 
