@@ -9,7 +9,6 @@ the laptop's room server. Clients connect to Caddy from their own loopback addre
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -135,3 +134,167 @@ async def test_a_participant_joins_over_wss_through_the_tunnel(
     # from the tunnel's end), not the tunnel's 127.0.0.1.
     assert {c.address for c in server._clients} == {"127.0.1.1"}
     await client.close()
+
+
+async def test_a_hundred_remote_participants_through_the_tunnel_are_all_accepted(
+    online: tuple[RoomServer, Tunnel, list[TunnelStatus]], relay: Relay, room: Room, store: Store
+) -> None:
+    server, _, _ = online
+    # Before: everyone behind the tunnel shared 127.0.0.1 and the cap (64) hit the 65th.
+    assert server.max_per_address < 100
+    clients = []
+    for i in range(100):
+        client = await remote(relay, i)
+        await join(client, room, f"Distans {i:03d}")
+        clients.append(client)
+    assert len(store.participants(room.session.id)) == 100
+    assert server.connection_count == 100
+    assert len({c.address for c in server._clients}) == 100
+    for client in clients:
+        await client.send({"type": "ping"})
+        assert (await client.recv_type("pong"))["type"] == "pong"
+    for client in clients:
+        await client.close()
+
+
+async def test_six_wrong_codes_from_one_remote_participant_do_not_lock_out_another(
+    online: tuple[RoomServer, Tunnel, list[TunnelStatus]], relay: Relay, room: Room
+) -> None:
+    typist = await remote(relay, 1)
+    codes = []
+    for attempt in range(6):
+        await typist.send({"type": "hello", "room_code": f"ZZZ-{attempt:03d}"})
+        codes.append((await typist.recv(timeout=20))["code"])
+    limit = server_module.ENTRY_ATTEMPTS_PER_MINUTE
+    assert codes == ["bad_code"] * limit + ["rate_limited"] * (6 - limit)
+    other = await remote(relay, 2)
+    joined = await join(other, room, "Rätt Kod")
+    assert joined["participant"]["name"] == "Rätt Kod"
+    # A forged X-Forwarded-For from the typist's own device goes nowhere: Caddy does not
+    # trust it, and the room server reads the entry Caddy added (the device's address).
+    forged = await remote(relay, 1, additional_headers={"X-Forwarded-For": "127.0.1.3"})
+    await forged.send({"type": "hello", "room_token": room.room_token})
+    assert (await forged.recv(timeout=20))["code"] == "rate_limited"
+    third = await remote(relay, 3)  # the address it tried to hide behind still gets in
+    await third.send({"type": "hello", "room_token": room.room_token})
+    await third.recv_type("welcome", timeout=20)
+    for client in (typist, other, forged, third):
+        await client.close()
+
+
+async def reconnect(relay: Relay, index: int, resume: str, room: Room) -> Client:
+    """What the page does after a cut: retry until the relay answers, then resume."""
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                client = await remote(relay, index)
+            except (InvalidStatus, OSError):  # 502 from Caddy while the tunnel is down
+                await asyncio.sleep(0.2)
+                continue
+            break
+    await client.send({"type": "hello", "room_token": room.room_token, "resume_token": resume})
+    await client.recv_type("joined", timeout=20)
+    return client
+
+
+def card(pid: int, n: int) -> dict[str, Any]:
+    return {"type": "reflect", "id": f"p{pid:02d}-card-{n}", "phase": MIXED, "text": f"{pid}/{n}"}
+
+
+async def test_the_tunnel_cut_and_restored_mid_session_delivers_every_queued_card_once(
+    online: tuple[RoomServer, Tunnel, list[TunnelStatus]], relay: Relay, room: Room, store: Store
+) -> None:
+    server, tunnel, seen = online
+    room.live.start(MIXED)
+    people = []
+    for i in range(10):
+        client = await remote(relay, i)
+        joined = await join(client, room, f"Hemma {i}")
+        await client.send(card(i, 0))
+        assert (await client.recv_type("ack", timeout=20))["id"] == card(i, 0)["id"]
+        people.append((client, joined["resume_token"]))
+    # Card 1 goes out just as the link is cut: whether it arrived is unknown to the page,
+    # so it stays in the outbox and is sent again (the server must store it once).
+    for i, (client, _) in enumerate(people):
+        await client.send(card(i, 1))
+    seen.clear()
+    relay.stop_sshd()
+    await wait_for(lambda: tunnel.status.state != TunnelState.UP, relay)
+    assert seen[0].state == TunnelState.DOWN and seen[0].problem == TunnelProblem.LINK_LOST
+    # While it is down the relay answers 502 and the pages' outboxes fill (cards 2 and 3).
+    with pytest.raises(InvalidStatus) as down:
+        await remote(relay, 50)
+    assert down.value.response.status_code == 502
+    await wait_for(lambda: any(s.problem == TunnelProblem.UNREACHABLE for s in seen), relay)
+    relay.start_sshd()
+    await wait_for(lambda: tunnel.status.state == TunnelState.UP, relay)
+    states = [s.state for s in seen]
+    assert states[0] == TunnelState.DOWN and TunnelState.CONNECTING in states
+    assert states[-1] == TunnelState.UP
+    assert not seen[-1].pinned_now  # the same relay key, checked against the pinned one
+    for i, (old, resume) in enumerate(people):
+        await old.close()
+        client = await reconnect(relay, i, resume, room)
+        for n in (1, 2, 3):  # the outbox, in order
+            await client.send(card(i, n))
+            assert (await client.recv_type("ack", timeout=20))["id"] == card(i, n)["id"]
+        await client.close()
+    ids = sorted(r.id for r in store.reflections(room.session.id))
+    assert ids == sorted(f"p{i:02d}-card-{n}" for i in range(10) for n in range(4))
+
+
+async def test_plain_problems_login_refused_and_host_key_changed(
+    room: Room, relay: Relay, tmp_path: Path
+) -> None:
+    settings = settings_for(relay, tmp_path)
+    seen: list[TunnelStatus] = []
+    # The relay's account lists another laptop's key.
+    relay.authorize(asyncssh.generate_private_key("ssh-ed25519"))
+    tunnel = Tunnel(settings, 9, on_status=seen.append, backoff=(0.1,))
+    tunnel.start()
+    await wait_for(lambda: tunnel.status.state == TunnelState.DOWN, relay)
+    assert tunnel.status.problem == TunnelProblem.LOGIN_REFUSED
+    assert tunnel.status.retry_in is None  # waits for someone to fix it, no hammering
+    await asyncio.sleep(0.5)
+    assert [s.state for s in seen] == [TunnelState.CONNECTING, TunnelState.DOWN]
+    await tunnel.stop()
+    assert tunnel.status.state == TunnelState.OFF
+
+    # Pinned earlier: a relay that now shows another host key is refused.
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    settings.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+    settings.known_hosts.write_text(
+        f"[127.0.0.1]:{relay.ssh_port} {other.export_public_key().decode()}"
+    )
+    tunnel = Tunnel(settings, 9, backoff=(0.1,))
+    tunnel.start()
+    await wait_for(lambda: tunnel.status.state == TunnelState.DOWN, relay)
+    assert tunnel.status.problem == TunnelProblem.HOST_KEY_CHANGED
+    await tunnel.stop()
+
+
+async def test_port_taken_on_the_relay_is_said_and_retried_until_free(
+    room: Room, relay: Relay, tmp_path: Path
+) -> None:
+    import socket
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", relay.relay_port))
+    squatter.listen()
+    server = RoomServer(room, "127.0.0.1", 0)
+    await server.start()
+    server.set_public_url(relay.public_url)
+    tunnel = Tunnel(settings_for(relay, tmp_path), server.port, backoff=(0.2,))
+    tunnel.start()
+    try:
+        await wait_for(lambda: tunnel.status.problem == TunnelProblem.PORT_TAKEN, relay)
+        assert tunnel.status.state == TunnelState.DOWN and tunnel.status.retry_in == 0.2
+        squatter.close()
+        await wait_for(lambda: tunnel.status.state == TunnelState.UP, relay)
+        client = await remote(relay, 0)
+        assert (await join(client, room, "Äntligen"))["type"] == "joined"
+        await client.close()
+    finally:
+        squatter.close()
+        await tunnel.stop()
+        await server.stop()
