@@ -345,3 +345,41 @@ class Tunnel:
                 pinned_now=pinned_now,
             )
         )
+
+
+def create_key(path: Path) -> str:
+    """Write a new ed25519 private key to ``path`` (owner-only) and return its public line.
+
+    The line goes to the relay's administrator for the tunnel account's ``authorized_keys``.
+    An existing key at ``path`` is kept and its public line returned: replacing it would
+    lock this laptop out of a relay that already lists it.
+
+    Raises:
+        OSError: if the file cannot be written.
+    """
+    if path.exists():
+        return public_key_line(path)
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="tankesmedja")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key.export_private_key())
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    return public_key_line(path)
+
+
+def public_key_line(path: Path) -> str:
+    """Return the ``ssh-ed25519 AAAA… comment`` line of the private key at ``path``.
+
+    Raises:
+        OSError: if the file cannot be read.
+        ValueError: if it holds no key this tunnel can use.
+    """
+    try:
+        key = asyncssh.read_private_key(str(path))
+    except asyncssh.KeyImportError as exc:
+        raise ValueError(str(exc)) from exc
+    return key.export_public_key().decode().strip()

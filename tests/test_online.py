@@ -298,3 +298,75 @@ async def test_port_taken_on_the_relay_is_said_and_retried_until_free(
         squatter.close()
         await tunnel.stop()
         await server.stop()
+
+
+# -- the console ----------------------------------------------------------------------------
+
+
+def run_in(qtbot: Any, qloop: asyncio.AbstractEventLoop, coro: Any, timeout: int = 30_000) -> Any:
+    task = qloop.create_task(coro)
+    qtbot.waitUntil(task.done, timeout=timeout)
+    return task.result()
+
+
+def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_address(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, room: Room, relay: Relay, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from app.__main__ import OnlineSession
+    from facilitator_ui.main_window import MainWindow
+    from facilitator_ui.online import OnlineConfig, OnlineDialog
+    from facilitator_ui.settings import Settings
+    from tests.test_ui_qr import decode_qr
+
+    server = RoomServer(room, "127.0.0.1", 0)
+    run_in(qtbot, qloop, server.start())
+    settings = Settings.at(tmp_path / "settings.ini")
+    window = MainWindow(room, server.join_info(), settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    online = OnlineSession(window, server, settings)
+    online.config_dir = tmp_path / "config"  # the test's own known_hosts
+    assert not online.light.isVisible()  # no online session: no light
+
+    # The facilitator fills in the dialog as IT told them.
+    dialog = online.open_dialog()
+    assert isinstance(dialog, OnlineDialog)
+    dialog.enabled_box.setChecked(True)
+    dialog.public_edit.setText(relay.public_url)
+    dialog.host_edit.setText("127.0.0.1")
+    dialog.port_spin.setValue(relay.ssh_port)
+    dialog.user_edit.setText(relay.user)
+    dialog.relay_port_spin.setValue(relay.relay_port)
+    dialog.key_edit.setText(str(relay.key_file))
+    dialog.accept()
+    qtbot.waitUntil(lambda: online.light.state == "up", timeout=30_000)
+    assert online.light.isVisible()
+    assert online.light.label.text() == "Online: uppe"
+    assert "SHA256:" in online.light.toolTip()
+    assert "SHA256:" in window.statusBar().currentMessage()  # pinned on first use: shown
+    # Saved in the user's settings, not in the workshop.
+    assert OnlineConfig.load(settings.store).relay_port == relay.relay_port
+    # QR code and copy-link button carry the relay's https address.
+    url = f"{relay.public_url}/#t={room.room_token}"
+    assert window.join_info.join_url == url
+    window._copy_button.click()
+    assert QGuiApplication.clipboard().text() == url
+    shot = tmp_path / "qr.png"
+    window.qr_widget.grab().save(str(shot))
+    assert decode_qr(shot) == url
+
+    relay.stop_sshd()  # the link is cut
+    qtbot.waitUntil(lambda: online.light.state == "down", timeout=30_000)
+    assert online.light.label.text() == "Online: nere"
+    assert "bröts" in online.light.toolTip() or "svarar inte" in online.light.toolTip()
+    relay.start_sshd()
+    qtbot.waitUntil(lambda: online.light.state == "up", timeout=30_000)
+
+    # Turned off: the light goes, the join address is this computer's again.
+    run_in(qtbot, qloop, online.apply(OnlineConfig()))
+    assert not online.light.isVisible()
+    assert window.join_info.join_url.startswith("http://127.0.0.1:")
+    run_in(qtbot, qloop, online.stop())
+    run_in(qtbot, qloop, server.stop())
