@@ -370,3 +370,110 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
     assert window.join_info.join_url.startswith("http://127.0.0.1:")
     run_in(qtbot, qloop, online.stop())
     run_in(qtbot, qloop, server.stop())
+
+
+# -- the participant page in Chromium, over https through the relay ---------------------------
+
+
+async def trusting_chromium(pw: Any, relay: Relay, home: Path) -> Any:
+    """Chromium that trusts Caddy's test CA (its own NSS database) and resolves workshop.test.
+
+    The real trust path: the CA goes into the NSS database of this browser's HOME only, never
+    into the system's store; no certificate errors are ignored.
+    """
+    import subprocess
+
+    from scripts.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            "certutil",
+            "-d",
+            f"sql:{nssdb}",
+            "-A",
+            "-t",
+            "C,,",
+            "-n",
+            "test-ca",
+            "-i",
+            str(relay.ca_file),
+        ],
+        check=True,
+    )
+    return await pw.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"],
+        env={**__import__("os").environ, "HOME": str(home)},
+    )
+
+
+async def test_the_page_over_https_joins_over_wss_and_its_outbox_survives_a_cut(
+    online: tuple[RoomServer, Tunnel, list[TunnelStatus]],
+    relay: Relay,
+    room: Room,
+    store: Store,
+    tmp_path: Path,
+) -> None:
+    import os
+    import shutil
+
+    from scripts.chromium import CHROMIUM
+    from tests.test_page_live import PHONE, Watch, card_texts, wait_count
+    from tests.test_page_live import join as page_join
+
+    if not os.path.exists(CHROMIUM) or not shutil.which("certutil"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium and certutil (libnss3-tools) are needed in CI")
+        pytest.skip("chromium or certutil missing")
+    from playwright.async_api import async_playwright
+
+    server, tunnel, _ = online
+    async with async_playwright() as pw:
+        browser = await trusting_chromium(pw, relay, tmp_path / "home")
+        context = await browser.new_context(viewport=PHONE, locale="sv-SE")
+        page = await context.new_page()
+        watch = Watch(relay.public_url)
+        watch.attach(page)
+        await page.goto(f"{relay.public_url}/#t={room.room_token}")
+        await page_join(page, "Distans Dahl", "Åmål", attendance="remote")
+        [person] = store.participants(room.session.id)
+        assert person.name == "Distans Dahl"
+        assert watch.sockets == [f"wss://{HOST}:{relay.https_port}/ws"]
+
+        room.live.start(MIXED)
+        room.live.make_groups()
+        await page.wait_for_selector("#card-form:not([hidden])")
+        await page.fill("#card-text", "Före avbrottet")
+        await page.click("#card-save")
+        await wait_count(page, "#cards .save.saved", 1, timeout=20)
+
+        relay.stop_sshd()  # the tunnel is cut mid-session
+        await wait_for(lambda: tunnel.status.state != TunnelState.UP, relay)
+        await page.wait_for_selector("#status:has-text('Anslutningen bröts')", timeout=20_000)
+        for text in ("Under avbrottet 1", "Under avbrottet 2"):
+            await page.fill("#card-text", text)
+            await page.click("#card-save")
+        assert await page.locator("#cards .save.saving").count() == 2
+        await page.wait_for_timeout(1500)  # the page's reconnects hit Caddy's 502 meanwhile
+        assert len(store.reflections(room.session.id)) == 1
+
+        relay.start_sshd()
+        await wait_for(lambda: tunnel.status.state == TunnelState.UP, relay)
+        await wait_count(page, "#cards .save.saved", 3, timeout=60)
+        stored = store.reflections(room.session.id)
+        assert sorted(r.text for r in stored) == [
+            "Före avbrottet",
+            "Under avbrottet 1",
+            "Under avbrottet 2",
+        ]
+        assert len({r.id for r in stored}) == 3
+        assert len(await card_texts(page)) == 3
+        # Zero CSP violations, no request outside the relay's origin, no script errors,
+        # and every socket went over wss to the relay.
+        assert watch.csp == [] and watch.foreign == [] and watch.errors == []
+        assert set(watch.sockets) == {f"wss://{HOST}:{relay.https_port}/ws"}
+        await context.close()
+        await browser.close()
