@@ -414,7 +414,9 @@
     const safe = /^https?:\/\//i.test(link);
     $("group-link-line").hidden = !link;
     anchor.hidden = !safe;
-    if (safe) { anchor.href = link; anchor.textContent = link; } else { anchor.removeAttribute("href"); anchor.textContent = ""; }
+    // A safe link is a button into the group's call; anything else is plain text.
+    $("group-link-label").hidden = safe;
+    if (safe) { anchor.href = link; anchor.title = link; } else { anchor.removeAttribute("href"); anchor.removeAttribute("title"); }
     $("group-link-text").textContent = safe ? "" : link;
   }
 
