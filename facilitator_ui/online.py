@@ -156,7 +156,7 @@ class TunnelLight(QWidget):
         self.dot = QLabel()
         self.dot.setObjectName("tunnelDot")
         self.dot.setFixedSize(14, 14)
-        self.label = plain_label("tunnelState", bold=True)
+        self.label = plain_label("tunnelState", 13, bold=True)
         layout.addWidget(self.dot)
         layout.addWidget(self.label)
         self.state = "off"

@@ -270,6 +270,21 @@ async def test_plain_problems_login_refused_and_host_key_changed(
     tunnel.start()
     await wait_for(lambda: tunnel.status.state == TunnelState.DOWN, relay)
     assert tunnel.status.problem == TunnelProblem.HOST_KEY_CHANGED
+    assert tunnel.status.retry_in is None
+    # The pinned key is kept as it was: a changed relay never replaces it by itself.
+    assert [
+        k.public_data for k in pinned_keys(settings.known_hosts, "127.0.0.1", relay.ssh_port)
+    ] == [other.public_data]
+    await tunnel.stop()
+
+    # The laptop's key file is gone (another user account, a cleaned config folder).
+    from dataclasses import replace
+
+    missing = replace(settings, key_file=tmp_path / "no-such-key")
+    tunnel = Tunnel(missing, 9, backoff=(0.1,))
+    tunnel.start()
+    await wait_for(lambda: tunnel.status.state == TunnelState.DOWN, relay)
+    assert tunnel.status.problem == TunnelProblem.KEY_FILE
     await tunnel.stop()
 
 
@@ -477,3 +492,73 @@ async def test_the_page_over_https_joins_over_wss_and_its_outbox_survives_a_cut(
         assert set(watch.sockets) == {f"wss://{HOST}:{relay.https_port}/ws"}
         await context.close()
         await browser.close()
+
+
+# -- settings, keys and the dialog (no relay needed) --------------------------------------------
+
+
+def test_a_new_key_is_private_and_an_existing_one_is_kept(tmp_path: Path) -> None:
+    import stat
+
+    from room_server.tunnel import create_key, public_key_line
+
+    path = tmp_path / "config" / "relay_key"
+    line = create_key(path)
+    assert line.startswith("ssh-ed25519 AAAA") and line.endswith("tankesmedja")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "PRIVATE KEY" in path.read_text()
+    assert create_key(path) == line == public_key_line(path)  # never replaced
+    (tmp_path / "junk").write_text("not a key")
+    with pytest.raises(ValueError):
+        public_key_line(tmp_path / "junk")
+
+
+def test_online_settings_live_in_the_user_settings_and_survive_bad_values(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from facilitator_ui.online import OnlineConfig, OnlineDialog
+
+    path = tmp_path / "settings.ini"
+    raw = QSettings(str(path), QSettings.Format.IniFormat)
+    for key, value in {
+        "online/enabled": "true",
+        "online/ssh_port": "99999",
+        "online/public_url": "ftp://nope",
+        "online/relay_port": "x",
+    }.items():
+        raw.setValue(key, value)
+    raw.sync()
+    config = OnlineConfig.load(QSettings(str(path), QSettings.Format.IniFormat))
+    assert config.enabled and not config.complete
+    assert (config.ssh_port, config.relay_port, config.public_url) == (22, 9001, "")
+
+    made: list[Path] = []
+
+    def make_key(where: Path) -> str:
+        made.append(where)
+        where.write_text("key")
+        return "ssh-ed25519 AAAAtest tankesmedja"
+
+    dialog = OnlineDialog(config, make_key=make_key, default_key_file=tmp_path / "relay_key")
+    qtbot.addWidget(dialog)
+    applied: list[object] = []
+    dialog.applied.connect(applied.append)
+    dialog.accept()  # on, but nothing filled in
+    assert not applied and "Fyll i" in dialog.error_label.text()
+    dialog.public_edit.setText("https://Workshop.Example.se/")
+    dialog.host_edit.setText("relay.example.se")
+    dialog.key_edit.setText(str(tmp_path / "missing"))
+    dialog.accept()
+    assert not applied and "finns inte" in dialog.error_label.text()
+    dialog.create_key()
+    assert made == [tmp_path / "relay_key"]
+    assert dialog.public_key_edit.text() == "ssh-ed25519 AAAAtest tankesmedja"
+    dialog.accept()
+    [saved] = applied
+    assert isinstance(saved, OnlineConfig)
+    assert saved.public_url == "https://workshop.example.se"
+    assert saved.key_file == str(tmp_path / "relay_key")
+    saved.save(raw)
+    assert OnlineConfig.load(QSettings(str(path), QSettings.Format.IniFormat)) == saved
