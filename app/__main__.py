@@ -254,7 +254,7 @@ class OnlineSession:
         task.add_done_callback(self._tasks.discard)
 
     def open_dialog(self) -> QWidget:
-        """Open Session → Onlineträff (window-modal, the loop keeps running)."""
+        """Open Träff → Onlineträff (window-modal, the loop keeps running)."""
         from PySide6.QtCore import Qt
 
         from facilitator_ui.online import OnlineDialog, status_text

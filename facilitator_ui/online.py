@@ -204,7 +204,7 @@ class TunnelLight(QWidget):
 
 
 class OnlineDialog(QDialog):
-    """Session → Onlineträff: the relay, the key, the public address, on or off.
+    """Träff → Onlineträff: the relay, the key, the public address, on or off.
 
     Attributes:
         enabled_box, host_edit, port_spin, user_edit, relay_port_spin, public_edit,
