@@ -994,12 +994,12 @@ class Live:
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
         members = []
-        attendance = None
+        modes: set[str] = set()
         for pid in rnd.groups[number]:
             p = self.room.participant(pid)
             if p is None:
                 continue
-            attendance = attendance or p.attendance.value
+            modes.add(p.attendance.value)
             members.append(
                 (
                     pid,
@@ -1009,6 +1009,9 @@ class Live:
                     },
                 )
             )
+        # A hybrid group (a municipality's table and its people at home) is "mixed": each
+        # page then tells its member where to go by their own attendance.
+        attendance = modes.pop() if len(modes) == 1 else ("mixed" if modes else None)
         skeleton = {
             "kind": rnd.kind.value,
             "number": number + 1,

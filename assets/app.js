@@ -397,7 +397,8 @@
     if (!group) return;
     const municipality = group.kind === "municipality";
     $("group-heading").textContent = t(municipality ? "group_heading_municipality" : "group_heading", { number: group.number });
-    const place = group.attendance === "remote" ? "place_remote" : group.attendance === "in_room" ? "place_in_room" : null;
+    const mode = group.attendance === "mixed" && joined ? joined.participant.attendance : group.attendance;
+    const place = mode === "remote" ? "place_remote" : mode === "in_room" ? "place_in_room" : null;
     $("group-place").textContent = place ? t(place, { number: group.number }) : "";
     $("group-place").hidden = !place;
     const list = $("members");

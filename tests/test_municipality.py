@@ -148,3 +148,19 @@ def test_the_live_municipality_phase_mixes_attendance_and_places_late_joiners(
     where = after.group_of(late.participant.id)
     assert where is not None and ids["Frej"] in after.groups[where]
     assert min(len(g) for g in after.groups) >= 2
+
+
+def test_a_hybrid_group_is_mixed_on_the_wire(room: Room) -> None:
+    orgs = {o.name: o.id for o in room.series.organisations}
+    people = []
+    for name, attendance in [("Anna", IN), ("Cilla", REMOTE)]:
+        result = room.join(Join(name, orgs["Tanum"], OFFICIAL, attendance, ""))
+        room.attach(result.participant.id)
+        people.append(result.participant)
+    room.live.start(2)
+    room.live.make_groups()
+    room.live.set_link(0, "https://meet.example.se/tanum")
+    for person in people:
+        group = room.live.state_message(person)["group"]
+        assert group["attendance"] == "mixed"
+        assert group["link"] == "https://meet.example.se/tanum"

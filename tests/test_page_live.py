@@ -541,3 +541,25 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
     assert [p.name for p in room.participants()] == ["Ny Person"]
     await pages.close()
     pages.watch.check()
+
+
+async def test_a_hybrid_municipality_group_tells_each_member_where_to_go(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    _, home = await pages.open(PHONE)
+    _, table = await pages.open(PHONE)
+    await join(home, "Cilla Hemma", "Tanum", attendance="remote")
+    await join(table, "Anna Bord", "Tanum")
+    live = room.live
+    live.start(2)  # municipality reflection: Tanum's two together (issue 15)
+    live.make_groups()
+    live.set_link(0, "https://meet.example.se/tanum")
+    for page, place in ((home, "Gå till grupprum 1"), (table, "Sätt dig vid bord 1")):
+        await page.wait_for_selector("#group-link[href]")
+        assert await page.text_content("#group-place") == place
+        names = await page.locator("#members .name").all_text_contents()
+        assert sorted(names) == ["Anna Bord", "Cilla Hemma"]
+        assert await page.text_content("#group-link") == "Öppna gruppens möte"
+    await pages.close()
+    pages.watch.check()
