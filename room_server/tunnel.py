@@ -22,6 +22,7 @@ import enum
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +38,8 @@ BACKOFF = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 KEEPALIVE_INTERVAL = 10.0
 KEEPALIVE_COUNT_MAX = 3
 CONNECT_TIMEOUT = 15.0
+# A link that stayed up this long counts as healthy: losing it resets the backoff.
+STABLE_AFTER = 10.0
 
 
 class TunnelState(enum.StrEnum):
@@ -211,11 +214,6 @@ class Tunnel:
         await self._close_conn()
         self._set(TunnelStatus(fingerprint=self.status.fingerprint))
 
-    def cut(self) -> None:
-        """Drop the SSH link without stopping (a rehearsal of a lost connection)."""
-        if self._conn is not None:
-            self._conn.abort()
-
     # -- the loop ------------------------------------------------------------------------------
 
     def _set(self, status: TunnelStatus) -> None:
@@ -274,21 +272,32 @@ class Tunnel:
                 )
                 await self._sleep(delay)
                 continue
-            failures = 0
             conn = self._conn
             assert conn is not None
+            up_since = time.monotonic()
             await conn.wait_closed()
             self._conn = None
-            log.warning("tunnel to the relay lost; reconnecting")
+            # A link that held a while is tried again at once; one the relay drops right
+            # after letting us in (a flapping relay) backs off like a failed attempt.
+            lasted = time.monotonic() - up_since
+            delay = (
+                0.0
+                if lasted >= STABLE_AFTER
+                else self.backoff[min(failures, len(self.backoff) - 1)]
+            )
+            failures = 0 if lasted >= STABLE_AFTER else failures + 1
+            log.warning("tunnel to the relay lost after %.0f s; reconnecting", lasted)
             self._set(
                 replace(
                     self.status,
                     state=TunnelState.DOWN,
                     problem=TunnelProblem.LINK_LOST,
                     detail="",
-                    retry_in=0.0,
+                    retry_in=delay,
                 )
             )
+            if delay:
+                await self._sleep(delay)
 
     async def _sleep(self, delay: float) -> None:
         self._wake.clear()
