@@ -363,6 +363,11 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
     assert "SHA256:" in window.statusBar().currentMessage()  # pinned on first use: shown
     # Saved in the user's settings, not in the workshop.
     assert OnlineConfig.load(settings.store).relay_port == relay.relay_port
+    workshop = b"".join(
+        p.read_bytes() for p in room.store.path.parent.glob(room.store.path.name + "*")
+    )
+    for secret in (str(relay.key_file), relay.public_url, "known_hosts"):
+        assert secret.encode() not in workshop
     # QR code and copy-link button carry the relay's https address.
     url = f"{relay.public_url}/#t={room.room_token}"
     assert window.join_info.join_url == url
