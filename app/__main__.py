@@ -257,7 +257,7 @@ class OnlineSession:
         """Open Träff → Onlineträff (window-modal, the loop keeps running)."""
         from PySide6.QtCore import Qt
 
-        from facilitator_ui.online import OnlineDialog, status_text
+        from facilitator_ui.online import OnlineDialog
         from room_server.tunnel import create_key, public_key_line
 
         light = self.light
@@ -267,7 +267,8 @@ class OnlineSession:
             make_key=create_key,
             public_key=public_key_line,
             default_key_file=self.config_dir / "relay_key",
-            status=status_text(light.state, light.problem, light.retry_in, light.fingerprint),
+            # The state in words and the relay's fingerprint, to compare with IT's.
+            status=light.toolTip() if light.state != "off" else "",
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.applied.connect(self._applied)

@@ -377,6 +377,12 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
     window.qr_widget.grab().save(str(shot))
     assert decode_qr(shot) == url
 
+    again = online.open_dialog()
+    assert isinstance(again, OnlineDialog)
+    assert "Tunneln är uppe" in again.status_label.text()
+    assert online.light.fingerprint and online.light.fingerprint in again.status_label.text()
+    again.reject()
+
     relay.stop_sshd()  # the link is cut
     qtbot.waitUntil(lambda: online.light.state == "down", timeout=30_000)
     assert online.light.label.text() == "Online: nere"
