@@ -442,7 +442,7 @@
       const short = card.text.slice(0, 40);
       text.textContent = card.text;
       let who = card.author + (card.organisation ? ", " + card.organisation : "");
-      if (v.counts) who += " · " + t(v.counts[card.id] === 1 ? "vote_total_one" : "vote_total", { count: v.counts[card.id] || 0 });
+      if (v.counts) who += " · " + t("vote_total", { count: v.counts[card.id] || 0 });
       meta.textContent = who;
       row.hidden = !v.open;
       const [minus, count, plus] = row.children;
@@ -463,7 +463,7 @@
     top.replaceChildren();
     for (const c of v.top || []) {
       const item = el("li", "card");
-      item.append(el("p", "text", c.text), el("p", "meta", t(c.dots === 1 ? "vote_dot_one" : "vote_dots", { count: c.dots })));
+      item.append(el("p", "text", c.text), el("p", "meta", t("vote_dots", { count: c.dots })));
       top.append(item);
     }
     $("top-heading").hidden = !top.children.length;
