@@ -296,9 +296,17 @@ def focus_problem(info: dict[str, Any]) -> str | None:
 
 
 def template(value: str) -> re.Pattern[str]:
-    """A catalogue value as a pattern: ``{name}`` and plural fields match anything."""
-    parts = re.split(r"\{\w+(?:\|[^{}|]*\|[^{}|]*)?\}", value)
-    return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
+    """A catalogue value as a pattern: ``{name}`` matches anything, ``{n|one|other}`` a form."""
+    pattern = []
+    for token in re.split(r"(\{\w+(?:\|[^{}|]*\|[^{}|]*)?\})", value):
+        plural = re.fullmatch(r"\{\w+\|([^{}|]*)\|([^{}|]*)\}", token)
+        if plural:
+            pattern.append(f"(?:{re.escape(plural[1])}|{re.escape(plural[2])})")
+        elif re.fullmatch(r"\{\w+\}", token):
+            pattern.append(".+?")
+        else:
+            pattern.append(re.escape(token))
+    return re.compile("".join(pattern), re.DOTALL)
 
 
 def foreign_texts(texts: list[str], other: dict[str, str], own: dict[str, str]) -> list[str]:
