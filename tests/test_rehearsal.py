@@ -102,3 +102,30 @@ def test_a_join_without_the_rooms_key_is_never_rehearsal(room: Room, key: str | 
         return
     result = room.join(parse(json.dumps(message)))  # type: ignore[arg-type]
     assert result.participant.rehearsal is False
+
+
+def test_a_version_5_workshop_gets_the_rehearsal_mark_and_keeps_its_people(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from app.model import Attendance, Role
+    from app.protocol import Join
+
+    path = tmp_path / "old.sqlite3"
+    store = Store(path)
+    room = Room(store)
+    org = room.series.organisations[0].id
+    anna = room.join(Join("Anna", org, Role.ELECTED, Attendance.IN_ROOM, "")).participant
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE participants DROP COLUMN rehearsal")
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        [back] = store.participants(anna.session_id)
+        assert back.id == anna.id and back.rehearsal is False
+    finally:
+        store.close()
