@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 CARD_MIN_WIDTH = 470
 NAME_POINT_SIZE = 15
 PILL_POINT_SIZE = 11
-PILL_MAX_WIDTH = 170
+PILL_MAX_WIDTH = 280  # "Fyrbodals kommunalförbund" whole; longer names are shortened
 MAX_GROUP_SIZE = 30
 # Seconds of widget building per turn of the loop: 500 people in 83 groups take about 0.4 s
 # to build, and the room server shares the loop; the rest follows on the next turns.
