@@ -1670,7 +1670,7 @@ def _golfer_improve(
     the search may also restart from greedy plans (Triska and Musliu). Returns the
     iterations spent.
     """
-    from app import golfer  # NumPy is imported only where the search needs it
+    from app import designs, golfer  # NumPy is imported only where the search needs it
 
     n, k, rounds = state.n, state.k, state.rounds
     history = sorted((i, j) for i in range(n) for j in state.history_partners[i] if i < j)
@@ -1694,11 +1694,26 @@ def _golfer_improve(
         def restart(rng: golfer.np.random.Generator) -> list[list[int]] | None:
             return golfer.greedy_start(n, k, rounds, history, state.org, rng)
 
-        first = restart(golfer.np.random.default_rng([seed % (1 << 32), 1]))
-        if first is not None:
-            start = dataclasses.replace(problem, groups=first)
-            if golfer.evaluate(start) < state.cost():
-                problem = start
+        starts = [restart(golfer.np.random.default_rng([seed % (1 << 32), 1]))]
+        q, r = divmod(n, k)
+        design = designs.design_plan(k, q, rounds, seed) if r == 0 else None
+        if design:
+            # Rounds the design lacks are dealt greedily, counting its pairs as met.
+            met = set(history)
+            for row in design:
+                for i in range(n):
+                    met.update((i, j) for j in range(i + 1, n) if row[j] == row[i])
+            rest = rounds - len(design)
+            more = golfer.greedy_start(
+                n, k, rest, sorted(met), state.org, golfer.np.random.default_rng(seed % (1 << 32))
+            )
+            starts.append(design + more if more is not None else None)
+        best_cost = state.cost()
+        for first in starts:
+            if first is not None:
+                start = dataclasses.replace(problem, groups=first)
+                if golfer.evaluate(start) < best_cost:
+                    problem, best_cost = start, golfer.evaluate(start)
     report = None
     if progress is not None:
 
