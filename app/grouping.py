@@ -1538,7 +1538,7 @@ KNOWN_ZERO_ROUNDS: Mapping[tuple[int, int], int] = MappingProxyType(
 _GOLFER_MAX_PEOPLE = 400
 # Without a time limit the tabu search runs at most this many iterations, so that a plan
 # depends only on its input and seed (about a second on a 2-core machine at worst).
-_GOLFER_ITERATIONS = 2_000
+_GOLFER_ITERATIONS = 6_000
 # A mode is dense when everyone would meet at least this share of the others: there the
 # exchange search's long annealing is skipped and the tabu search starts at once.
 _DENSE_SHARE = 0.5
