@@ -1513,16 +1513,17 @@ class PlanReport:
 
 
 #: Most rounds known to admit a plan with no repeats, for plain social-golfer instances
-#: ``(groups, size)`` (CSPLib 010; Kirkman triple systems, affine planes, Aguado 2004).
+#: ``(groups, size)`` (CSPLib 010; Kirkman and nearly Kirkman triple systems, affine
+#: planes and geometries, Aguado 2004).
 #: Groups of two: ``2 g - 1`` rounds (a round robin), handled apart.
 KNOWN_ZERO_ROUNDS: Mapping[tuple[int, int], int] = MappingProxyType(
     {
         (3, 3): 4,
-        (4, 3): 5,
+        (4, 3): 4,
         (5, 3): 7,
         (6, 3): 8,
         (7, 3): 10,
-        (8, 3): 10,
+        (8, 3): 11,
         (9, 3): 13,
         (4, 4): 5,
         (8, 4): 10,
