@@ -41,7 +41,7 @@ MESSAGES: dict[str, str] = {
         " search stops as soon as no plan can be better"
     ),
     "time_limit_negative": "--time-limit must not be negative",
-    "progress": "searching: {seconds:.0f} s of {limit:g} s, {repeats} repeated pair(s) so far",
+    "progress": "searching: {seconds:.1f} s of {limit:g} s, {repeats} repeated pair(s) so far",
     "none_meet_twice": "nobody meets anyone twice.",
     "repeats_minimal": "{repeats} pair(s) meet again; no plan can have fewer for these groups.",
     "repeats_known_zero": (
