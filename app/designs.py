@@ -15,6 +15,7 @@ checks every stored plan.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -70,6 +71,12 @@ def subspace_plan(groups: int, size: int, rounds: int) -> list[list[int]] | None
         ``plan[t][person]`` = group, for as many rounds as the search found (at most
         ``rounds``), or None when the sizes have no such structure.
     """
+    found = _subspace_plan(groups, size, rounds)
+    return None if found is None else [list(row) for row in found]
+
+
+@functools.lru_cache(maxsize=32)
+def _subspace_plan(groups: int, size: int, rounds: int) -> tuple[tuple[int, ...], ...] | None:
     n = groups * size
     whole = _prime_power(n)
     part = _prime_power(size)
@@ -120,7 +127,7 @@ def subspace_plan(groups: int, size: int, rounds: int) -> list[list[int]] | None
         return False
 
     search(0, frozenset())
-    plan = []
+    plan: list[tuple[int, ...]] = []
     for i in best:
         space = subspaces[i]
         keys: dict[int, int] = {}
@@ -128,8 +135,8 @@ def subspace_plan(groups: int, size: int, rounds: int) -> list[list[int]] | None
         for x in range(n):
             rep = min(add(x, v) for v in space)
             row.append(keys.setdefault(rep, len(keys)))
-        plan.append(row)
-    return plan
+        plan.append(tuple(row))
+    return tuple(plan)
 
 
 def design_plan(groups: int, size: int, rounds: int, seed: int) -> list[list[int]] | None:

@@ -1691,26 +1691,29 @@ def _golfer_improve(
     pure = greedy and all(state.movable) and not apart and all(c <= k for c in state.org_size)
     restart = None
     if pure:
+        q, r = divmod(n, k)
+        has_design = r == 0 and designs.design_plan(k, q, rounds, 0) is not None
+        tries = [0]
 
         def restart(rng: golfer.np.random.Generator) -> list[list[int]] | None:
-            return golfer.greedy_start(n, k, rounds, history, state.org, rng)
-
-        starts = [restart(golfer.np.random.default_rng([seed % (1 << 32), 1]))]
-        q, r = divmod(n, k)
-        design = designs.design_plan(k, q, rounds, seed) if r == 0 else None
-        if design:
-            # Rounds the design lacks are dealt greedily, counting its pairs as met.
+            # Alternately a greedy plan and, where one applies, a relabelled design whose
+            # missing rounds are dealt greedily (counting its pairs as met).
+            tries[0] += 1
+            if not has_design or tries[0] % 2:
+                return golfer.greedy_start(n, k, rounds, history, state.org, rng)
+            design = designs.design_plan(k, q, rounds, int(rng.integers(1 << 31)))
+            assert design is not None
             met = set(history)
             for row in design:
                 for i in range(n):
                     met.update((i, j) for j in range(i + 1, n) if row[j] == row[i])
-            rest = rounds - len(design)
-            more = golfer.greedy_start(
-                n, k, rest, sorted(met), state.org, golfer.np.random.default_rng(seed % (1 << 32))
-            )
-            starts.append(design + more if more is not None else None)
+            more = golfer.greedy_start(n, k, rounds - len(design), sorted(met), state.org, rng)
+            return design + more if more is not None else None
+
+        rng = golfer.np.random.default_rng([seed % (1 << 32), 1])
         best_cost = state.cost()
-        for first in starts:
+        for _ in range(2 if has_design else 1):
+            first = restart(rng)
             if first is not None:
                 start = dataclasses.replace(problem, groups=first)
                 if golfer.evaluate(start) < best_cost:
