@@ -251,6 +251,7 @@ def tabu_search(
     *,
     seed: int,
     max_iterations: int | None,
+    patience: int | None = None,
     deadline: float | None = None,
     progress: Callable[[int, tuple[int, int, int]], None] | None = None,
     restart: Callable[[np.random.Generator], list[list[int]] | None] | None = None,
@@ -263,6 +264,7 @@ def tabu_search(
         problem: The start plan and the rules.
         seed: Seed of the search's random choices (ties, tenures, perturbations).
         max_iterations: Stop after this many iterations (None: only the deadline stops it).
+        patience: Stop after this many iterations without a better plan (None: never).
         deadline: ``time.monotonic()`` value at which to stop (None: no deadline).
         progress: Called about twice a second with the iterations so far and the best cost.
         restart: Makes a fresh start plan when the search stalls (None: perturb the best).
@@ -282,6 +284,7 @@ def tabu_search(
     cols = np.arange(n)[None, :]
     it = 0
     since_best = 0
+    best_at = 0
     last_report = time.monotonic()
 
     def done() -> bool:
@@ -292,6 +295,8 @@ def tabu_search(
 
     while not done():
         if max_iterations is not None and it >= max_iterations:
+            break
+        if patience is not None and it - best_at >= patience:
             break
         if deadline is not None and (it & 15) == 0 and time.monotonic() >= deadline:
             break
@@ -324,7 +329,7 @@ def tabu_search(
             tenure = _TENURE_MIN + int(rng.integers(_TENURE_SPAN))
             tabu[t, a, b] = tabu[t, b, a] = it + tenure
             if cost < best_cost:
-                best_cost, best_g = cost, st.g.copy()
+                best_cost, best_g, best_at = cost, st.g.copy(), it
             if cost < run_best:
                 run_best = cost
                 since_best = 0

@@ -38,6 +38,7 @@ import dataclasses
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import comb
@@ -1540,6 +1541,9 @@ _GOLFER_MAX_PEOPLE = 400
 # Without a time limit the tabu search runs at most this many iterations, so that a plan
 # depends only on its input and seed (about a second on a 2-core machine at worst).
 _GOLFER_ITERATIONS = 6_000
+# ... and stops after this many iterations without a better plan (the bound may be out of
+# reach: pins, history, or the instance itself).
+_GOLFER_PATIENCE = 2_500
 # A mode is dense when everyone would meet at least this share of the others: there the
 # exchange search's long annealing is skipped and the tabu search starts at once.
 _DENSE_SHARE = 0.5
@@ -1619,7 +1623,9 @@ def plan_report(
         state: _ModePlan | None = None
         budget = _budget(n, rounds, k)
         attempts = _ATTEMPTS if n <= _ATTEMPTS_UP_TO_PEOPLE else 1
-        if dense and golfer:
+        pure = all(c <= k for c in Counter(present[i].organisation for i in idx).values())
+        if dense and golfer and pure and not resolved.group and not resolved.clusters:
+            # Greedy plans and designs will start the tabu search: one short attempt here.
             attempts, budget = 1, min(budget, _DENSE_BUDGET)
         for attempt in range(attempts):
             rng = random.Random(f"tankesmedja:{seed}:{mode.value}:{attempt}")
@@ -1728,6 +1734,7 @@ def _golfer_improve(
         problem,
         seed=seed,
         max_iterations=None if deadline is not None else _GOLFER_ITERATIONS,
+        patience=None if deadline is not None else _GOLFER_PATIENCE,
         deadline=deadline,
         progress=report,
         restart=restart,
