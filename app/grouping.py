@@ -29,7 +29,19 @@ group) over all rounds of the plan at once, with incremental cost deltas: a desc
 iterated local search (random kicks, descend again) and simulated annealing, until every
 figure is at a lower bound or a fixed evaluation budget is spent; a small mode that misses
 a bound gets a few independent attempts. Realistic rosters reach their bounds in the first
-descent, in milliseconds; dense ones (few groups, several rounds) take up to about a second.
+descent, in milliseconds.
+
+Many rounds of small groups (the Social Golfer Problem, CSPLib 010) need more: where a mode of
+up to a few hundred people still misses its repeat bound, a tabu search on conflict pairs
+(:mod:`app.golfer`, after Dotú and Van Hentenryck 2005) takes over, never adding a
+same-organisation pair. Where everyone may sit apart from their colleagues it also starts
+from, and restarts with, greedy plans that keep people free to meet (Triska and Musliu 2012)
+and plans with no repeats from resolvable designs (:mod:`app.designs`). Without a time limit
+it runs a fixed number of iterations, so a plan depends only on its input and seed; with one
+(``tankesmedja groups --time-limit``) it thinks until the bound is reached or time is up.
+:func:`plan_report` says whether the repeats are proven minimal (at the bound, which also
+counts partners: nobody can sit with more new people than there are), whether a plan with
+none is known for this size, or that the plan is the best found in the time given.
 """
 
 from __future__ import annotations
