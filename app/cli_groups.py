@@ -49,6 +49,10 @@ MESSAGES: dict[str, str] = {
         " meets twice are known for this size (try a longer --time-limit)."
     ),
     "repeats_best_found": (
+        "{repeats} pair(s) meet again: the best found in the time given (a longer"
+        " --time-limit may find fewer)."
+    ),
+    "repeats_best_found_bound": (
         "{repeats} pair(s) meet again: the best found in the time given (at least {bound}"
         " cannot be avoided; a longer --time-limit may find fewer)."
     ),
@@ -221,7 +225,8 @@ def summary(report: PlanReport) -> str:
         return MESSAGES["repeats_minimal"].format(**values)
     if report.known_zero:
         return MESSAGES["repeats_known_zero"].format(**values)
-    return MESSAGES["repeats_best_found"].format(**values)
+    key = "repeats_best_found_bound" if report.repeat_bound else "repeats_best_found"
+    return MESSAGES[key].format(**values)
 
 
 class _Progress:

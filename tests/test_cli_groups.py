@@ -272,7 +272,8 @@ def test_summary_says_what_is_known() -> None:
     assert "no plan can have fewer" in report(4, 4, False)
     assert "known for this size" in report(3, 0, True)
     text = report(3, 1, False)
-    assert "best found in the time given" in text and "at least 1" in text
+    assert "best found in the time given" in text and "at least 1 cannot" in text
+    assert "at least" not in report(3, 0, False)
 
 
 def test_progress_line_on_a_terminal_and_in_a_log() -> None:
