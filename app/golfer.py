@@ -6,8 +6,9 @@ nobody meeting twice is the Social Golfer Problem (CSPLib 010), it needs a stron
 This module is that search, after Dotú and Van Hentenryck, "Scheduling social golfers
 locally" (CPAIOR 2005): a tabu search whose moves exchange two people of different groups in
 one round, at least one of them in conflict (meeting someone again), choosing the best
-non-tabu exchange of the whole neighbourhood every iteration, with an aspiration criterion
-and perturbations of the best plan when the search stalls.
+non-tabu exchange of the whole neighbourhood every iteration, with an aspiration criterion;
+when it stalls it restarts from a fresh plan the caller provides (a greedy plan built by
+:func:`greedy_start`, after Triska and Musliu 2012, or a design) or perturbs the best plan.
 
 What makes it fast enough in Python is evaluating the whole neighbourhood at once. With ``C``
 the matrix of how often two people have met (history counted once) and ``K1 = C >= 1``,
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GolferProblem", "GolferResult", "tabu_search"]
+__all__ = ["GolferProblem", "GolferResult", "evaluate", "greedy_start", "tabu_search"]
 
 # Tabu tenure of an exchange (the same two people in the same round), drawn per move from
 # [_TENURE_MIN, _TENURE_MIN + _TENURE_SPAN), as Dotu and Van Hentenryck do.
