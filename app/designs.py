@@ -30,6 +30,11 @@ _SEARCH_NODES = 20_000
 #: Plans found by the tabu search and kept: ``(groups, size) -> groups[t][person]``.
 #: 5-3-7 (Kirkman's 15 schoolgirls, a Kirkman triple system): ``--find 5-3-7``, seed 100,
 #: 0.1 s; the search alone takes up to a second on some seeds, so it is kept too.
+#: 7-3-10 (21 people in triples for 10 rounds, a Kirkman triple system KTS(21)): people are
+#: ``Z_7 x {0, 1, 2}`` (person ``7 L + x``); one base round of a triple ``{a, a+1, a+3}`` in
+#: each level and four triples across the levels, shifted by ``Z_7`` into seven rounds, plus
+#: three rounds of triples ``{(s, 0), (s + b, 1), (s + c, 2)}``; the base round and ``b, c``
+#: were found by a short exhaustive search over such difference patterns.
 #: 6-3-8 (18 people in triples for 8 rounds, a nearly Kirkman triple system): found with
 #: ``python bench/grouping.py --find 6-3-8`` (seed 102, about 8 s); the search alone reaches
 #: it within 10 s on about half of the seeds, so it is kept.
@@ -43,6 +48,18 @@ STORED: Mapping[tuple[int, int], tuple[tuple[int, ...], ...]] = MappingProxyType
             (1, 0, 3, 0, 2, 4, 4, 1, 2, 3, 3, 0, 1, 2, 4),
             (0, 4, 2, 2, 3, 3, 4, 4, 0, 3, 0, 1, 1, 2, 1),
             (2, 2, 4, 0, 4, 3, 4, 1, 0, 1, 3, 1, 3, 2, 0),
+        ),
+        (7, 3): (
+            (0, 0, 3, 0, 4, 5, 6, 1, 1, 4, 1, 3, 6, 5, 2, 2, 5, 2, 6, 3, 4),
+            (6, 0, 0, 3, 0, 4, 5, 5, 1, 1, 4, 1, 3, 6, 4, 2, 2, 5, 2, 6, 3),
+            (5, 6, 0, 0, 3, 0, 4, 6, 5, 1, 1, 4, 1, 3, 3, 4, 2, 2, 5, 2, 6),
+            (4, 5, 6, 0, 0, 3, 0, 3, 6, 5, 1, 1, 4, 1, 6, 3, 4, 2, 2, 5, 2),
+            (0, 4, 5, 6, 0, 0, 3, 1, 3, 6, 5, 1, 1, 4, 2, 6, 3, 4, 2, 2, 5),
+            (3, 0, 4, 5, 6, 0, 0, 4, 1, 3, 6, 5, 1, 1, 5, 2, 6, 3, 4, 2, 2),
+            (0, 3, 0, 4, 5, 6, 0, 1, 4, 1, 3, 6, 5, 1, 2, 5, 2, 6, 3, 4, 2),
+            (0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6),
+            (0, 1, 2, 3, 4, 5, 6, 4, 5, 6, 0, 1, 2, 3, 6, 0, 1, 2, 3, 4, 5),
+            (0, 1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 0, 1, 2, 1, 2, 3, 4, 5, 6, 0),
         ),
         (6, 3): (
             (0, 5, 0, 1, 3, 4, 3, 4, 2, 0, 2, 1, 1, 3, 2, 5, 5, 4),

@@ -677,7 +677,17 @@ def count_repeats(plan: list[list[list[str]]], members: Sequence[Member], size: 
 
 @pytest.mark.parametrize(
     ("groups", "size", "rounds"),
-    [(5, 3, 7), (6, 3, 8), (8, 4, 9), (8, 4, 10), (4, 4, 5), (5, 5, 6), (8, 3, 10), (9, 3, 13)],
+    [
+        (5, 3, 7),
+        (6, 3, 8),
+        (7, 3, 10),
+        (8, 4, 9),
+        (8, 4, 10),
+        (4, 4, 5),
+        (5, 5, 6),
+        (8, 3, 10),
+        (9, 3, 13),
+    ],
 )
 def test_social_golfer_instances_without_repeats(groups: int, size: int, rounds: int) -> None:
     # Without a time limit the search is deterministic. 8-4-10 (the frontier) needs luck
