@@ -253,6 +253,7 @@ def tabu_search(
     seed: int,
     max_iterations: int | None,
     patience: int | None = None,
+    max_work: int | None = None,
     deadline: float | None = None,
     progress: Callable[[int, tuple[int, int, int]], None] | None = None,
     restart: Callable[[np.random.Generator], list[list[int]] | None] | None = None,
@@ -266,6 +267,7 @@ def tabu_search(
         seed: Seed of the search's random choices (ties, tenures, perturbations).
         max_iterations: Stop after this many iterations (None: only the deadline stops it).
         patience: Stop after this many iterations without a better plan (None: never).
+        max_work: Stop after evaluating this many exchanges in all (None: no limit).
         deadline: ``time.monotonic()`` value at which to stop (None: no deadline).
         progress: Called about twice a second with the iterations so far and the best cost.
         restart: Makes a fresh start plan when the search stalls (None: perturb the best).
@@ -286,6 +288,7 @@ def tabu_search(
     it = 0
     since_best = 0
     best_at = 0
+    work = 0
     last_report = time.monotonic()
 
     def done() -> bool:
@@ -299,10 +302,13 @@ def tabu_search(
             break
         if patience is not None and it - best_at >= patience:
             break
+        if max_work is not None and work >= max_work:
+            break
         if deadline is not None and (it & 15) == 0 and time.monotonic() >= deadline:
             break
         it += 1
         ts, as_, d_org, d_rep, d_role, valid = st.neighbourhood()
+        work += len(ts) * n
         if len(ts) == 0:
             break  # nobody in conflict: a local optimum the bound does not see
         ok = valid & (d_org <= 0)

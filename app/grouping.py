@@ -1556,6 +1556,8 @@ _GOLFER_ITERATIONS = 6_000
 # ... and stops after this many iterations without a better plan (the bound may be out of
 # reach: pins, history, or the instance itself).
 _GOLFER_PATIENCE = 2_500
+# ... and evaluates at most this many exchanges in all (large modes get fewer iterations).
+_GOLFER_WORK = 10_000_000
 # A mode is dense when everyone would meet at least this share of the others: there the
 # exchange search's long annealing is skipped and the tabu search starts at once.
 _DENSE_SHARE = 0.5
@@ -1746,6 +1748,7 @@ def _golfer_improve(
         problem,
         seed=seed,
         max_iterations=None if deadline is not None else _GOLFER_ITERATIONS,
+        max_work=None if deadline is not None else _GOLFER_WORK,
         patience=None if deadline is not None else _GOLFER_PATIENCE,
         deadline=deadline,
         progress=report,
