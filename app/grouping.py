@@ -1655,8 +1655,14 @@ def plan_report(
                 break
         assert state is not None
         if golfer and state.cost() > state.bound():
+            mode_deadline = deadline
+            if deadline is not None:
+                # Share the time left with the modes still to plan.
+                later = sum(1 for x in range(m + 1, len(MODE_ORDER)) if counts[x])
+                now = time.monotonic()
+                mode_deadline = now + max(0.0, deadline - now) / (1 + later)
             iterations += _golfer_improve(
-                state, seed, deadline, progress, started, repeats, greedy=dense
+                state, seed, mode_deadline, progress, started, repeats, greedy=dense
             )
         for t in range(rounds):
             for g in range(k):
@@ -1669,7 +1675,8 @@ def plan_report(
         rounds=plan,
         repeated_pairs=repeats,
         repeat_bound=bound,
-        known_zero=not pins and _known_zero(present, counts, rounds, len(met_before)),
+        known_zero=not (resolved.group or resolved.clusters or resolved.apart)
+        and _known_zero(present, counts, rounds, len(met_before)),
         complete=complete,
         iterations=iterations,
     )
