@@ -42,6 +42,10 @@ MESSAGES: dict[str, str] = {
     ),
     "time_limit_negative": "--time-limit must not be negative",
     "progress": "searching: {seconds:.1f} s of {limit:g} s, {repeats} repeated pair(s) so far",
+    "progress_roles": (
+        "searching: {seconds:.1f} s of {limit:g} s, {repeats} repeated pair(s) so far,"
+        " role balance off by {roles}"
+    ),
     "none_meet_twice": "nobody meets anyone twice.",
     "repeats_minimal": "{repeats} pair(s) meet again; no plan can have fewer for these groups.",
     "repeats_known_zero": (
@@ -239,11 +243,12 @@ class _Progress:
         self.shown = False
         self.last = -1.0
 
-    def __call__(self, seconds: float, repeats: int) -> None:
+    def __call__(self, seconds: float, repeats: int, roles: int = 0) -> None:
         if not self.tty and seconds - self.last < 1.0:
             return
         self.last = seconds
-        line = MESSAGES["progress"].format(seconds=seconds, limit=self.limit, repeats=repeats)
+        key = "progress_roles" if roles else "progress"
+        line = MESSAGES[key].format(seconds=seconds, limit=self.limit, repeats=repeats, roles=roles)
         self.err.write(f"\r{line}\x1b[K" if self.tty else f"{line}\n")
         self.err.flush()
         self.shown = True

@@ -46,6 +46,8 @@ _STALL = 2_000
 _PERTURB_FRACTION = 0.1
 _PERTURB_MIN = 2
 _NO_MOVE = np.iinfo(np.int64).max
+# Iterations without a better plan after which a search whose repeats are at the bound stops.
+_ROLE_PATIENCE = 2_500
 
 
 @dataclass(slots=True)
@@ -267,6 +269,10 @@ def tabu_search(
         seed: Seed of the search's random choices (ties, tenures, perturbations).
         max_iterations: Stop after this many iterations (None: only the deadline stops it).
         patience: Stop after this many iterations without a better plan (None: never).
+            Once the repeats are at the bound, the search stops after ``_ROLE_PATIENCE``
+            such iterations whatever ``patience`` says: only roles are left to balance, and
+            they may be out of reach (a Kirkman schedule meets every pair once, so elected
+            officials cannot all sit apart).
         max_work: Stop after evaluating this many exchanges in all (None: no limit).
         deadline: ``time.monotonic()`` value at which to stop (None: no deadline).
         progress: Called about twice a second with the iterations so far and the best cost.
@@ -301,6 +307,8 @@ def tabu_search(
         if max_iterations is not None and it >= max_iterations:
             break
         if patience is not None and it - best_at >= patience:
+            break
+        if best_cost[1] <= problem.bound and it - best_at >= _ROLE_PATIENCE:
             break
         if max_work is not None and work >= max_work:
             break

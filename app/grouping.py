@@ -1587,7 +1587,7 @@ def plan_report(
     absent: Collection[str] = (),
     seed: int = 0,
     time_limit: float | None = None,
-    progress: Callable[[float, int], None] | None = None,
+    progress: Callable[[float, int, int], None] | None = None,
 ) -> PlanReport:
     """Plan rounds as :func:`plan_rounds` does, and report how good the plan is.
 
@@ -1604,7 +1604,8 @@ def plan_report(
             (it stops as soon as every figure is at its bound). None: a fixed iteration
             budget instead, so that the plan depends only on the input and the seed.
         progress: Called about twice a second while the search thinks, with the seconds
-            spent and the fewest repeats found so far.
+            spent, the fewest repeats found so far and the role deviation of that plan (in
+            the attendance mode being planned).
 
     Returns:
         The plan and its report.
@@ -1686,7 +1687,7 @@ def _golfer_improve(
     state: _ModePlan,
     seed: int,
     deadline: float | None,
-    progress: Callable[[float, int], None] | None,
+    progress: Callable[[float, int, int], None] | None,
     started: float,
     earlier_repeats: int,
     *,
@@ -1749,7 +1750,7 @@ def _golfer_improve(
     if progress is not None:
 
         def report(_iterations: int, cost: tuple[int, int, int]) -> None:
-            progress(time.monotonic() - started, earlier_repeats + cost[1])
+            progress(time.monotonic() - started, earlier_repeats + cost[1], cost[2])
 
     result = golfer.tabu_search(
         problem,

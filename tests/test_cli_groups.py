@@ -290,6 +290,10 @@ def test_progress_line_on_a_terminal_and_in_a_log() -> None:
     progress.close()
     assert term.getvalue().count("\r") == 2 and term.getvalue().endswith("\n")
     assert "3 repeated pair(s) so far" in term.getvalue()
+    assert "role balance" not in term.getvalue()
+    term = Terminal()
+    _Progress(term, 10)(2.0, 0, 5)
+    assert "0 repeated pair(s) so far, role balance off by 5" in term.getvalue()
     log = io.StringIO()
     progress = _Progress(log, 10)
     for seconds in (0.5, 1.0, 1.5, 2.6):
