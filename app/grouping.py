@@ -1764,6 +1764,10 @@ def _golfer_improve(
     )
     if result.cost < state.cost():
         state._restore(result.groups)
+        if state.cost() > state.bound():
+            # The exchange search's moves (one person to a smaller group) and chained role
+            # exchanges are not in the tabu search's neighbourhood: a last descent with them.
+            state._descend([i for i in range(n) if state.movable[i]], _FINAL_DESCENT)
     return result.iterations
 
 
