@@ -810,13 +810,19 @@ class _ModePlan:
         The largest of three arguments: the per-round one of :meth:`lower_bound`, pins, and
         counting partners: everyone sits with at least ``q - 1`` others in each of the
         rounds (``q`` the smallest group size), but has only ``n - 1`` possible partners,
-        fewer those met in the history, so at least the excess meetings are repeats (each
-        repeat counted for both people of the pair).
+        fewer those met in the history (and fewer their colleagues where the organisation
+        bound keeps colleagues apart: the bound is on plans at the organisation bound, which
+        come first), so at least the excess meetings are repeats (each repeat counted for
+        both people of the pair).
         """
         q = self.n // self.k
         excess = 0
         for i in range(self.n):
-            fresh = self.n - 1 - len(self.history_partners[i])
+            unavailable = self.history_partners[i]
+            if self.org_hi[self.org[i]] <= 1:
+                # At the organisation bound colleagues never share a group: no partners.
+                unavailable = unavailable | set(self.by_org[self.org[i]])
+            fresh = self.n - 1 - len(unavailable - {i})
             excess += max(0, self.rounds * (q - 1) - fresh)
         return max(self.lower_bound()[1], -(-excess // 2))
 

@@ -848,3 +848,17 @@ def test_designs_never_repeat_a_pair() -> None:
     assert designs.subspace_plan(6, 3, 8) is None  # 18 is no prime power
     # A partial spread of lines in PG(4, 2) has at most 9 lines: 8-4-10 gets 9 rounds.
     assert len(designs.subspace_plan(8, 4, 10) or []) == 9
+
+
+def test_the_repeat_bound_counts_colleagues_kept_apart() -> None:
+    # Three organisations of three in triples: at the organisation bound every group has one
+    # of each, so nobody ever sits with a colleague and has 6 possible partners. Three rounds
+    # (a Latin-square schedule) meet them all; a fourth adds 2 repeats per person, 9 pairs.
+    members = [Member(f"{o}{j}", o, OFFICIAL, IN) for o in "ABC" for j in range(3)]
+    report = grouping.plan_report(members, 4, size=3)
+    m = plan_metrics(report.rounds, members)
+    assert m.same_org_pairs == m.org_pair_lower_bound == 0
+    assert report.repeat_bound == 9
+    assert m.repeated_pairs == report.repeated_pairs == 9 and report.minimal
+    three = grouping.plan_report(members, 3, size=3)
+    assert three.repeated_pairs == three.repeat_bound == 0
