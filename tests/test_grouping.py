@@ -862,3 +862,39 @@ def test_the_repeat_bound_counts_colleagues_kept_apart() -> None:
     assert m.repeated_pairs == report.repeated_pairs == 9 and report.minimal
     three = grouping.plan_report(members, 3, size=3)
     assert three.repeated_pairs == three.repeat_bound == 0
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(instances(), st.integers(4, 8), st.booleans())
+def test_dense_plans_keep_the_hard_rules_and_report_true_figures(
+    instance: tuple[list[Member], dict[str, object]], rounds: int, with_history: bool
+) -> None:
+    # Many rounds of the property-based instances: the tabu search (and, where everyone may
+    # sit apart from colleagues, greedy plans and designs) runs on most of them.
+    members, kwargs = instance
+    history = []
+    if with_history and len(members) > 3:
+        ids = [m.id for m in members]
+        history = [[ids[i::3] for i in range(3)]]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grouping, "_budget", lambda people, rounds, groups: 3_000)
+        patch.setattr(grouping, "_GOLFER_ITERATIONS", 300)
+        try:
+            report = grouping.plan_report(
+                members,
+                rounds,
+                history=history,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        except GroupingError as exc:
+            assert str(exc) and exc.code
+            return
+    check_hard_rules(report.rounds, members, kwargs["pins"], kwargs["absent"])  # type: ignore[arg-type]
+    present = [m for m in members if m.id not in kwargs["absent"]]  # type: ignore[operator]
+    m = plan_metrics(report.rounds, present, history)
+    assert m.repeated_pairs == report.repeated_pairs >= report.repeat_bound
+    assert report.minimal == (report.repeated_pairs <= report.repeat_bound)
