@@ -24,7 +24,7 @@ from websockets.http11 import Request, Response
 from app import protocol
 from app.commit import GroupCommitter
 from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
-from app.model import Participant, Reflection
+from app.model import Participant, PhaseKind, Reflection
 from app.protocol import (
     ErrorCode,
     Hello,
@@ -33,6 +33,7 @@ from app.protocol import (
     ProtocolError,
     Reflect,
     SurveyAnswers,
+    Vote,
     Withdraw,
 )
 from app.ratelimit import RateLimiter
@@ -46,6 +47,7 @@ from app.room import (
     RosterChanged,
     normalise_public_url,
 )
+from app.votes import VotesChanged
 from room_server import netinfo, static
 
 log = logging.getLogger(__name__)
@@ -533,7 +535,7 @@ class RoomServer:
         await self._send(client, self.room.live.state_message(result.participant))
 
     async def _participant_message(
-        self, client: _Client, message: Reflect | Withdraw | SurveyAnswers
+        self, client: _Client, message: Reflect | Withdraw | SurveyAnswers | Vote
     ) -> None:
         participant = (
             self.room.participant(client.participant_id) if client.participant_id else None
@@ -553,13 +555,18 @@ class RoomServer:
             await self._send(client, error)
 
     async def _apply(
-        self, client: _Client, participant: Participant, message: Reflect | Withdraw | SurveyAnswers
+        self,
+        client: _Client,
+        participant: Participant,
+        message: Reflect | Withdraw | SurveyAnswers | Vote,
     ) -> None:
         live = self.room.live
         if isinstance(message, Reflect):
             pending = live.plan_reflect(participant, message)
         elif isinstance(message, Withdraw):
             pending = live.plan_withdraw(participant, message)
+        elif isinstance(message, Vote):
+            pending = live.plan_vote(participant, message)
         else:
             pending = live.plan_survey(participant, message)
         stored = None
@@ -585,6 +592,10 @@ class RoomServer:
             self._send_states()
         elif isinstance(event, GroupsChanged):
             self._send_states(event.affected)
+        elif isinstance(event, VotesChanged):
+            self._send_states(event.affected)
+        elif isinstance(event, ReflectionChanged) and self._voting():
+            self._send_states()  # a card hidden (or shown) changes the ballots of a vote
         elif isinstance(event, ReflectionChanged) and not event.moderated:
             self._queue_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
@@ -592,6 +603,10 @@ class RoomServer:
             self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
         elif isinstance(event, ParticipantRemoved):
             self._drop_participant(event.participant_id)
+
+    def _voting(self) -> bool:
+        phase = self.room.live.phase
+        return phase is not None and phase.kind == PhaseKind.PRIORITISE
 
     def _send_roster(self) -> None:
         # People still on the join form see a name disappear as soon as someone picks it.

@@ -514,6 +514,7 @@ def test_the_new_views_switch_language_live(qtbot, window: MainWindow) -> None:
         EN["tab_groups"],
         EN["tab_wall"],
         EN["tab_survey"],
+        EN["tab_priorities"],
     ]
     assert window.phase_bar.start_button.text() == EN["phase_start"]
     assert window.groups_view.make_button.text() == EN["groups_make"]
