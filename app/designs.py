@@ -8,9 +8,9 @@ repeat a pair. This gives the affine planes (``p``-``p``-``p+1``, e.g. 5-5-6, 7-
 affine geometries (9-3-13, the Kirkman triple system on 27 points) and partial spreads such
 as nine lines of ``PG(4, 2)`` (8-4-9). The subspaces are found by a short depth-first search.
 
-A few instances without such a structure are stored: ``STORED`` holds a plan the engine's
-own tabu search found once (see ``bench/grouping.py --find``); ``tests/test_grouping.py``
-checks every stored plan.
+A few instances without such a structure are stored: ``STORED`` holds plans found once, by
+the engine's own tabu search (``bench/grouping.py --find``) or a small search over cyclic
+difference patterns; ``tests/test_grouping.py`` checks every stored plan.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _MAX_PEOPLE = 256
 #: Nodes of the depth-first search for disjoint subspaces.
 _SEARCH_NODES = 20_000
 
-#: Plans found by the tabu search and kept: ``(groups, size) -> groups[t][person]``.
+#: Plans found once and kept: ``(groups, size) -> groups[t][person]``.
 #: 5-3-7 (Kirkman's 15 schoolgirls, a Kirkman triple system): ``--find 5-3-7``, seed 100,
 #: 0.1 s; the search alone takes up to a second on some seeds, so it is kept too.
 #: 7-3-10 (21 people in triples for 10 rounds, a Kirkman triple system KTS(21)): people are
@@ -37,7 +37,7 @@ _SEARCH_NODES = 20_000
 #: were found by a short exhaustive search over such difference patterns.
 #: 6-3-8 (18 people in triples for 8 rounds, a nearly Kirkman triple system): found with
 #: ``python bench/grouping.py --find 6-3-8`` (seed 102, about 8 s); the search alone reaches
-#: it within 10 s on about half of the seeds, so it is kept.
+#: it within 10 s on only some seeds (about 4 in 10 here), so it is kept.
 STORED: Mapping[tuple[int, int], tuple[tuple[int, ...], ...]] = MappingProxyType(
     {
         (5, 3): (
