@@ -34,7 +34,8 @@ _SEARCH_NODES = 20_000
 #: ``Z_7 x {0, 1, 2}`` (person ``7 L + x``); one base round of a triple ``{a, a+1, a+3}`` in
 #: each level and four triples across the levels, shifted by ``Z_7`` into seven rounds, plus
 #: three rounds of triples ``{(s, 0), (s + b, 1), (s + c, 2)}``; the base round and ``b, c``
-#: were found by a short exhaustive search over such difference patterns.
+#: were found by a short exhaustive search over such patterns (``bench/grouping.py
+#: --find-cyclic 7``, a few seconds).
 #: 6-3-8 (18 people in triples for 8 rounds, a nearly Kirkman triple system): found with
 #: ``python bench/grouping.py --find 6-3-8`` (seed 102, about 8 s); the search alone reaches
 #: it within 10 s on only some seeds (about 4 in 10 here), so it is kept.

@@ -32,7 +32,9 @@ literature, with the repeated pairs, the engine's lower bound and the time. ``--
 adds the tabu search's figures without the designs (subspace cosets, the stored 6-3-8 plan)
 as a start, and a CP-SAT comparison on the small instances (with ``ortools``).
 ``--find G-S-W`` runs the search with greedy restarts until it finds a plan with no repeats
-and prints it (how the stored 6-3-8 plan in ``app/designs.py`` was found).
+and prints it (how the stored 5-3-7 and 6-3-8 plans in ``app/designs.py`` were found);
+``--find-cyclic 7`` searches a Z_7 difference pattern for 21 people in triples over 10 rounds
+(how the stored 7-3-10 plan was found).
 """
 
 from __future__ import annotations
@@ -462,6 +464,67 @@ def find(spec: str) -> None:
             return
 
 
+def find_cyclic(q: int) -> None:
+    """Search 3q people in triples for (3q - 1) / 2 rounds with a Z_q difference pattern.
+
+    People are ``Z_q x {0, 1, 2}`` (person ``q L + x``). A base round holds one triple
+    ``{a, a+1, a+3}`` (or ``{a, a+2, a+3}``) in each level and ``q - 3`` triples across the
+    levels; its ``q`` shifts are rounds, and three more rounds are triples
+    ``{(s, 0), (s + b, 1), (s + c, 2)}``. Exhaustive over such patterns; prints the first
+    plan with no repeats (how the stored 7-3-10 plan in ``app/designs.py`` was found).
+    """
+    cross = q - 3
+
+    def point(x: int, level: int) -> int:
+        return q * level + x % q
+
+    for a1, a2 in itertools.product(range(q), repeat=2):
+        for flips in itertools.product((1, 2), repeat=3):
+            starts = (0, a1, a2)
+            pure = [[point(a + d, lv) for d in (0, flips[lv], 3)] for lv, a in enumerate(starts)]
+            rest = [
+                sorted(set(range(q)) - {(a + d) % q for d in (0, flips[lv], 3)})
+                for lv, a in enumerate(starts)
+            ]
+            for p1 in itertools.permutations(rest[1]):
+                d01 = [(p1[i] - rest[0][i]) % q for i in range(cross)]
+                if len(set(d01)) < cross:
+                    continue
+                for p2 in itertools.permutations(rest[2]):
+                    d02 = [(p2[i] - rest[0][i]) % q for i in range(cross)]
+                    d12 = [(p2[i] - p1[i]) % q for i in range(cross)]
+                    if len(set(d02)) < cross or len(set(d12)) < cross:
+                        continue
+                    r01 = sorted(set(range(q)) - set(d01))
+                    r12 = sorted(set(range(q)) - set(d12))
+                    for cs in itertools.permutations(sorted(set(range(q)) - set(d02))):
+                        if sorted((c - b) % q for b, c in zip(r01, cs, strict=True)) != r12:
+                            continue
+                        base = pure + [
+                            [point(rest[0][i], 0), point(p1[i], 1), point(p2[i], 2)]
+                            for i in range(cross)
+                        ]
+                        rounds = [
+                            [[point(x % q + s, x // q) for x in t] for t in base] for s in range(q)
+                        ]
+                        rounds += [
+                            [[point(s, 0), point(b + s, 1), point(c + s, 2)] for s in range(q)]
+                            for b, c in zip(r01, cs, strict=True)
+                        ]
+                        plan = [[[f"g{x}" for x in t] for t in r] for r in rounds]
+                        if check_golfer_plan(plan, golfers(q, 3), 3) == 0:
+                            rows = []
+                            for r in rounds:
+                                row = [0] * (3 * q)
+                                for g, t in enumerate(r):
+                                    for x in t:
+                                        row[x] = g
+                                rows.append(tuple(row))
+                            print(tuple(rows))
+                            return
+    print("no plan of this pattern")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cp-instances", type=int, default=20)
@@ -469,7 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cp", action="store_true")
     parser.add_argument("--search-alone", action="store_true")
     parser.add_argument("--find", metavar="G-S-W")
+    parser.add_argument("--find-cyclic", type=int, metavar="Q")
     args = parser.parse_args(argv)
+    if args.find_cyclic:
+        find_cyclic(args.find_cyclic)
+        return 0
     if args.find:
         find(args.find)
         return 0
