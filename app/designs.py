@@ -36,8 +36,9 @@ _SEARCH_NODES = 20_000
 #: three rounds of triples ``{(s, 0), (s + b, 1), (s + c, 2)}``; the base round and ``b, c``
 #: were found by a short exhaustive search over such patterns (``bench/grouping.py
 #: --find-cyclic 7``, a few seconds).
-#: 6-3-8 (18 people in triples for 8 rounds, a nearly Kirkman triple system): found with
-#: ``python bench/grouping.py --find 6-3-8`` (seed 102, about 8 s); the search alone reaches
+#: 6-3-8 (18 people in triples for 8 rounds, a nearly Kirkman triple system): found by the
+#: tabu search with greedy restarts (seed 102, about 8 s; ``bench/grouping.py --find 6-3-8``
+#: runs that search and finds others, e.g. at seed 100 after 51 s); the search alone reaches
 #: it within 10 s on only some seeds (about 4 in 10 here), so it is kept.
 STORED: Mapping[tuple[int, int], tuple[tuple[int, ...], ...]] = MappingProxyType(
     {
