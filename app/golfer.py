@@ -122,6 +122,8 @@ class _State:
         self.dev = np.maximum(0, np.maximum(lo[:, None] - counts, counts - hi[:, None]))
         self.apart = [(i, j) for i, j in p.apart if i != j]
         self.movable = np.asarray(p.movable, dtype=bool)
+        self.colleagues = n > 0 and self.n_orgs < n and len(set(p.org)) < n
+        self.mixed_roles = n > 0 and 0 < int(self.el.sum()) < n
         self.rows = np.arange(n)
         self.weeks = np.arange(self.w)[:, None]
         self.load(g)
@@ -219,24 +221,28 @@ class _State:
         x_ab = m1[:, ts, gs].T  # b's partners in a's group
         x_ba = m1[acol, tcol, gb]  # a's partners in b's group
         d_rep = x_ab + x_ba - 2 * k1[as_] - own2[ts, as_][:, None] - own2[ts]
-        oa = self.org[as_][:, None]
-        ob = self.org[None, :]
-        oc = self.OC
-        d_org = (
-            (oc[tcol, gs[:, None], ob] + oc[tcol, gb, oa] - oc[ts, gs, self.org[as_]][:, None])
-            - oc[tcol, gb, ob]
-            + 2
-        )
-        d_org = np.where(oa != ob, d_org, 0)
-        up = self.dev[size, elec + 2] - base
-        down = self.dev[size, elec] - base
-        ea = self.el[as_][:, None]
-        eb = self.el[None, :]
-        d_role = np.where(
-            eb > ea,
-            up[ts, as_][:, None] + down[ts],
-            np.where(eb < ea, down[ts, as_][:, None] + up[ts], 0),
-        )
+        if self.colleagues:
+            oa = self.org[as_][:, None]
+            ob = self.org[None, :]
+            oc = self.OC
+            d_org = (
+                oc[tcol, gs[:, None], ob] + oc[tcol, gb, oa] - oc[ts, gs, self.org[as_]][:, None]
+            ) - (oc[tcol, gb, ob] - 2)
+            d_org = np.where(oa != ob, d_org, 0)
+        else:  # everyone their own organisation: no exchange changes the spread
+            d_org = np.zeros_like(gb)
+        if self.mixed_roles:
+            up = self.dev[size, elec + 2] - base
+            down = self.dev[size, elec] - base
+            ea = self.el[as_][:, None]
+            eb = self.el[None, :]
+            d_role = np.where(
+                eb > ea,
+                up[ts, as_][:, None] + down[ts],
+                np.where(eb < ea, down[ts, as_][:, None] + up[ts], 0),
+            )
+        else:  # one role only: exchanges never change a group's count of elected
+            d_role = np.zeros_like(gb)
         valid = (gb != gs[:, None]) & self.movable[None, :]
         for i, j in self.apart:
             for p, q in ((i, j), (j, i)):
