@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from app import grouping
+from app import grouping, municipality
 from app.model import (
     REFLECTION_PHASES,
     GroupKind,
@@ -217,7 +217,7 @@ class GroupJob:
         if not self.members:
             return []
         if self.kind == GroupKind.MUNICIPALITY:
-            return grouping.municipality_groups(self.members, self.size)
+            return municipality.municipality_groups(self.members, self.size)
         if self.group_count is not None:
             return grouping.make_groups(
                 self.members, groups=self.group_count, history=self.history, seed=self.seed
@@ -587,7 +587,7 @@ class Live:
             return None
         member = self._member(participant)
         if rnd.kind == GroupKind.MUNICIPALITY:
-            number = self._municipality_group_for(rnd, participant)
+            number = self._municipality_group_for(rnd, member)
         else:
             everyone = [
                 self._member(p)
@@ -627,19 +627,14 @@ class Live:
         self._emit(GroupsChanged(placed, changed_members(rnd, placed)))
         return number
 
-    def _municipality_group_for(self, rnd: GroupRound, participant: Participant) -> int | None:
-        best = None
-        for number, members in enumerate(rnd.groups):
-            others = [self.room.participant(pid) for pid in members]
-            if others and all(
-                o is not None
-                and o.organisation_id == participant.organisation_id
-                and o.attendance == participant.attendance
-                for o in others
-            ):
-                if best is None or len(members) < len(rnd.groups[best]):
-                    best = number
-        return best
+    def _municipality_group_for(self, rnd: GroupRound, member: grouping.Member) -> int | None:
+        # With their own organisation, in the room or remote (see app.municipality); never
+        # a group of their own while any group stands.
+        groups = [
+            [self._member(p) for p in map(self.room.participant, g) if p is not None]
+            for g in rnd.groups
+        ]
+        return municipality.late_group(groups, member)
 
     # -- reflections ---------------------------------------------------------------------------
 
@@ -1078,12 +1073,12 @@ class Live:
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
         members = []
-        attendance = None
+        modes: set[str] = set()
         for pid in rnd.groups[number]:
             p = self.room.participant(pid)
             if p is None:
                 continue
-            attendance = attendance or p.attendance.value
+            modes.add(p.attendance.value)
             members.append(
                 (
                     pid,
@@ -1093,6 +1088,9 @@ class Live:
                     },
                 )
             )
+        # A hybrid group (a municipality's table and its people at home) is "mixed": each
+        # page then tells its member where to go by their own attendance.
+        attendance = modes.pop() if len(modes) == 1 else ("mixed" if modes else None)
         skeleton = {
             "kind": rnd.kind.value,
             "number": number + 1,

@@ -481,7 +481,8 @@
     if (!group) return;
     const municipality = group.kind === "municipality";
     $("group-heading").textContent = t(municipality ? "group_heading_municipality" : "group_heading", { number: group.number });
-    const place = group.attendance === "remote" ? "place_remote" : group.attendance === "in_room" ? "place_in_room" : null;
+    const mode = group.attendance === "mixed" && joined ? joined.participant.attendance : group.attendance;
+    const place = mode === "remote" ? "place_remote" : mode === "in_room" ? "place_in_room" : null;
     $("group-place").textContent = place ? t(place, { number: group.number }) : "";
     $("group-place").hidden = !place;
     const list = $("members");
@@ -498,7 +499,9 @@
     const safe = /^https?:\/\//i.test(link);
     $("group-link-line").hidden = !link;
     anchor.hidden = !safe;
-    if (safe) { anchor.href = link; anchor.textContent = link; } else { anchor.removeAttribute("href"); anchor.textContent = ""; }
+    // A safe link is a button into the group's call; anything else is plain text.
+    $("group-link-label").hidden = safe;
+    if (safe) { anchor.href = link; anchor.title = link; } else { anchor.removeAttribute("href"); anchor.removeAttribute("title"); }
     $("group-link-text").textContent = safe ? "" : link;
   }
 

@@ -637,6 +637,16 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def add_header_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` in the header row, before the copy-link button (e.g. a state light)."""
+        layout = self._header.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.insertWidget(layout.indexOf(self._copy_button), widget)
+
+    def add_session_action(self, action: QAction) -> None:
+        """Add ``action`` to the Session menu (e.g. the online session dialog)."""
+        self._session_menu.addAction(action)
+
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 - Qt's names
         """Move the focus with Tab; the widget reached keeps Space and letters for itself."""
         moved = super().focusNextPrevChild(next)

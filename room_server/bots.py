@@ -306,6 +306,7 @@ class Bot:
         edit_share: float = 0.1,
         withdraw_share: float = 0.05,
         ack_timeout: float = ACK_TIMEOUT,
+        connect_options: dict[str, Any] | None = None,
     ) -> None:
         """Prepare a bot; nothing connects until :meth:`start`.
 
@@ -325,6 +326,8 @@ class Bot:
             withdraw_share: chance that an autoplaying bot withdraws one of its cards.
             ack_timeout: seconds to wait for the answer to the item in flight before
                 starting over on a fresh connection (the page's 10 s).
+            connect_options: more arguments for ``websockets``' ``connect`` (e.g. ``ssl``,
+                ``host``/``port`` and ``local_addr`` to reach a relay's name on loopback).
         """
         self.url = ws_url(url)
         self.room_token = room_token
@@ -335,6 +338,7 @@ class Bot:
         self.edit_share = edit_share
         self.withdraw_share = withdraw_share
         self.ack_timeout = ack_timeout
+        self.connect_options = dict(connect_options or {})
         self._rng = random.Random(f"tankesmedja-bot:{seed}:{profile.name}")
         self._stop = stop
 
@@ -618,6 +622,7 @@ class Bot:
                     close_timeout=2,
                     max_size=2**20,
                     origin=page_origin(self.url),  # type: ignore[arg-type]
+                    **self.connect_options,
                 )
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 log.debug("%s: cannot connect: %s", self.name, exc)

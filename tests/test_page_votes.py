@@ -33,6 +33,8 @@ async def test_dots_by_keyboard_with_names_then_the_top_three(
     await join(anna, "Anna", "Uddevalla")
     bo = await raw_member(open_client, room, "Bo", "Uddevalla")
     tove = await raw_member(open_client, room, "Tove", "Tanum")
+    # Two from Tanum: someone alone from an organisation would join another's group.
+    await raw_member(open_client, room, "Tage", "Tanum")
     room.live.start(MUNI)
     room.live.make_groups(MUNI)
     for client, cid, text in (

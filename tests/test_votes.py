@@ -306,6 +306,8 @@ async def test_real_clients_vote_with_limits_replays_and_reconnect(
     joined = await join_client(anna, room, "Anna", 7)
     await join_client(bo, room, "Bo", 7)
     await join_client(tanum, room, "Tove", 5)
+    # Two from Tanum: someone alone from an organisation would join another's group.
+    await join_client(await open_client(), room, "Tage", 5)
     room.live.start(MUNI)
     room.live.make_groups(MUNI)
     for n, client in enumerate((anna, bo, tanum)):
