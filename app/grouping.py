@@ -1762,7 +1762,7 @@ def _golfer_improve(
         seed=seed,
         max_iterations=None if deadline is not None else _GOLFER_ITERATIONS,
         max_work=None if deadline is not None else _GOLFER_WORK,
-        patience=None if deadline is not None else _GOLFER_PATIENCE,
+        patience=None if deadline is not None else _GOLFER_PATIENCE if rounds > 1 else 600,
         deadline=deadline,
         progress=report,
         restart=restart,
