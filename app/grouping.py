@@ -1561,6 +1561,8 @@ _GOLFER_ITERATIONS = 6_000
 # ... and stops after this many iterations without a better plan (the bound may be out of
 # reach: pins, history, or the instance itself).
 _GOLFER_PATIENCE = 2_500
+# ... or this many for a single round (the console groups one round at a time: at once).
+_ONE_ROUND_PATIENCE = 600
 # ... and evaluates at most this many exchanges in all (large modes get fewer iterations).
 _GOLFER_WORK = 10_000_000
 # A mode is dense when everyone would meet at least this share of the others: there the
@@ -1762,7 +1764,11 @@ def _golfer_improve(
         seed=seed,
         max_iterations=None if deadline is not None else _GOLFER_ITERATIONS,
         max_work=None if deadline is not None else _GOLFER_WORK,
-        patience=None if deadline is not None else _GOLFER_PATIENCE if rounds > 1 else 600,
+        patience=None
+        if deadline is not None
+        else _GOLFER_PATIENCE
+        if rounds > 1
+        else _ONE_ROUND_PATIENCE,
         deadline=deadline,
         progress=report,
         restart=restart,
