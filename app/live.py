@@ -31,6 +31,7 @@ from app.model import (
     SurveyKind,
 )
 from app.protocol import MAX_ANSWERS, ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
+from app.store import NotYours
 
 if TYPE_CHECKING:
     from app.room import Room
@@ -747,7 +748,14 @@ class Live:
             if announce:
                 self._emit(ReflectionChanged(stored))
 
-        return Pending(card.revision, write=lambda store: store.put_reflection(card), apply=apply)
+        def write(store: Store) -> Reflection:
+            try:
+                return store.put_reflection(card)
+            except NotYours:
+                # Another person's card, e.g. of an earlier session (its id is not in memory).
+                raise ProtocolError(ErrorCode.NOT_YOURS, "id") from None
+
+        return Pending(card.revision, write=write, apply=apply)
 
     def _settle(self, pending: Pending) -> Pending:
         # The synchronous path (the console, tests, the simulator): commit, then apply.

@@ -177,6 +177,10 @@ class StoreError(Exception):
     """The database file cannot be used (unreadable, not a Tankesmedja file, too new)."""
 
 
+class NotYours(Exception):
+    """A client-made id names a row of another participant or another session."""
+
+
 class JoinKeyErased(Exception):
     """The join key's participant has been erased on request (GDPR)."""
 
@@ -682,8 +686,20 @@ class Store(WorkshopStore):
         the facilitator's and is set only by :meth:`set_moderation`, so an edit that was on
         its way while the card was hidden cannot show it again. The row returned is what is
         stored now, which is what memory must hold (two tabs can race with one revision).
+
+        The id is made by the page and seen by every group member, so it proves nothing: a
+        card belongs to its author and its session, and a write naming another person's
+        (or another session's) card changes nothing.
+
+        Raises:
+            NotYours: if a card with this id belongs to someone else or another session.
         """
         with self._tx() as db:
+            owner = db.execute(
+                "SELECT participant_id, session_id FROM reflections WHERE id = ?", (r.id,)
+            ).fetchone()
+            if owner is not None and (owner[0], owner[1]) != (r.participant_id, r.session_id):
+                raise NotYours(r.id)
             db.execute(
                 "INSERT INTO reflections (id, session_id, participant_id, phase_index, round_id,"
                 " group_no, organisation_id, text, revision, withdrawn, hidden, highlighted,"
@@ -691,7 +707,9 @@ class Store(WorkshopStore):
                 " ON CONFLICT (id) DO UPDATE SET text = excluded.text,"
                 " revision = excluded.revision, withdrawn = excluded.withdrawn,"
                 " updated_at = excluded.updated_at"
-                " WHERE excluded.revision > reflections.revision",
+                " WHERE excluded.revision > reflections.revision"
+                " AND reflections.participant_id = excluded.participant_id"
+                " AND reflections.session_id = excluded.session_id",
                 (
                     r.id,
                     r.session_id,
