@@ -78,6 +78,16 @@ MAX_DEVICES_SEEN = 4096
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
+# Headers a request may carry at most once: the origin check and the CSP read them.
+_SINGLE_HEADERS = ("Host", "Origin")
+
+
+def _single_header(request: Request, name: str) -> str:
+    """Return a header that must appear once; empty if missing or repeated."""
+    values = request.headers.get_all(name)
+    return values[0] if len(values) == 1 else ""
+
+
 class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """The websockets logger with DEBUG switched off for good.
 
@@ -340,6 +350,11 @@ class RoomServer:
         return frozenset(origins)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if any(len(request.headers.get_all(name)) > 1 for name in _SINGLE_HEADERS):
+            # Two Origin (or Host) headers: which one would a check read? Neither.
+            return self._response(
+                HTTPStatus.BAD_REQUEST, b"Repeated header\n", "text/plain", request
+            )
         if request.method != "GET":
             response = self._response(
                 HTTPStatus.METHOD_NOT_ALLOWED, b"Method not allowed\n", "text/plain", request
@@ -352,7 +367,7 @@ class RoomServer:
         if path == WS_PATH:
             # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
             # for our address) sends another Origin; scripts without a browser send none.
-            if request.headers.get("Origin") not in self._origins:
+            if _single_header(request, "Origin") not in self._origins:
                 return self._response(
                     HTTPStatus.FORBIDDEN, b"Forbidden origin\n", "text/plain", request
                 )
@@ -388,7 +403,7 @@ class RoomServer:
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Frame-Options"] = "DENY"
         connect = "'self'"
-        host = request.headers.get("Host", "")
+        host = _single_header(request, "Host")
         if _HOST_HEADER.match(host):
             connect += f" ws://{host}"
         headers["Content-Security-Policy"] = (

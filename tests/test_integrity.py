@@ -6,9 +6,11 @@ command) and checks what must not change on disk, in the log and on other pages.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
 from app.room import Room
@@ -16,6 +18,7 @@ from app.store import Store
 from room_server.server import RoomServer
 
 from .conftest import Client
+from .test_hardening import raw_http
 
 MIXED = 1  # the sample program's mixed-group phase
 
@@ -110,3 +113,63 @@ async def test_a_card_of_an_earlier_session_cannot_be_rewritten_or_withdrawn(
         assert [r.id for r in store.reflections(second.session.id)] == []
     finally:
         store.close()
+
+
+# -- 5. a malformed handshake gets a 4xx and at most one log line ------------------------------
+
+
+def _handshake(port: int, extra: bytes, host: bytes | None = None) -> bytes:
+    host = host if host is not None else b"Host: 127.0.0.1:%d\r\n" % port
+    return (
+        b"GET /ws HTTP/1.1\r\n" + host + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        + extra
+        + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, host",
+    [
+        (b"Origin: {o}\r\nOrigin: {o}\r\n", None),
+        (b"Origin: {o}\r\nOrigin: http://evil.example\r\n", None),
+        (b"Origin: {o}\r\n", b"Host: 127.0.0.1\r\nHost: evil.example\r\n"),
+        (b"Origin: {o}\r\nSec-WebSocket-Key: eHh4eHh4eHh4eHh4eHh4eA==\r\n", None),
+        (b"Origin: {o}\r\nSec-WebSocket-Version: 13\r\n", None),
+        (b"Origin: {o}\r\nUpgrade: websocket\r\n", None),
+    ],
+    ids=[
+        "two-origins",
+        "origin-and-foreign",
+        "two-hosts",
+        "two-keys",
+        "two-versions",
+        "two-upgrades",
+    ],
+)
+async def test_repeated_handshake_headers_get_a_4xx_and_no_traceback(
+    server: RoomServer,
+    room: Room,
+    caplog: pytest.LogCaptureFixture,
+    extra: bytes,
+    host: bytes | None,
+) -> None:
+    caplog.set_level(logging.INFO)
+    origin = server.origin.encode()
+    request = _handshake(server.port, extra.replace(b"{o}", origin), host)
+    status, _, _ = await raw_http(server.port, request)
+    assert 400 <= status < 500, status
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 1
+    # The room still works afterwards.
+    client = await _joined(server, room, "Efter")
+    await client.close()
+
+
+async def test_repeated_host_header_on_the_page_gets_a_4xx(
+    server: RoomServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n"
+    status, _, _ = await raw_http(server.port, request)
+    assert 400 <= status < 500, status
+    assert not [r for r in caplog.records if r.exc_info]
