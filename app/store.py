@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from app import sample
+from app import instance_lock, sample
 from app.model import (
     Attendance,
     GroupKind,
@@ -177,6 +177,30 @@ class StoreError(Exception):
     """The database file cannot be used (unreadable, not a Tankesmedja file, too new)."""
 
 
+class WorkshopInUse(StoreError):
+    """Another running Tankesmedja has the workshop open for writing (:mod:`app.instance_lock`)."""
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading only, also on read-only media.
+
+    A WAL database needs its ``-shm`` file to be read; where that cannot be made (a
+    read-only folder, after the writer closed cleanly and removed it) the file is opened
+    as immutable, which is right there: nobody can be writing it.
+    """
+    if not path.is_file():
+        raise sqlite3.OperationalError("no such file")
+    uri = path.absolute().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        db.execute("PRAGMA user_version").fetchone()
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return db
+
+
 class NotYours(Exception):
     """A client-made id names a row of another participant or another session."""
 
@@ -224,28 +248,71 @@ class Store(WorkshopStore):
     :class:`app.workshop_db.WorkshopStore`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (creating if needed) the database at ``path`` and migrate it.
 
+        With ``read_only`` (exports) the file is only read: nothing is created, migrated or
+        locked, and a file on read-only media or in a folder we may not write works. A
+        writer holds the workshop's instance lock (:mod:`app.instance_lock`) while open.
+        The schema version is checked before anything is written, so a file this version
+        refuses is left byte for byte as it was.
+
         Raises:
-            StoreError: if the file is not a usable Tankesmedja database.
+            StoreError: if the file is not a usable Tankesmedja database, or another
+                running Tankesmedja has it open (:class:`WorkshopInUse`).
         """
         self.path = Path(path)
+        self.read_only = read_only
+        self._lock: str | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction covers
-            # exactly one logical write, and nothing stays open between calls.
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            if read_only:
+                self._db = _connect_read_only(self.path)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = instance_lock.acquire(self.path)
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
+                # covers exactly one logical write, and nothing stays open between calls.
+                self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.row_factory = sqlite3.Row
+            self._check_version()
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            self._migrate()
+            if not read_only:
+                self._migrate()
+        except instance_lock.WorkshopInUse as exc:
+            raise WorkshopInUse(str(exc)) from None
         except sqlite3.DatabaseError as exc:
+            self._give_up()
             raise StoreError(f"{self.path}: {exc}") from exc
         except OSError as exc:
+            self._give_up()
             raise StoreError(f"{self.path}: {exc.strerror or exc}") from exc
+        except BaseException:
+            self._give_up()
+            raise
+
+    def _give_up(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        if self._lock is not None:
+            instance_lock.release(self._lock)
+            self._lock = None
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer Tankesmedja (schema {version}); update the app"
+            )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by an older Tankesmedja (schema {version}); open it in "
+                "the console once to update it"
+            )
 
     def close(self) -> None:
         """Close the connection (all writes are already committed).
@@ -253,9 +320,12 @@ class Store(WorkshopStore):
         A compaction that an export kept from finishing (after an erasure) is finished
         first, so erased words do not stay in the write-ahead log.
         """
-        if self.compaction_owed:
+        if self.compaction_owed and not self.read_only:
             self.compact()
         self._db.close()
+        if self._lock is not None:
+            instance_lock.release(self._lock)
+            self._lock = None
 
     @property
     def in_transaction(self) -> bool:
@@ -313,10 +383,6 @@ class Store(WorkshopStore):
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: made by a newer Tankesmedja (schema {version}); update the app"
-            )
         for number in range(version, SCHEMA_VERSION):
             with self._tx() as db:
                 for statement in _MIGRATIONS[number].split(";"):

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
@@ -74,6 +75,18 @@ MAX_FRAME = 16 * 1024
 OPEN_TIMEOUT = 10.0
 # Distinct device addresses remembered for the console's reachability count.
 MAX_DEVICES_SEEN = 4096
+# Connections that have not said ``hello`` yet (TCP open, handshake under way, or silent
+# after it), from every address, this machine included: idle sockets must not use up the
+# process's file descriptors before real participants arrive. Past the cap the idlest go
+# first (never sent a byte), then the oldest. Further bounded by the descriptor limit.
+MAX_WAITING = 256
+# Descriptors kept free of connections: the database, its log, the console's own files.
+FD_RESERVE = 64
+# Descriptors we ask the OS for (the soft limit is raised up to the hard one, at most this).
+WANTED_FDS = 16384
+# The same error from the loop (e.g. accept() failing while descriptors are exhausted) is
+# logged once per this many seconds, with a count of the repeats in between.
+ERROR_LOG_INTERVAL = 60.0
 
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -103,6 +116,134 @@ class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 _QUIET_LOGGER = _NoDebugLogger(logging.getLogger("websockets.server"), {})
+
+
+def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
+    """Raise the soft limit on open files towards the hard one; return the limit now.
+
+    macOS starts programs with a soft limit of 256 descriptors, which a busy room passes.
+    Where the OS does not allow more (or has no such limit), the limit stays as it is.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process descriptor limit of this kind
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        for value in (target, 10240):  # macOS refuses more than OPEN_MAX (10240)
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, target), hard))
+                break
+            except (ValueError, OSError):
+                continue
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return wanted if soft == resource.RLIM_INFINITY else int(soft)
+
+
+class _Doorway:
+    """Connections that have not said ``hello`` yet, oldest first, under a cap.
+
+    Past the cap, waiting connections are closed: first those that have not sent a single
+    byte (idle sockets), oldest first, then the oldest. A newcomer gets a moment
+    (``TRIM_DELAY``) to send its request before the count is trimmed, so a real page that
+    arrives amid a burst of idle sockets is not taken for one of them; past twice the cap
+    the idle ones are closed at once.
+    """
+
+    TRIM_DELAY = 0.2
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._waiting: dict[ServerConnection, bool] = {}  # connection -> has sent bytes
+        self._trim: asyncio.TimerHandle | None = None
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def arrived(self, connection: ServerConnection) -> None:
+        self._waiting[connection] = False
+        if len(self._waiting) > 2 * self.cap:
+            self.trim(2 * self.cap, idle_only=True)
+        if len(self._waiting) > self.cap and self._trim is None:
+            self._trim = asyncio.get_running_loop().call_later(self.TRIM_DELAY, self.trim)
+
+    def trim(self, cap: int | None = None, *, idle_only: bool = False) -> None:
+        """Close waiting connections until at most ``cap`` (default: the cap) are left."""
+        if cap is None:
+            self._trim = None
+            cap = self.cap
+        excess = len(self._waiting) - cap
+        if excess <= 0:
+            return
+        idle = [c for c, spoke in self._waiting.items() if not spoke]
+        victims = idle[:excess]
+        if len(victims) < excess and not idle_only:
+            talking = [c for c, spoke in self._waiting.items() if spoke]
+            victims += talking[: excess - len(victims)]
+        for victim in victims:
+            del self._waiting[victim]
+            self.dropped += 1
+            victim.transport.abort()
+
+    def spoke(self, connection: ServerConnection) -> None:
+        if self._waiting.get(connection) is False:
+            self._waiting[connection] = True
+
+    def left(self, connection: ServerConnection) -> None:
+        self._waiting.pop(connection, None)
+
+    def close(self) -> None:
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+
+
+def _counted_connection(doorway: _Doorway) -> type[ServerConnection]:
+    """Return a connection class that reports its arrival, first bytes and end to ``doorway``."""
+
+    class CountedConnection(ServerConnection):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            doorway.arrived(self)
+
+        def data_received(self, data: bytes) -> None:
+            doorway.spoke(self)
+            super().data_received(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            doorway.left(self)
+            super().connection_lost(exc)
+
+    return CountedConnection
+
+
+class _QuietErrors:
+    """A loop exception handler that logs a run of the same error once per interval."""
+
+    def __init__(self, previous: Any, interval: float = ERROR_LOG_INTERVAL) -> None:
+        self.previous = previous
+        self.interval = interval
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        key = (str(context.get("message", "")), type(exc).__name__)
+        now = time.monotonic()
+        last, repeats = self._last.get(key, (-self.interval, 0))
+        if now - last < self.interval:
+            self._last[key] = (last, repeats + 1)
+            return
+        if len(self._last) > 256:
+            self._last.clear()
+        self._last[key] = (now, 0)
+        if repeats:
+            context = {**context, "message": f"{key[0]} (and {repeats} times more since)"}
+        if self.previous is not None:
+            self.previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
 
 @dataclass(eq=False)
@@ -155,6 +296,9 @@ class RoomServer:
         self.max_connections = MAX_CONNECTIONS
         self.max_per_address = MAX_PER_ADDRESS
         self._per_address: Counter[str] = Counter()
+        self.max_waiting = MAX_WAITING  # read by start(), bounded there by the fd limit
+        self._doorway = _Doorway(MAX_WAITING)
+        self.fd_limit = 0  # the process's descriptor limit, read by start()
         self.idle_timeout = IDLE_TIMEOUT
         self.open_timeout = OPEN_TIMEOUT  # read by start()
         self.messages_per_10s = MESSAGES_PER_10S  # read when a connection opens
@@ -168,6 +312,16 @@ class RoomServer:
 
     async def start(self) -> None:
         """Bind and start serving; falls back to another port if the asked one is taken."""
+        self.fd_limit = raise_fd_limit()
+        # Waiting sockets may briefly reach twice their cap (see _Doorway): both fit.
+        room_for_sockets = max(32, self.fd_limit - FD_RESERVE)
+        self._doorway.cap = max(8, min(self.max_waiting, room_for_sockets // 5))
+        self.max_connections = max(
+            8, min(self.max_connections, room_for_sockets - 2 * self._doorway.cap)
+        )
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop.get_exception_handler(), _QuietErrors):
+            loop.set_exception_handler(_QuietErrors(loop.get_exception_handler()))
         ports = [self.requested_port + i for i in range(PORT_TRIES)] if self.requested_port else []
         last_error: OSError | None = None
         for port in [*ports, 0]:
@@ -229,6 +383,7 @@ class RoomServer:
             ping_timeout=20,
             server_header=None,
             logger=_QUIET_LOGGER,
+            create_connection=_counted_connection(self._doorway),
         )
 
     async def stop(self) -> None:
@@ -237,6 +392,7 @@ class RoomServer:
             self._presence_handle.cancel()
         if self._roster_handle is not None:
             self._roster_handle.cancel()
+        self._doorway.close()
         if self._server is None:
             return
         message = protocol.encode({"type": "ended"})
@@ -329,6 +485,11 @@ class RoomServer:
             return
         mapped = getattr(ip, "ipv4_mapped", None)
         self._devices_seen[address] = (mapped or ip).is_loopback
+
+    @property
+    def waiting_count(self) -> int:
+        """Open connections that have not said ``hello`` yet."""
+        return len(self._doorway)
 
     @property
     def connection_count(self) -> int:
@@ -507,6 +668,7 @@ class RoomServer:
             else:
                 raise ProtocolError(ErrorCode.NOT_IN_ROOM)
             client.in_room = True
+            self._doorway.left(client.ws)  # in the room now: no longer a waiting socket
         welcome = self.room.welcome_message()
         # The page keeps the token so a reload needs no code; hand it to code users too.
         welcome["room_token"] = self.room.room_token

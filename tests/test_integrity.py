@@ -6,7 +6,15 @@ command) and checks what must not change on disk, in the log and on other pages.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +22,11 @@ import pytest
 from websockets.asyncio.client import connect
 
 from app.room import Room
-from app.store import Store
+from app.store import DB_NAME, Store
 from room_server.server import RoomServer
 
 from .conftest import Client
+from .test_cli import join_once, start_headless, stop
 from .test_hardening import raw_http
 
 MIXED = 1  # the sample program's mixed-group phase
@@ -173,3 +182,263 @@ async def test_repeated_host_header_on_the_page_gets_a_4xx(
     status, _, _ = await raw_http(server.port, request)
     assert 400 <= status < 500, status
     assert not [r for r in caplog.records if r.exc_info]
+
+
+# -- 2. one instance per workshop file --------------------------------------------------------
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
+
+
+def test_a_second_instance_on_one_data_folder_is_refused_and_a_killed_one_leaves_no_lock(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    first, line = start_headless(data)
+    try:
+        assert "Join address" in line, line
+        before = _digest(data)
+        # Headless, simulate and the console: each refuses with a clear message.
+        second = _run("--headless", "--data-dir", str(data), "--host", "127.0.0.1", "--port", "0")
+        assert second.returncode == 2, second.stderr
+        assert "redan öppen" in second.stderr and str(first.pid) in second.stderr
+        assert "Join address" not in second.stderr and "Traceback" not in second.stderr
+        rehearsal = _run("simulate", "--participants", "2", "--data-dir", str(data))
+        assert rehearsal.returncode == 2 and "redan öppen" in rehearsal.stderr
+        console = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "--data-dir",
+                str(data),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert console.stderr is not None
+            said = console.stderr.readline()
+            assert "redan öppen" in said and "Join address" not in said, said
+        finally:
+            console.kill()  # it shows the same message in a dialog and waits for OK
+            console.wait()
+        # An export reads while the room runs, and writes nothing into the data folder.
+        out = tmp_path / "out"
+        export = _run("export", "--data-dir", str(data), "--out", str(out))
+        assert export.returncode == 0, export.stderr
+        assert any(p.suffix == ".pdf" for p in out.iterdir())
+        assert _digest(data) == before
+    finally:
+        first.kill()  # as a crash would: the OS drops the lock with the process
+        first.wait()
+    again, line = start_headless(data)
+    try:
+        match = re.search(r":(\d+)/#t=(\S+) ", line)
+        assert match, line
+        joined = asyncio.run(join_once(f"ws://127.0.0.1:{match[1]}/ws", match[2]))
+        assert joined["type"] == "joined"
+    finally:
+        stop(again)
+
+
+# -- 3. a refused file stays byte-identical; exports from read-only media ----------------------
+
+
+def _newer_database(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.execute("CREATE TABLE future (x)")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("command", ["headless", "export", "simulate"])
+def test_a_database_from_a_newer_version_is_refused_and_left_byte_identical(
+    tmp_path: Path, command: str
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _newer_database(data / DB_NAME)
+    before = _digest(data)
+    if command == "headless":
+        result = _run("--headless", "--data-dir", str(data), "--host", "127.0.0.1", "--port", "0")
+    elif command == "export":
+        result = _run("export", "--data-dir", str(data), "--out", str(tmp_path / "out"))
+    else:
+        result = _run("simulate", "--participants", "2", "--data-dir", str(data))
+    assert result.returncode == 2, result.stderr
+    assert "newer" in result.stderr and "Traceback" not in result.stderr
+    assert _digest(data) == before
+
+
+def _read_only_mount_works(folder: Path) -> bool:
+    probe = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind '{folder}' '{folder}' && mount -o remount,ro,bind '{folder}' '{folder}'",
+        ],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def test_export_works_from_read_only_media(tmp_path: Path) -> None:
+    # The data folder is bind-mounted read-only in a mount namespace of the export's own
+    # (as a write-protected USB stick or a CD would be); the writer closed cleanly before.
+    data = tmp_path / "data"
+    first, line = start_headless(data)
+    try:
+        match = re.search(r":(\d+)/#t=(\S+) ", line)
+        assert match, line
+        joined = asyncio.run(join_once(f"ws://127.0.0.1:{match[1]}/ws", match[2]))
+        assert joined["type"] == "joined"
+    finally:
+        stop(first)
+    assert sorted(p.name for p in data.iterdir()) == [DB_NAME]  # no -wal, -shm or lock left
+    if not _read_only_mount_works(data):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must allow a read-only bind mount (unshare -m, as root)")
+        pytest.skip("needs unshare -m and mount (root)")
+    before = _digest(data)
+    out = tmp_path / "out"
+    command = (
+        f"mount --bind '{data}' '{data}' && mount -o remount,ro,bind '{data}' '{data}'"
+        f" && touch '{data}/probe' 2>/dev/null && exit 99;"
+        f" exec '{sys.executable}' -m app export --data-dir '{data}' --out '{out}' --series"
+    )
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert any(p.suffix == ".pdf" for p in out.iterdir())
+    assert _digest(data) == before and sorted(p.name for p in data.iterdir()) == [DB_NAME]
+
+
+# -- 4. idle sockets cannot use up the descriptors --------------------------------------------
+
+
+def _limit_fds() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))  # macOS's default, and no more
+
+
+async def _hold_idle_sockets(port: int, count: int, stop: asyncio.Event) -> int:
+    """Keep ``count`` TCP connections open that never send a byte; reopen dropped ones."""
+    opened = 0
+
+    async def one() -> None:
+        nonlocal opened
+        while not stop.is_set():
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.5)
+                continue
+            opened += 1
+            try:
+                reading = asyncio.ensure_future(reader.read())
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                reading.cancel()
+                stopping.cancel()
+            finally:
+                writer.close()
+            await asyncio.sleep(0.5)  # dropped: come back soon, as a patient attacker would
+
+    tasks = [asyncio.ensure_future(one()) for _ in range(count)]
+    await stop.wait()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return opened
+
+
+def test_idle_sockets_under_a_256_descriptor_limit_do_not_keep_participants_out(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--headless",
+            "--data-dir",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_limit_fds,
+    )
+    assert proc.stderr is not None
+    line = b""
+    while b"Join address" not in line:
+        line = proc.stderr.readline()
+        assert line, "the server did not start"
+    match = re.search(rb":(\d+)/#t=(\S+) ", line)
+    assert match
+    port, token = int(match[1]), match[2].decode()
+
+    async def attack_and_join() -> tuple[list[str], int]:
+        stop = asyncio.Event()
+        holding = asyncio.ensure_future(_hold_idle_sockets(port, 400, stop))
+        await asyncio.sleep(2)  # the idle sockets are in place (not a measurement)
+        kinds = []
+        try:
+            for _ in range(3):
+                async with asyncio.timeout(60):
+                    joined = await join_once(f"ws://127.0.0.1:{port}/ws", token)
+                kinds.append(str(joined["type"]))
+        finally:
+            stop.set()
+            opened = await holding
+        return kinds, opened
+
+    try:
+        kinds, opened = asyncio.run(attack_and_join())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    assert kinds == ["joined"] * 3
+    assert opened >= 400  # the idle sockets really were held (and reopened when dropped)
+    assert len(err) < 20_000, f"{len(err)} bytes of log:\n{err[:3000]!r}"
+    store = Store(data / DB_NAME, read_only=True)
+    try:
+        names = sorted(p.name for s in store.series().sessions for p in store.participants(s.id))  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert names == ["Bo", "Bo", "Bo"]  # join_once joins as "Bo"
