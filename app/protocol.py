@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     NO_SURVEY = "no_survey"
     SESSION_ENDED = "session_ended"
     ROSTER_TAKEN = "roster_taken"
+    ROOM_FULL = "room_full"
+    TOO_MANY_CARDS = "too_many_cards"
     SERVER_ERROR = "server_error"
 
 
@@ -78,6 +80,8 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.NO_SURVEY: "The survey has not started yet.",
     ErrorCode.SESSION_ENDED: "This session has ended.",
     ErrorCode.ROSTER_TAKEN: "Someone has already picked this name; pick another or write yours.",
+    ErrorCode.ROOM_FULL: "The session is full. Tell the facilitator.",
+    ErrorCode.TOO_MANY_CARDS: "You have written as many cards as one person may in a session.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
 }
 

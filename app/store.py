@@ -579,6 +579,13 @@ class Store(WorkshopStore):
         ).fetchone()
         return None if row is None else _participant(row)
 
+    def participant_count(self, session_id: int) -> int:
+        """Return how many participants the session has."""
+        row = self._db.execute(
+            "SELECT count(*) FROM participants WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
     def participants(self, session_id: int) -> list[Participant]:
         """Return the session's participants in the order they joined."""
         return [

@@ -20,7 +20,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
-from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent
+from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent, RoomFull
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class RoomBridge(QObject):
         reflectionChanged(str, bool): a reflection card (by id) was written, edited or
             withdrawn (False), or moderated by the facilitator (True).
         surveyAnswered(str): a participant (by id) saved survey answers.
+        roomFull(int): a join was refused because the session reached its limit (given).
     """
 
     participantJoined = Signal(str)
@@ -46,6 +47,7 @@ class RoomBridge(QObject):
     groupsChanged = Signal(int)
     reflectionChanged = Signal(str, bool)
     surveyAnswered = Signal(str)
+    roomFull = Signal(int)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
         """Subscribe to ``room``'s events.
@@ -87,5 +89,7 @@ class RoomBridge(QObject):
             self.reflectionChanged.emit(event.reflection.id, event.moderated)
         elif isinstance(event, SurveyAnswered):
             self.surveyAnswered.emit(event.participant_id)
+        elif isinstance(event, RoomFull):
+            self.roomFull.emit(event.limit)
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

@@ -650,6 +650,7 @@ class MainWindow(QMainWindow):
         self.audience.visibilityChanged.connect(self._on_audience_visible)
         self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
         self.bridge.phaseChanged.connect(self._sync_audience_choice)
+        self.bridge.roomFull.connect(lambda limit: self._show_message(tr("room_full", limit=limit)))
         for view in VIEW_KEYS:
             self.audience_combo.addItem("", view.value)
         self.audience_combo.activated.connect(

@@ -70,6 +70,9 @@ UNCAPPED_ADDRESSES = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 IDLE_TIMEOUT = 75.0
 # Messages one connection may send per 10 s; a page's outbox sends one item at a time.
 MESSAGES_PER_10S = 40
+# Writes (cards, withdrawals, survey answers) one participant may send per 10 s across all
+# their tabs and devices; past it they get rate_limited and their outbox tries again later.
+WRITES_PER_PARTICIPANT_10S = 40
 MAX_FRAME = 16 * 1024
 # Seconds a client may take from TCP connect to a finished WebSocket handshake.
 OPEN_TIMEOUT = 10.0
@@ -290,6 +293,8 @@ class RoomServer:
         self._by_participant: dict[str, set[_Client]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
+        self.writes_per_participant_10s = WRITES_PER_PARTICIPANT_10S  # read by start()
+        self._write_limiter = RateLimiter(WRITES_PER_PARTICIPANT_10S, 10.0)
         self._origins: frozenset[str] = frozenset()
         self._public_url: str | None = None
         self._devices_seen: dict[str, bool] = {}  # address -> is loopback (this machine)
@@ -313,6 +318,7 @@ class RoomServer:
     async def start(self) -> None:
         """Bind and start serving; falls back to another port if the asked one is taken."""
         self.fd_limit = raise_fd_limit()
+        self._write_limiter = RateLimiter(self.writes_per_participant_10s, 10.0)
         # Waiting sockets may briefly reach twice their cap (see _Doorway): both fit.
         room_for_sockets = max(32, self.fd_limit - FD_RESERVE)
         self._doorway.cap = max(8, min(self.max_waiting, room_for_sockets // 5))
@@ -694,7 +700,12 @@ class RoomServer:
         # handles both alike, and no second participant is made.
         plan = self.room.plan_join(form)
         assert self._committer is not None  # messages arrive only while serving
-        result = plan.finish(await self._committer.write(plan.write))
+        try:
+            result = plan.finish(await self._committer.write(plan.write))
+        except ProtocolError as exc:
+            if exc.code == ErrorCode.ROOM_FULL:
+                self.room.report_full()  # the console says so
+            raise
         if result.rejoined and result.participant.id == client.participant_id:
             # This connection's own token was just replaced: later double taps send the new one.
             client.resume_token = result.resume_token
@@ -718,6 +729,10 @@ class RoomServer:
         if participant is None:
             raise ProtocolError(ErrorCode.NOT_JOINED)
         try:
+            # Per person, not per connection: twenty tabs do not write twenty times as fast.
+            if self._write_limiter.blocked(participant.id):
+                raise ProtocolError(ErrorCode.RATE_LIMITED)
+            self._write_limiter.hit(participant.id)
             await self._apply(client, participant, message)
         except ProtocolError as exc:
             # ``ref`` tells the page which outbox item was refused.

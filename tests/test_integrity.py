@@ -51,7 +51,7 @@ async def _joined(server: RoomServer, room: Room, name: str) -> Client:
             "attendance": "in_room",
         }
     )
-    await client.recv_type("joined")
+    client.joined = await client.recv_type("joined")  # type: ignore[attr-defined]
     return client
 
 
@@ -442,3 +442,111 @@ def test_idle_sockets_under_a_256_descriptor_limit_do_not_keep_participants_out(
     finally:
         store.close()
     assert names == ["Bo", "Bo", "Bo"]  # join_once joins as "Bo"
+
+
+# -- 6. limits per participant (across tabs) and per session ----------------------------------
+
+
+async def test_twenty_tabs_of_one_participant_cannot_flood_the_wall(
+    server: RoomServer, room: Room, store: Store
+) -> None:
+    room.live.start(MIXED)
+    first = await _joined(server, room, "Flod")
+    # The resume token from ``joined`` opens the same participant in 19 more tabs.
+    tabs = [first]
+    joined_token = first.joined["resume_token"]  # type: ignore[attr-defined]
+    for _ in range(19):
+        tab = Client(
+            await connect(
+                f"ws://127.0.0.1:{server.port}/ws",
+                proxy=None,
+                origin=server.origin,  # type: ignore[arg-type]
+            )
+        )
+        await tab.send(
+            {"type": "hello", "room_token": room.room_token, "resume_token": joined_token}
+        )
+        await tab.recv_type("joined")
+        tabs.append(tab)
+    text = "x" * 2000
+
+    async def write(tab: Client, number: int) -> list[str]:
+        answers = []
+        for i in range(40):
+            await tab.send(
+                {
+                    "type": "reflect",
+                    "id": f"card-tab{number:02d}-{i:03d}",
+                    "phase": MIXED,
+                    "text": text,
+                    "revision": 1,
+                }
+            )
+            answer = await _answer(tab)
+            answers.append(answer["type"] if answer["type"] == "ack" else answer["code"])
+        return answers
+
+    results = await asyncio.gather(*(write(tab, n) for n, tab in enumerate(tabs)))
+    answers = [a for r in results for a in r]
+    assert len(answers) == 800
+    assert answers.count("ack") <= 100, answers.count("ack")
+    assert set(answers) <= {"ack", "rate_limited", "too_many_cards"}
+    stored = [r for r in store.reflections(room.session.id) if r.text]
+    assert len(stored) == answers.count("ack") <= 100
+    for tab in tabs:
+        await tab.close()
+
+
+async def test_a_session_takes_at_most_its_limit_and_the_console_is_told(
+    server: RoomServer, room: Room, store: Store
+) -> None:
+    room.set_max_participants(5)
+    full: list[object] = []
+    room.subscribe(lambda event: full.append(event) if type(event).__name__ == "RoomFull" else None)
+    kinds = []
+    clients = []
+    for n in range(8):
+        client = Client(
+            await connect(
+                f"ws://127.0.0.1:{server.port}/ws",
+                proxy=None,
+                origin=server.origin,  # type: ignore[arg-type]
+            )
+        )
+        clients.append(client)
+        await client.send({"type": "hello", "room_token": room.room_token})
+        await client.recv_type("welcome")
+        await client.send(
+            {
+                "type": "join",
+                "name": f"P{n}",
+                "organisation_id": room.series.organisations[0].id,
+                "role": "official",
+                "attendance": "in_room",
+                "join_key": f"key-{n:02d}-abcdefghijkl",
+            }
+        )
+        while True:
+            message = await client.recv()
+            if message["type"] in ("joined", "error"):
+                kinds.append(message.get("code", message["type"]))
+                break
+    assert kinds == ["joined"] * 5 + ["room_full"] * 3
+    assert store.participant_count(room.session.id) == 5
+    assert len(full) == 1 and full[0].limit == 5  # type: ignore[attr-defined]
+    # Someone already in (a join sent again after its answer was lost) still gets back in.
+    await clients[0].send(
+        {
+            "type": "join",
+            "name": "P0",
+            "organisation_id": room.series.organisations[0].id,
+            "role": "official",
+            "attendance": "in_room",
+            "join_key": "key-00-abcdefghijkl",
+        }
+    )
+    assert (await clients[0].recv_type("joined"))["type"] == "joined"
+    for client in clients:
+        await client.close()
+    # The limit is the workshop's: a restart keeps it.
+    assert Room(store).max_participants == 5
