@@ -57,6 +57,10 @@ WS_PATH = "/ws"
 PORT_TRIES = 10
 # Failed token or code attempts per address per minute before we stop checking.
 ENTRY_ATTEMPTS_PER_MINUTE = 5
+# Failed room-code attempts per minute from all addresses together before typed codes are
+# no longer checked (for anyone, until the minute has passed): many addresses must not
+# guess faster than this. The QR link's room token is not affected (it cannot be guessed).
+ROOM_CODE_GUESSES_PER_MINUTE = 30
 # Presence counts are batched: a join storm would otherwise cost n^2 messages.
 PRESENCE_DELAY = 0.5
 MAX_CONNECTIONS = 2000
@@ -102,6 +106,14 @@ def _single_header(request: Request, name: str) -> str:
     """Return a header that must appear once; empty if missing or repeated."""
     values = request.headers.get_all(name)
     return values[0] if len(values) == 1 else ""
+
+
+def client_address(connection: ServerConnection) -> str:
+    """Return the address a connection comes from: the key of every per-address limit.
+
+    The one place that says who a client is (a proxy-aware version can take its place).
+    """
+    return str(connection.remote_address[0]) if connection.remote_address else "?"
 
 
 class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -293,6 +305,7 @@ class RoomServer:
         self._by_participant: dict[str, set[_Client]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
+        self._code_guesses = RateLimiter(ROOM_CODE_GUESSES_PER_MINUTE, 60.0)
         self.writes_per_participant_10s = WRITES_PER_PARTICIPANT_10S  # read by start()
         self._write_limiter = RateLimiter(WRITES_PER_PARTICIPANT_10S, 10.0)
         self._origins: frozenset[str] = frozenset()
@@ -530,7 +543,7 @@ class RoomServer:
             return response
         path = request.path.split("?", 1)[0]
         if path in ("/", "/index.html", WS_PATH) and connection.remote_address:
-            self._seen_device(str(connection.remote_address[0]))
+            self._seen_device(client_address(connection))
         if path == WS_PATH:
             # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
             # for our address) sends another Origin; scripts without a browser send none.
@@ -542,7 +555,7 @@ class RoomServer:
                 return self._response(
                     HTTPStatus.SERVICE_UNAVAILABLE, b"Room is full\n", "text/plain", request
                 )
-            address = str(connection.remote_address[0]) if connection.remote_address else "?"
+            address = client_address(connection)
             if (
                 address not in UNCAPPED_ADDRESSES
                 and self._per_address[address] >= self.max_per_address
@@ -601,7 +614,7 @@ class RoomServer:
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        address = str(ws.remote_address[0]) if ws.remote_address else "?"
+        address = client_address(ws)
         client = _Client(ws, address)
         self._clients.add(client)
         self._per_address[address] += 1
@@ -668,8 +681,12 @@ class RoomServer:
                     self._entry_limiter.hit(client.address)
                     raise ProtocolError(ErrorCode.BAD_TOKEN, "room_token")
             elif hello.room_code is not None:
+                if self._code_guesses.blocked("room"):
+                    # Not even a right code is checked now: an answer would tell a guesser.
+                    raise ProtocolError(ErrorCode.RATE_LIMITED)
                 if not self.room.code_ok(hello.room_code):
                     self._entry_limiter.hit(client.address)
+                    self._code_guesses.hit("room")
                     raise ProtocolError(ErrorCode.BAD_CODE, "room_code")
             else:
                 raise ProtocolError(ErrorCode.NOT_IN_ROOM)

@@ -550,3 +550,44 @@ async def test_a_session_takes_at_most_its_limit_and_the_console_is_told(
         await client.close()
     # The limit is the workshop's: a restart keeps it.
     assert Room(store).max_participants == 5
+
+
+# -- 7. room-code guessing from many addresses -------------------------------------------------
+
+
+async def test_room_code_guesses_from_many_addresses_are_limited_room_wide(
+    server: RoomServer, room: Room, store: Store
+) -> None:
+    # 60 addresses (127.0.0.2 …), one wrong guess each: below any per-address limit.
+    answers = []
+    wrong = "AAAAAA" if room.room_code != "AAAAAA" else "BBBBBB"
+    for n in range(60):
+        client = Client(
+            await connect(
+                f"ws://127.0.0.1:{server.port}/ws",
+                proxy=None,
+                origin=server.origin,  # type: ignore[arg-type]
+                local_addr=(f"127.0.0.{n + 2}", 0),
+            )
+        )
+        await client.send({"type": "hello", "room_code": wrong})
+        answers.append((await client.recv())["code"])
+        await client.close()
+    assert answers.count("bad_code") <= 30 and answers.count("rate_limited") >= 30, answers
+    # While it holds, the right code is not checked either (the answer would tell a guesser) …
+    typed = Client(
+        await connect(
+            f"ws://127.0.0.1:{server.port}/ws",
+            proxy=None,
+            origin=server.origin,  # type: ignore[arg-type]
+            local_addr=("127.0.0.200", 0),
+        )
+    )
+    await typed.send({"type": "hello", "room_code": room.display_code})
+    assert (await typed.recv())["code"] == "rate_limited"
+    await typed.close()
+    # … but whoever holds the QR code's token still gets in.
+    holder = await _joined(server, room, "Med QR")
+    assert holder.joined["type"] == "joined"  # type: ignore[attr-defined]
+    await holder.close()
+    assert [p.name for p in room.participants()] == ["Med QR"]
