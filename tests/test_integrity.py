@@ -591,3 +591,95 @@ async def test_room_code_guesses_from_many_addresses_are_limited_room_wide(
     assert holder.joined["type"] == "joined"  # type: ignore[attr-defined]
     await holder.close()
     assert [p.name for p in room.participants()] == ["Med QR"]
+
+
+# -- 8. the pseudonymised export singles nobody out --------------------------------------------
+
+
+def _people(room: Room) -> None:
+    import json as _json
+
+    from app import protocol
+
+    orgs = room.series.organisations
+    people = [
+        # (organisation, role, function, attendance): as varied as a real day
+        (0, "official", "IT-chef", "in_room"),
+        (0, "official", "kommundirektör", "in_room"),
+        (0, "elected", "", "in_room"),
+        (1, "official", "digitaliseringsansvarig", "remote"),
+        (1, "official", "", "in_room"),
+        (1, "elected", "kommunstyrelsens ordförande", "in_room"),
+        (2, "elected", "", "in_room"),
+        (2, "elected", "", "in_room"),
+        (2, "elected", "", "in_room"),
+        (3, "official", "HR-chef", "in_room"),
+        (4, "official", "ekonomichef", "remote"),
+        (0, "official", "", "in_room"),
+        (1, "official", "", "in_room"),
+        (1, "official", "", "in_room"),
+    ]
+    for n, (org, role, function, attendance) in enumerate(people):
+        form = protocol.parse(
+            _json.dumps(
+                {
+                    "type": "join",
+                    "name": f"Person {n}",
+                    "organisation_id": orgs[org].id,
+                    "role": role,
+                    "attendance": attendance,
+                    "function": function,
+                }
+            )
+        )
+        room.join(form)  # type: ignore[arg-type]
+
+
+def test_the_pseudonymised_export_is_3_anonymous_on_its_quasi_identifiers(
+    tmp_path: Path,
+) -> None:
+    import csv
+
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(data / DB_NAME)
+    room = Room(store)
+    _people(room)
+    room.live.start(2)  # the municipality reflection phase
+    from app.protocol import Reflect
+
+    pid = room.participants()[9].id  # the one HR-chef, alone from their organisation
+    room.live.reflect(
+        room.participant(pid),  # type: ignore[arg-type]
+        Reflect(id="card-hr-chef-1", phase=2, text="Vi behöver fler", revision=1),
+    )
+    store.close()
+    out = tmp_path / "out"
+    result = _run("export", "--data-dir", str(data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    raw = next(p for p in out.rglob("participants.csv"))
+    with raw.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 14
+    classes: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        key = (row["session"], row["organisation"], row["role"], row["function"], row["attendance"])
+        classes[key] = classes.get(key, 0) + 1
+    assert min(classes.values()) >= 3, classes
+    # What survives is still useful: the three elected from one organisation stay as they are.
+    assert (
+        classes.get((rows[6]["session"], rows[6]["organisation"], "elected", "", "in_room"), 0) >= 3
+        and rows[6]["organisation"] != "*"
+    )
+    # The other tables do not give back what the participant table left out.
+    alias = {row["participant"]: row for row in rows}
+    with next(out.rglob("reflections.csv")).open(encoding="utf-8-sig") as handle:
+        cards = list(csv.DictReader(handle))
+    assert cards and all(
+        c["organisation"] == alias[c["participant"]]["organisation"] for c in cards
+    )
+    # With names (the organisers' own copy) nothing is generalised.
+    named = tmp_path / "named"
+    assert _run("export", "--data-dir", str(data), "--out", str(named), "--names").returncode == 0
+    with next(named.rglob("participants.csv")).open(encoding="utf-8-sig") as handle:
+        assert "IT-chef" in handle.read()
