@@ -22,6 +22,8 @@ MAX_NAME = 80
 MAX_FUNCTION = 80
 MAX_TOKEN = 64
 MAX_TEXT = 2000  # a reflection card or an open survey answer
+# Combining marks kept on one character (see ``clean_text``).
+MAX_MARKS = 4
 MAX_ANSWERS = 50
 # A join key is the page's random 128 bits (32 hex digits); a little room for other clients,
 # but not so little that a key could be guessed.
@@ -194,7 +196,27 @@ def clean_text(value: str, keep_lines: bool = False) -> str:
         for ch in value
         if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
     )
-    return " ".join("".join(kept).split())
+    return " ".join(_bound_marks("".join(kept)).split())
+
+
+def _bound_marks(text: str) -> str:
+    """Keep at most ``MAX_MARKS`` combining marks on each character.
+
+    Why: a letter with dozens of stacked accents ("Zalgo" text) is drawn as a column of
+    marks over the lines above and below it, on other people's entries. No language needs
+    more than a few on one letter (Vietnamese uses two, NFC has composed most of them).
+    """
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_MARKS:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out)
 
 
 def normalise_room_code(value: str) -> str:

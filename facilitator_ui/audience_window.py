@@ -58,7 +58,13 @@ from app.live import WARNING_SECONDS, Live, PhaseStatus
 from app.model import REFLECTION_PHASES, Attendance, GroupKind, PhaseKind, Reflection, SurveyKind
 from app.room import JoinInfo, Room
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import OrgColours, countdown_seconds, format_countdown, plain_label
+from facilitator_ui.common import (
+    OrgColours,
+    breakable,
+    countdown_seconds,
+    format_countdown,
+    plain_label,
+)
 from facilitator_ui.qr_widget import QrWidget
 
 DESIGN_HEIGHT = 1080.0  # type sizes below are pixels at this window height
@@ -1063,8 +1069,8 @@ class AudienceWindow(QWidget):
             [
                 WallCard(
                     c.id,
-                    c.text,
-                    self._wall_meta(c),
+                    breakable(c.text),
+                    breakable(self._wall_meta(c)),
                     self._colours.colour(c.organisation_id),
                     c.highlighted,
                 )

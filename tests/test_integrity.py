@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -683,3 +684,135 @@ def test_the_pseudonymised_export_is_3_anonymous_on_its_quasi_identifiers(
     assert _run("export", "--data-dir", str(data), "--out", str(named), "--names").returncode == 0
     with next(named.rglob("participants.csv")).open(encoding="utf-8-sig") as handle:
         assert "IT-chef" in handle.read()
+
+
+# -- 9. hostile text: stacked accents, endless words, emoji in PDFs ----------------------------
+
+ZALGO = "Z" + "\u0301\u0300\u0302\u0303\u0308\u030a" * 13  # one letter, 78 combining marks
+LONG_WORD = "Ö" * 80
+
+
+async def test_stacked_accents_are_bounded_per_character(
+    server: RoomServer, room: Room, store: Store
+) -> None:
+    client = await _joined(server, room, ZALGO)
+    stored = store.participants(room.session.id)[0].name
+    assert unicodedata.normalize("NFD", stored)[0] == "Z" and len(stored) <= 1 + 4, stored
+    room.live.start(MIXED)
+    await client.send(
+        {
+            "type": "reflect",
+            "id": "card-zalgo-001",
+            "phase": MIXED,
+            "text": f"a{'̈' * 40} och å",
+            "revision": 1,
+        }
+    )
+    assert (await _answer(client))["type"] == "ack"
+    card = store.reflection("card-zalgo-001")
+    assert card is not None and card.text == "ä" + "̈" * 4 + " och å"  # NFC: a+̈ is ä
+    await client.close()
+
+
+async def test_long_words_break_on_a_phone_page(
+    browser: Any,
+    server: RoomServer,
+    room: Room,
+    open_client: Any,
+) -> None:
+    from .test_page_live import PHONE, Pages, join, raw_member
+
+    pages = Pages(browser, server)
+    try:
+        _, phone = await pages.open(PHONE)
+        await join(phone, "Anna", "Uddevalla")
+        hostile = await raw_member(open_client, room, LONG_WORD, "Trollhättan")
+        room.live.start(MIXED)
+        room.live.make_groups()
+        await hostile.send(
+            {
+                "type": "reflect",
+                "id": "card-long-word-1",
+                "phase": MIXED,
+                "text": "W" * 2000,
+                "revision": 1,
+            }
+        )
+        await phone.wait_for_selector("#cards li.card")
+        await phone.wait_for_selector(f"#members .name:has-text('{LONG_WORD[:10]}')")
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        pages.watch.check()
+    finally:
+        await pages.close()
+
+
+def test_emoji_in_pdfs_are_named_not_empty_boxes(tmp_path: Path) -> None:
+    import json as _json
+
+    from app import protocol
+    from app.protocol import Reflect
+
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(data / DB_NAME)
+    room = Room(store)
+    form = protocol.parse(
+        _json.dumps(
+            {
+                "type": "join",
+                "name": "Emma 🚀",
+                "organisation_id": room.series.organisations[0].id,
+                "role": "official",
+                "attendance": "in_room",
+            }
+        )
+    )
+    person = room.join(form).participant  # type: ignore[arg-type]
+    room.live.start(2)
+    room.live.reflect(
+        person, Reflect(id="card-emoji-001", phase=2, text="Bra möte 👍🎉", revision=1)
+    )
+    store.close()
+    out = tmp_path / "out"
+    result = _run("export", "--data-dir", str(data), "--out", str(out), "--names")
+    assert result.returncode == 0, result.stderr
+    pdf = next(p for p in out.rglob("*.pdf") if "Bengtsfors" in p.name)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "[thumbs up sign][party popper]" in text, text[:2000]
+    assert "Emma [rocket]" in text
+    assert "👍" not in text and "🎉" not in text  # nothing left for an empty box
+    # The raw data keeps what was written.
+    with next(out.rglob("reflections.csv")).open(encoding="utf-8-sig") as handle:
+        assert "Bra möte 👍🎉" in handle.read()
+
+
+def test_a_2000_letter_word_wraps_on_the_console_wall_and_the_projector(
+    qtbot: Any, qloop: Any, room: Room
+) -> None:
+    from app.protocol import Reflect
+    from facilitator_ui.main_window import MainWindow
+
+    from .ui_helpers import FakeClock, join, join_info
+
+    window = MainWindow(room, join_info(room), clock=FakeClock())
+    qtbot.addWidget(window)
+    window.resize(1500, 960)
+    window.show()
+    qtbot.waitExposed(window)
+    pid = join(room, "W" * 80, 2)
+    room.live.start(MIXED)
+    room.live.reflect(
+        room.participant(pid),  # type: ignore[arg-type]
+        Reflect(id="card-long-word-2", phase=MIXED, text="W" * 2000, revision=1),
+    )
+    card = window.wall.card_widgets["card-long-word-2"]
+    assert window.minimumSizeHint().width() <= 1500, window.minimumSizeHint()
+    assert card.text_label.minimumSizeHint().width() < 600
+    assert window.width() <= 1500
+    # What is stored is untouched: only the display may break the word.
+    assert room.store.reflection("card-long-word-2").text == "W" * 2000  # type: ignore[union-attr]
+    window.audience.show()
+    window.audience.resize(1280, 720)
+    window.audience.set_choice(window.audience.choice())
+    window.close()
