@@ -816,3 +816,50 @@ def test_a_2000_letter_word_wraps_on_the_console_wall_and_the_projector(
     window.audience.resize(1280, 720)
     window.audience.set_choice(window.audience.choice())
     window.close()
+
+
+def test_save_as_or_new_workshop_never_replaces_a_file_another_app_has_open(
+    tmp_path: Path,
+) -> None:
+    from app.workshop import WorkshopFileError, create_workshop, save_as
+
+    target = tmp_path / "andra.tankesmedja"
+    create_workshop(target)
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--headless",
+            "--data-dir",
+            str(target),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert other.stderr is not None
+        while "Join address" not in (line := other.stderr.readline()):
+            assert line, "the other app did not start"
+        before = hashlib.sha256(target.read_bytes()).hexdigest()
+        store = Store(tmp_path / "mine.sqlite3")
+        room = Room(store)
+        try:
+            with pytest.raises(WorkshopFileError) as refused:
+                save_as(room, target)
+            assert refused.value.code == "in_use"
+            assert room.store.path == tmp_path / "mine.sqlite3"  # still working in its own
+        finally:
+            room.store.close()
+        with pytest.raises(WorkshopFileError):
+            create_workshop(target, template=False, name="Ny")
+        assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    finally:
+        other.kill()
+        other.wait()
