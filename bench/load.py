@@ -691,7 +691,8 @@ async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
                     await asyncio.sleep(own.uniform(1.0, 9.0))
                     if time.monotonic() >= deadline:
                         break
-                    if own.random() < 0.5 and len(bot.cards) < MAX_CARDS_PER_PARTICIPANT - 10:
+                    writes = own.random() < args.soak_write_share
+                    if writes and len(bot.cards) < MAX_CARDS_PER_PARTICIPANT - 10:
                         await bot.submit_reflection(
                             MIXED, f"Tanke {len(bot.cards)} från {bot.name}"
                         )
@@ -723,7 +724,8 @@ async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
     stored = {r.id for r in rows}
     refused = sum(len(b.refused) for b in bots)
     lines = [
-        f"soak: {n} participants, {minutes:g} min, server loop {args.loop}",
+        f"soak: {n} participants, {minutes:g} min, server loop {args.loop},"
+        f" share of actions writing a card {args.soak_write_share:g}",
         f"  server RSS        start {rss_start / 1024:.1f} MiB   end {rss_end / 1024:.1f} MiB",
         f"  open descriptors  start {fds_start}   end {fds_end}",
         f"  connections       start {start['connections']}   end {end['connections']}"
@@ -902,6 +904,13 @@ def main(argv: list[str] | None = None) -> None:
         help="instead of the stages: --clients N (first value) participants reconnecting at"
         " random and writing now and then for MINUTES; memory and descriptors at the start"
         " and end, and what was lost",
+    )
+    parser.add_argument(
+        "--soak-write-share",
+        type=float,
+        default=0.5,
+        help="in a soak: the share of a participant's actions that write a card (the rest"
+        " drop the connection); 0 shows what reconnecting alone costs",
     )
     parser.add_argument("--serve-room", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
