@@ -19,8 +19,10 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 from app import protocol
 from app.commit import GroupCommitter
@@ -215,10 +217,36 @@ class _Doorway:
             self._trim = None
 
 
+def _answer_unreadable_requests(protocol: ServerProtocol) -> None:
+    """Make ``protocol`` answer a request it cannot parse with ``400`` before closing.
+
+    websockets closes such a connection without a word (a garbage request line, a header
+    line without a colon, a header name that is not ASCII); a client deserves a status.
+    """
+    send_eof = protocol.send_eof
+
+    def answer_then_eof() -> None:
+        exc = protocol.handshake_exc
+        if (
+            protocol.state is State.CONNECTING
+            and isinstance(exc, InvalidMessage)
+            and not isinstance(exc.__cause__, EOFError)  # the client is gone: nobody to tell
+        ):
+            response = protocol.reject(HTTPStatus.BAD_REQUEST, "Bad request\n")
+            protocol.writes.append(response.serialize())
+        send_eof()
+
+    protocol.send_eof = answer_then_eof  # type: ignore[method-assign]
+
+
 def _counted_connection(doorway: _Doorway) -> type[ServerConnection]:
     """Return a connection class that reports its arrival, first bytes and end to ``doorway``."""
 
     class CountedConnection(ServerConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _answer_unreadable_requests(self.protocol)
+
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
             doorway.arrived(self)
@@ -600,8 +628,11 @@ class RoomServer:
         # broken handshake); give those the same security headers as ours.
         if response.status_code == 101 or "Content-Security-Policy" in response.headers:
             return None
+        status = response.status_code
+        if status == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            status = HTTPStatus.BAD_REQUEST  # a malformed handshake is the client's: a 4xx
         secured = self._response(
-            HTTPStatus(response.status_code),
+            HTTPStatus(status),
             response.body or b"",
             "text/plain; charset=utf-8",
             request,

@@ -865,3 +865,23 @@ def test_save_as_or_new_workshop_never_replaces_a_file_another_app_has_open(
     finally:
         other.kill()
         other.wait()
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"\x16\x03\x01 garbage\r\n\r\n",  # e.g. a TLS hello to our plain port
+        b"GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nBroken header\r\n\r\n",
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Ä: ö\r\n\r\n".encode(),
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\x00\r\n\r\n",
+    ],
+    ids=["garbage", "http-1.0", "no-colon", "non-ascii-name", "nul-line"],
+)
+async def test_unreadable_requests_get_a_400_not_silence(
+    server: RoomServer, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    status, _, _ = await raw_http(server.port, request_bytes)
+    assert 400 <= status < 500, status
+    assert not [r for r in caplog.records if r.exc_info]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
