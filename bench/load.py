@@ -700,7 +700,16 @@ async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
                         drops += 1
                         await bot.drop_connection(offline=own.uniform(0.0, 3.0))
 
+            samples: list[str] = []
+
+            async def sample() -> None:
+                while time.monotonic() < deadline:
+                    await asyncio.sleep(min(30.0, max(1.0, minutes * 6)))
+                    samples.append(f"{server.rss_kib() / 1024:.1f}")
+
+            sampler = asyncio.ensure_future(sample())
             await asyncio.gather(*(life(b, random.Random(rng.random())) for b in bots))
+            sampler.cancel()
             # Everyone back and every outbox empty before the end is measured.
             await asyncio.gather(*(b.reconnect(120) for b in bots if not b.connected))
             await asyncio.gather(*(b.wait_drained(120) for b in bots))
@@ -727,6 +736,7 @@ async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
         f"soak: {n} participants, {minutes:g} min, server loop {args.loop},"
         f" share of actions writing a card {args.soak_write_share:g}",
         f"  server RSS        start {rss_start / 1024:.1f} MiB   end {rss_end / 1024:.1f} MiB",
+        f"  server RSS along the way (MiB): {' '.join(samples)}",
         f"  open descriptors  start {fds_start}   end {fds_end}",
         f"  connections       start {start['connections']}   end {end['connections']}"
         f"   (not yet in the room: {start['waiting']} / {end['waiting']})",
