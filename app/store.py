@@ -308,6 +308,10 @@ class Store(WorkshopStore):
             raise StoreError(
                 f"{self.path}: made by a newer Tankesmedja (schema {version}); update the app"
             )
+        if version == 0 and self._db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            # Another program's database (ours always carries a schema version): refused
+            # before the migrations would add our tables to it.
+            raise StoreError(f"{self.path}: not a Tankesmedja workshop (another program's file)")
         if self.read_only and version < SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: made by an older Tankesmedja (schema {version}); open it in "

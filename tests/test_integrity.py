@@ -885,3 +885,17 @@ async def test_unreadable_requests_get_a_400_not_silence(
     assert 400 <= status < 500, status
     assert not [r for r in caplog.records if r.exc_info]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
+    foreign = tmp_path / "kalender.tankesmedja"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, title TEXT)")
+    db.execute("INSERT INTO events (title) VALUES ('Möte')")
+    db.commit()
+    db.close()
+    before = hashlib.sha256(foreign.read_bytes()).hexdigest()
+    result = _run("--headless", "--data-dir", str(foreign), "--host", "127.0.0.1", "--port", "0")
+    assert result.returncode == 2 and "not a Tankesmedja workshop" in result.stderr, result.stderr
+    assert hashlib.sha256(foreign.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kalender.tankesmedja"]
