@@ -162,17 +162,20 @@ class _Doorway:
     """Connections that have not said ``hello`` yet, oldest first, under a cap.
 
     Past the cap, waiting connections are closed: first those that have not sent a single
-    byte (idle sockets), oldest first, then the oldest. A newcomer gets a moment
-    (``TRIM_DELAY``) to send its request before the count is trimmed, so a real page that
-    arrives amid a burst of idle sockets is not taken for one of them; past twice the cap
-    the idle ones are closed at once.
+    byte (idle sockets), then those that have; within each, from the address holding the
+    most waiting connections (so one flooding device cannot push out everybody else's
+    pages), oldest first. A newcomer gets a moment (``TRIM_DELAY``) to send its request
+    before the count is trimmed, so a real page that arrives amid a burst of idle sockets
+    is not taken for one of them; past twice the cap the idle ones are closed at once.
     """
 
     TRIM_DELAY = 0.2
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self._waiting: dict[ServerConnection, bool] = {}  # connection -> has sent bytes
+        # connection -> (its address, has sent bytes), oldest first
+        self._waiting: dict[ServerConnection, tuple[str, bool]] = {}
+        self._per_address: Counter[str] = Counter()
         self._trim: asyncio.TimerHandle | None = None
         self.dropped = 0
 
@@ -180,7 +183,9 @@ class _Doorway:
         return len(self._waiting)
 
     def arrived(self, connection: ServerConnection) -> None:
-        self._waiting[connection] = False
+        address = client_address(connection)
+        self._waiting[connection] = (address, False)
+        self._per_address[address] += 1
         if len(self._waiting) > 2 * self.cap:
             self.trim(2 * self.cap, idle_only=True)
         if len(self._waiting) > self.cap and self._trim is None:
@@ -191,25 +196,36 @@ class _Doorway:
         if cap is None:
             self._trim = None
             cap = self.cap
-        excess = len(self._waiting) - cap
-        if excess <= 0:
-            return
-        idle = [c for c, spoke in self._waiting.items() if not spoke]
-        victims = idle[:excess]
-        if len(victims) < excess and not idle_only:
-            talking = [c for c, spoke in self._waiting.items() if spoke]
-            victims += talking[: excess - len(victims)]
-        for victim in victims:
-            del self._waiting[victim]
-            self.dropped += 1
-            victim.transport.abort()
+        for talking in (False, True):
+            if talking and idle_only:
+                return
+            while len(self._waiting) > cap:
+                victim = self._victim(talking)
+                if victim is None:
+                    break
+                self.left(victim)
+                self.dropped += 1
+                victim.transport.abort()
+
+    def _victim(self, talking: bool) -> ServerConnection | None:
+        """Return the oldest connection (idle, or talking) of the busiest address."""
+        candidates = [(c, a) for c, (a, spoke) in self._waiting.items() if spoke == talking]
+        if not candidates:
+            return None
+        busiest = max(self._per_address[a] for _, a in candidates)
+        return next(c for c, a in candidates if self._per_address[a] == busiest)
 
     def spoke(self, connection: ServerConnection) -> None:
-        if self._waiting.get(connection) is False:
-            self._waiting[connection] = True
+        entry = self._waiting.get(connection)
+        if entry is not None and not entry[1]:
+            self._waiting[connection] = (entry[0], True)
 
     def left(self, connection: ServerConnection) -> None:
-        self._waiting.pop(connection, None)
+        entry = self._waiting.pop(connection, None)
+        if entry is not None:
+            self._per_address[entry[0]] -= 1
+            if self._per_address[entry[0]] <= 0:
+                del self._per_address[entry[0]]
 
     def close(self) -> None:
         if self._trim is not None:

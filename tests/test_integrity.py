@@ -350,15 +350,23 @@ def _limit_fds() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))  # macOS's default, and no more
 
 
-async def _hold_idle_sockets(port: int, count: int, stop: asyncio.Event) -> int:
-    """Keep ``count`` TCP connections open that never send a byte; reopen dropped ones."""
+async def _hold_idle_sockets(
+    port: int, count: int, stop: asyncio.Event, pause: float = 0.5, source: str | None = None
+) -> int:
+    """Keep ``count`` TCP connections open that never send a byte; reopen dropped ones.
+
+    ``pause`` is how long a dropped socket waits before it comes back (0: at once, a flood);
+    ``source`` the address the sockets come from.
+    """
     opened = 0
 
     async def one() -> None:
         nonlocal opened
         while not stop.is_set():
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", port, local_addr=(source, 0) if source else None
+                )
             except OSError:
                 await asyncio.sleep(0.5)
                 continue
@@ -371,7 +379,7 @@ async def _hold_idle_sockets(port: int, count: int, stop: asyncio.Event) -> int:
                 stopping.cancel()
             finally:
                 writer.close()
-            await asyncio.sleep(0.5)  # dropped: come back soon, as a patient attacker would
+            await asyncio.sleep(pause)  # dropped: come back (soon, or at once)
 
     tasks = [asyncio.ensure_future(one()) for _ in range(count)]
     await stop.wait()
@@ -379,8 +387,13 @@ async def _hold_idle_sockets(port: int, count: int, stop: asyncio.Event) -> int:
     return opened
 
 
+@pytest.mark.parametrize(
+    "pause, source",
+    [(0.5, None), (0.0, "127.0.0.2")],
+    ids=["patient-same-address", "flood-other-address"],
+)
 def test_idle_sockets_under_a_256_descriptor_limit_do_not_keep_participants_out(
-    tmp_path: Path,
+    tmp_path: Path, pause: float, source: str | None
 ) -> None:
     data = tmp_path / "data"
     proc = subprocess.Popen(
@@ -412,7 +425,7 @@ def test_idle_sockets_under_a_256_descriptor_limit_do_not_keep_participants_out(
 
     async def attack_and_join() -> tuple[list[str], int]:
         stop = asyncio.Event()
-        holding = asyncio.ensure_future(_hold_idle_sockets(port, 400, stop))
+        holding = asyncio.ensure_future(_hold_idle_sockets(port, 400, stop, pause, source))
         await asyncio.sleep(2)  # the idle sockets are in place (not a measurement)
         kinds = []
         try:
