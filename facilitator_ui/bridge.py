@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
 from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent, RoomFull
+from app.votes import VotesChanged
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class RoomBridge(QObject):
         reflectionChanged(str, bool): a reflection card (by id) was written, edited or
             withdrawn (False), or moderated by the facilitator (True).
         surveyAnswered(str): a participant (by id) saved survey answers.
+        votesChanged(int): dots changed in a prioritise phase (by index), or its vote
+            closed or reopened.
         roomFull(int): a join was refused because the session reached its limit (given).
     """
 
@@ -47,6 +50,7 @@ class RoomBridge(QObject):
     groupsChanged = Signal(int)
     reflectionChanged = Signal(str, bool)
     surveyAnswered = Signal(str)
+    votesChanged = Signal(int)
     roomFull = Signal(int)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
@@ -89,6 +93,8 @@ class RoomBridge(QObject):
             self.reflectionChanged.emit(event.reflection.id, event.moderated)
         elif isinstance(event, SurveyAnswered):
             self.surveyAnswered.emit(event.participant_id)
+        elif isinstance(event, VotesChanged):
+            self.votesChanged.emit(event.phase_index)
         elif isinstance(event, RoomFull):
             self.roomFull.emit(event.limit)
         else:  # pragma: no cover - a new event type the console does not show yet

@@ -18,6 +18,7 @@ from typing import Any
 from app.atomic import write_atomic
 from app.export import kanon
 from app.export.data import Snapshot
+from app.model import Phase, PhaseKind
 
 
 def _pseudonyms(snapshot: Snapshot) -> dict[str, str]:
@@ -40,6 +41,7 @@ def raw_tables(
         "groups": [],
         "reflections": [],
         "survey": [],
+        "votes": [],
     }
     for data in snapshot.sessions:
         number = data.session.number
@@ -83,6 +85,7 @@ def raw_tables(
                     "hidden": r.hidden,
                     "highlighted": r.highlighted,
                     "written": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(r.created_at)),
+                    "card": r.id,  # the page's random id: what ``votes`` refers to
                 }
             )
         for pid, item, value, text in data.answers:
@@ -97,9 +100,31 @@ def raw_tables(
                     "text": text,
                 }
             )
+        for phase_index, pid, card_id, dots in data.votes:
+            tables["votes"].append(
+                {
+                    "session": number,
+                    "phase": phase_index,
+                    "participant": alias.get(pid, ""),
+                    "card": card_id,
+                    "dots": dots,
+                }
+            )
     if not names:
         kanon.apply_to_tables(tables, k)
     return tables
+
+
+def _phase(p: Phase) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "kind": p.kind.value,
+        "title": p.title,
+        "minutes": p.minutes,
+        "prompt": p.prompt,
+    }
+    if p.kind == PhaseKind.PRIORITISE:
+        found.update(dots=p.dots, per_card=p.per_card, scope=p.scope.value, open_votes=p.open_votes)
+    return found
 
 
 def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
@@ -124,15 +149,7 @@ def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
                 "number": s.session.number,
                 "theme": s.session.theme,
                 "subtitle": s.session.subtitle,
-                "program": [
-                    {
-                        "kind": p.kind.value,
-                        "title": p.title,
-                        "minutes": p.minutes,
-                        "prompt": p.prompt,
-                    }
-                    for p in s.session.program
-                ],
+                "program": [_phase(p) for p in s.session.program],
                 "survey": [
                     {"key": i.key, "kind": i.kind.value, "text": i.text} for i in s.session.survey
                 ],
