@@ -912,3 +912,24 @@ def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_pat
     assert result.returncode == 2 and "not a Tankesmedja workshop" in result.stderr, result.stderr
     assert hashlib.sha256(foreign.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kalender.tankesmedja"]
+
+
+def test_the_participant_limit_is_a_console_setting_and_the_console_says_when_it_is_reached(
+    qtbot: Any, qloop: Any, room: Room
+) -> None:
+    from facilitator_ui.main_window import MainWindow
+
+    from .ui_helpers import FakeClock, join_info
+
+    window = MainWindow(room, join_info(room), clock=FakeClock())
+    qtbot.addWidget(window)
+    window.show()
+    dialog = window.open_settings()
+    assert dialog.max_participants_spin.isVisibleTo(dialog)
+    assert dialog.max_participants_spin.value() == 1000
+    dialog.max_participants_spin.setValue(2)
+    dialog.accept()
+    assert room.max_participants == 2 and Room(room.store).max_participants == 2
+    room.report_full()
+    assert "Träffen är full: 2 deltagare" in window.statusBar().currentMessage()
+    window.close()
