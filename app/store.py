@@ -226,6 +226,14 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError:
         db.close()
+        wal = Path(f"{path}-wal")
+        if wal.is_file() and wal.stat().st_size > 0:
+            # Not closed cleanly, and the log cannot be read here: reading the file alone
+            # would silently leave out what the log holds.
+            raise sqlite3.OperationalError(
+                "the workshop was not closed cleanly and its log cannot be read from here;"
+                " copy the folder to a disk you can write to, or open it in the app first"
+            ) from None
         db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
     return db
 

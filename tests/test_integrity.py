@@ -802,9 +802,7 @@ def test_emoji_in_pdfs_are_named_not_empty_boxes(tmp_path: Path) -> None:
         assert "Bra möte 👍🎉" in handle.read()
 
 
-def test_a_2000_letter_word_wraps_on_the_console_wall(
-    qtbot: Any, qloop: Any, room: Room
-) -> None:
+def test_a_2000_letter_word_wraps_on_the_console_wall(qtbot: Any, qloop: Any, room: Room) -> None:
     from app.protocol import Reflect
     from facilitator_ui.main_window import MainWindow
 
@@ -930,3 +928,36 @@ def test_the_participant_limit_is_a_console_setting_and_the_console_says_when_it
     room.report_full()
     assert "Träffen är full: 2 deltagare" in window.statusBar().currentMessage()
     window.close()
+
+
+def test_an_export_from_read_only_media_with_an_unfinished_log_says_so(tmp_path: Path) -> None:
+    # A writer killed mid-session leaves its -wal beside the file; on read-only media that
+    # log cannot be opened, and reading the file alone would leave its cards out in silence.
+    data = tmp_path / "data"
+    first, line = start_headless(data)
+    try:
+        match = re.search(r":(\d+)/#t=(\S+) ", line)
+        assert match, line
+        assert asyncio.run(join_once(f"ws://127.0.0.1:{match[1]}/ws", match[2]))["type"] == (
+            "joined"
+        )
+    finally:
+        first.kill()  # as a crash: the log stays
+        first.wait()
+    wal = data / f"{DB_NAME}-wal"
+    assert wal.is_file() and wal.stat().st_size > 0
+    (data / f"{DB_NAME}-shm").unlink()  # as after copying the files to a stick without it
+    if not _read_only_mount_works(data):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must allow a read-only bind mount (unshare -m, as root)")
+        pytest.skip("needs unshare -m and mount (root)")
+    out = tmp_path / "out"
+    command = (
+        f"mount --bind '{data}' '{data}' && mount -o remount,ro,bind '{data}' '{data}'"
+        f" && exec '{sys.executable}' -m app export --data-dir '{data}' --out '{out}' --series"
+    )
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    assert "not closed cleanly" in result.stderr and "Traceback" not in result.stderr
