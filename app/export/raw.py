@@ -1,7 +1,9 @@
 """Raw data for the accompanying researcher: CSV files and one JSON document.
 
 Participants are pseudonymised (``P001``…, in joining order across the export) unless the
-organiser includes names. Free text is exported as written; it may itself mention names.
+organiser includes names; pseudonymised, organisation, role, function and attendance are
+generalised so that at least three people share them (:mod:`app.export.kanon`). Free text
+is exported as written; it may itself mention names.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.atomic import write_atomic
+from app.export import kanon
 from app.export.data import Snapshot
 from app.model import Phase, PhaseKind
 
@@ -23,8 +26,14 @@ def _pseudonyms(snapshot: Snapshot) -> dict[str, str]:
     return {pid: f"P{n:03d}" for n, pid in enumerate(ids, start=1)}
 
 
-def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]]]:
-    """Return the raw data as tables (lists of rows) keyed by table name."""
+def raw_tables(
+    snapshot: Snapshot, names: bool, k: int = kanon.DEFAULT_K
+) -> dict[str, list[dict[str, Any]]]:
+    """Return the raw data as tables (lists of rows) keyed by table name.
+
+    Without names the participant columns are generalised to ``k``-anonymity
+    (:mod:`app.export.kanon`).
+    """
     alias = _pseudonyms(snapshot)
     org = snapshot.organisation_name
     tables: dict[str, list[dict[str, Any]]] = {
@@ -101,6 +110,8 @@ def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]
                     "dots": dots,
                 }
             )
+    if not names:
+        kanon.apply_to_tables(tables, k)
     return tables
 
 
