@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from app import grouping, municipality
+from app import grouping, municipality, protocol
 from app.model import (
     REFLECTION_PHASES,
     GroupKind,
@@ -48,6 +48,23 @@ from app.votes import Votes, VotesChanged
 if TYPE_CHECKING:
     from app.room import Room
     from app.store import Store
+
+
+class _Member(TypedDict):
+    """A group member without the reader's ``me`` flag (shared by the group's messages)."""
+
+    name: str
+    organisation: str
+
+
+class _GroupSkeleton(TypedDict):
+    """A group's part of ``state`` without its members (shared by the group's messages)."""
+
+    kind: str
+    number: int
+    attendance: str | None
+    link: str | None
+
 
 WARNING_SECONDS = 120  # "two minutes left", on the console and every participant's page
 DEFAULT_GROUP_SIZE = 6
@@ -1019,13 +1036,15 @@ class Live:
 
     # -- what a participant's page shows ------------------------------------------------------
 
-    def state_message(self, participant: Participant, now: float | None = None) -> dict[str, Any]:
+    def state_message(
+        self, participant: Participant, now: float | None = None
+    ) -> protocol.StateMessage:
         """Return the ``state`` message: phase, timer, group, cards and survey for one person."""
         return next(self.state_messages([participant], now))[1]
 
     def state_messages(
         self, participants: Iterable[Participant], now: float | None = None
-    ) -> Iterator[tuple[Participant, dict[str, Any]]]:
+    ) -> Iterator[tuple[Participant, protocol.StateMessage]]:
         """Yield each participant with their ``state`` message, all read at one moment.
 
         For a room-wide broadcast: what the members of a group share (the member list, the
@@ -1034,42 +1053,40 @@ class Live:
         """
         now = time.time() if now is None else now
         phase = self.phase
-        base: dict[str, Any] = {
-            "type": "state",
-            "status": self.clock.status.value,
-            "phase": None,
-            "group": None,
-            "cards": [],
-            "survey": None,
-            "vote": None,
-            "warning_seconds": WARNING_SECONDS,
-        }
         index = self.clock.index
-        if phase is not None:
-            base["phase"] = {
-                "index": index,
-                "count": len(self.program),
-                "kind": phase.kind.value,
-                "title": phase.title,
-                "prompt": phase.prompt,
-                "minutes": phase.minutes,
-                "remaining_ms": int(self.clock.seconds_left(now) * 1000),
-                "running": self.clock.status == PhaseStatus.RUNNING,
-            }
+        base = protocol.state(
+            self.clock.status.value,
+            None
+            if phase is None
+            else protocol.PhaseInfo(
+                index=index,
+                count=len(self.program),
+                kind=phase.kind.value,
+                title=phase.title,
+                prompt=phase.prompt,
+                minutes=phase.minutes,
+                remaining_ms=int(self.clock.seconds_left(now) * 1000),
+                running=self.clock.status == PhaseStatus.RUNNING,
+            ),
+            WARNING_SECONDS,
+        )
         reflecting = phase is not None and phase.kind in REFLECTION_PHASES
         survey_items = (
-            [{"key": i.key, "kind": i.kind.value, "text": i.text} for i in self.survey]
+            [
+                protocol.SurveyItemInfo(key=i.key, kind=i.kind.value, text=i.text)
+                for i in self.survey
+            ]
             if phase is not None and phase.kind == PhaseKind.SURVEY
             else None
         )
         voting = phase is not None and phase.kind == PhaseKind.PRIORITISE
         ballots = self.votes.ballots(index) if voting else {}
-        shared: dict[object, list[dict[str, Any]]] = {}  # a group's ballot, encoded once
+        shared: dict[object, list[protocol.CardInfo]] = {}  # a group's ballot, encoded once
         rnd = self._rounds.get(index) if reflecting else None
-        groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
-        cards: dict[int, list[tuple[str, dict[str, Any], Reflection]]] = {}
+        groups: dict[int, tuple[_GroupSkeleton, list[tuple[str, _Member]]]] = {}
+        cards: dict[int, list[tuple[str, protocol.CardInfo, Reflection]]] = {}
         for participant in participants:
-            message = dict(base)
+            message = protocol.StateMessage(**base)
             if reflecting:
                 number = rnd.group_of(participant.id) if rnd is not None else None
                 if rnd is not None and number is not None:
@@ -1077,10 +1094,12 @@ class Live:
                         groups[number] = self._group_template(rnd, number)
                         cards[number] = self._payloads(index, participant.id)
                     skeleton, members = groups[number]
-                    message["group"] = {
+                    message["group"] = protocol.GroupInfo(
                         **skeleton,
-                        "members": [{**m, "me": pid == participant.id} for pid, m in members],
-                    }
+                        members=[
+                            protocol.MemberInfo(**m, me=pid == participant.id) for pid, m in members
+                        ],
+                    )
                     shown = cards[number]
                 else:  # not in a group: only their own cards
                     shown = self._payloads(index, participant.id)
@@ -1091,7 +1110,7 @@ class Live:
                         (
                             self.card_payload(card, participant.id)
                             if card.hidden
-                            else {**payload, "mine": True}
+                            else protocol.CardInfo(**{**payload, "mine": True})
                         )
                         if author == participant.id
                         else payload
@@ -1100,7 +1119,9 @@ class Live:
                     if author == participant.id or not card.hidden
                 ]
             if survey_items is not None:
-                message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
+                message["survey"] = protocol.SurveyInfo(
+                    items=survey_items, answers=self.answers(participant.id)
+                )
             if voting:
                 key = self.votes.group_key(index, participant)
                 if key not in shared:
@@ -1113,7 +1134,7 @@ class Live:
 
     def _payloads(
         self, phase_index: int, participant_id: str
-    ) -> list[tuple[str, dict[str, Any], Reflection]]:
+    ) -> list[tuple[str, protocol.CardInfo, Reflection]]:
         """Return (author, card as others see it, card) for each card of a participant's group.
 
         Hidden cards are in it too: the state message keeps them for their author only.
@@ -1125,9 +1146,9 @@ class Live:
 
     def _group_template(
         self, rnd: GroupRound, number: int
-    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    ) -> tuple[_GroupSkeleton, list[tuple[str, _Member]]]:
         """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
-        members = []
+        members: list[tuple[str, _Member]] = []
         modes: set[str] = set()
         for pid in rnd.groups[number]:
             p = self.room.participant(pid)
@@ -1137,24 +1158,20 @@ class Live:
             members.append(
                 (
                     pid,
-                    {
-                        "name": p.name,
-                        "organisation": self.room.organisation_name(p.organisation_id),
-                    },
+                    _Member(
+                        name=p.name, organisation=self.room.organisation_name(p.organisation_id)
+                    ),
                 )
             )
         # A hybrid group (a municipality's table and its people at home) is "mixed": each
         # page then tells its member where to go by their own attendance.
         attendance = modes.pop() if len(modes) == 1 else ("mixed" if modes else None)
-        skeleton = {
-            "kind": rnd.kind.value,
-            "number": number + 1,
-            "attendance": attendance,
-            "link": rnd.link(number),
-        }
+        skeleton = _GroupSkeleton(
+            kind=rnd.kind.value, number=number + 1, attendance=attendance, link=rnd.link(number)
+        )
         return skeleton, members
 
-    def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:
+    def card_payload(self, card: Reflection, viewer_id: str) -> protocol.CardInfo:
         """Return a card as a group member's page shows it.
 
         A hidden card goes to its author only (with ``hidden``: the page says the facilitator
@@ -1162,28 +1179,30 @@ class Live:
         """
         mine = card.participant_id == viewer_id
         if card.hidden and not mine:
-            return {
-                "id": card.id,
-                "phase": card.phase_index,
-                "text": "",
-                "author": "",
-                "organisation": "",
-                "mine": False,
-                "revision": card.revision,
-                "withdrawn": True,
-            }
+            return protocol.CardInfo(
+                id=card.id,
+                phase=card.phase_index,
+                text="",
+                author="",
+                organisation="",
+                mine=False,
+                revision=card.revision,
+                withdrawn=True,
+            )
         author = self.room.participant(card.participant_id)
-        return {
-            "id": card.id,
-            "phase": card.phase_index,
-            "text": card.text,
-            "author": author.name if author else "",
-            "organisation": self.room.organisation_name(card.organisation_id),
-            "mine": mine,
-            "revision": card.revision,
-            "withdrawn": card.withdrawn,
-            **({"hidden": True} if card.hidden else {}),
-        }
+        info = protocol.CardInfo(
+            id=card.id,
+            phase=card.phase_index,
+            text=card.text,
+            author=author.name if author else "",
+            organisation=self.room.organisation_name(card.organisation_id),
+            mine=mine,
+            revision=card.revision,
+            withdrawn=card.withdrawn,
+        )
+        if card.hidden:
+            info["hidden"] = True
+        return info
 
     def card_audience(self, card: Reflection) -> set[str]:
         """Return the ids of the participants whose page shows this card live."""

@@ -1,8 +1,16 @@
-"""The participant wire protocol: JSON text frames, validated here before anything acts on them.
+"""The participant wire protocol, both directions: the one home of every frame's shape.
 
-``docs/protocol.md`` is the human-readable description; this module is its single source of
-truth in code. Parsing never raises anything but :class:`ProtocolError`, whose ``code`` the
-participant page translates into a message in the participant's language.
+Client → server: JSON text frames, parsed and validated here (:func:`parse`) into the typed
+messages :data:`CLIENT_MESSAGES` lists before anything acts on them. Parsing never raises
+anything but :class:`ProtocolError`, whose ``code`` the participant page translates into a
+message in the participant's language.
+
+Server → client: every frame is made by a builder here (:func:`welcome`, :func:`state`,
+:func:`ack`, …) whose result is one of the typed dicts :data:`SERVER_MESSAGES` lists, and
+encoded once with :func:`encode`. Nothing else in the code base writes a frame's ``type``.
+
+``docs/protocol.md`` is the human-readable description; ``tests/test_protocol_doc.py`` checks
+that it documents exactly the message types and top-level fields defined here.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from app.model import Attendance, Role
 
@@ -108,9 +116,13 @@ class ProtocolError(Exception):
         self.code = code
         self.field = field
 
-    def to_message(self, ref: str | None = None) -> dict[str, Any]:
-        """Return the ``error`` message sent to the participant."""
-        message: dict[str, Any] = {
+    def to_message(self, ref: str | None = None) -> ErrorMessage:
+        """Return the ``error`` message sent to the participant.
+
+        ``ref`` is the ``id`` of the refused outbox item (``reflect``, ``withdraw``,
+        ``survey``, ``vote``), so the page knows which one the error answers.
+        """
+        message: ErrorMessage = {
             "type": "error",
             "code": self.code.value,
             "message": ERROR_TEXT[self.code],
@@ -437,6 +449,326 @@ def _parse_roster_join(data: dict[str, Any]) -> Join:
     return Join("", 0, Role.OFFICIAL, attendance, _function(data), roster_id)
 
 
-def encode(message: dict[str, Any]) -> str:
+# -- server → client ---------------------------------------------------------------------------
+
+
+class SessionInfo(TypedDict):
+    """The session a ``welcome`` opens."""
+
+    number: int
+    theme: str
+    subtitle: str
+
+
+class OrganisationInfo(TypedDict):
+    """One organisation of the series, for the join form."""
+
+    id: int
+    name: str
+
+
+class RosterEntryInfo(TypedDict):
+    """One unclaimed roster name people can pick."""
+
+    id: int
+    name: str
+    organisation_id: int
+
+
+class ParticipantInfo(TypedDict):
+    """The participant a ``joined`` confirms."""
+
+    id: str
+    name: str
+    organisation_id: int
+    organisation: str
+    role: str
+    attendance: str
+    function: str
+
+
+class CardInfo(TypedDict):
+    """A reflection card as a page shows it."""
+
+    id: str
+    phase: int
+    text: str
+    author: str
+    organisation: str
+    mine: bool
+    revision: int
+    withdrawn: bool
+    hidden: NotRequired[bool]
+
+
+class PhaseInfo(TypedDict):
+    """The current phase in a ``state``."""
+
+    index: int
+    count: int
+    kind: str
+    title: str
+    prompt: str
+    minutes: int
+    remaining_ms: int
+    running: bool
+
+
+class MemberInfo(TypedDict):
+    """A member of the reader's group."""
+
+    name: str
+    organisation: str
+    me: bool
+
+
+class GroupInfo(TypedDict):
+    """The reader's group in a ``state``."""
+
+    kind: str
+    number: int
+    attendance: str | None
+    members: list[MemberInfo]
+    link: str | None
+
+
+class SurveyItemInfo(TypedDict):
+    """One survey question."""
+
+    key: str
+    kind: str
+    text: str
+
+
+class SurveyInfo(TypedDict):
+    """The survey in a ``state``: its items and the reader's answers so far."""
+
+    items: list[SurveyItemInfo]
+    answers: dict[str, int | str]
+
+
+class WelcomeMessage(TypedDict):
+    """``welcome``: what the join form needs."""
+
+    type: Literal["welcome"]
+    protocol: int
+    series: str
+    session: SessionInfo
+    organisations: list[OrganisationInfo]
+    roster: list[RosterEntryInfo]
+    room_token: str
+
+
+class RosterMessage(TypedDict):
+    """``roster``: the unclaimed names changed."""
+
+    type: Literal["roster"]
+    roster: list[RosterEntryInfo]
+
+
+class JoinedMessage(TypedDict):
+    """``joined``: the participant is in."""
+
+    type: Literal["joined"]
+    resumed: bool
+    resume_token: str
+    participant: ParticipantInfo
+    present: int
+
+
+class PresenceMessage(TypedDict):
+    """``presence``: how many are connected."""
+
+    type: Literal["presence"]
+    present: int
+
+
+class StateMessage(TypedDict):
+    """``state``: phase, timer, group, cards, survey and vote for one reader."""
+
+    type: Literal["state"]
+    status: str
+    phase: PhaseInfo | None
+    group: GroupInfo | None
+    cards: list[CardInfo]
+    survey: SurveyInfo | None
+    vote: dict[str, Any] | None
+    warning_seconds: int
+
+
+class CardMessage(TypedDict):
+    """``card``: one card of the reader's group (or their own) changed."""
+
+    type: Literal["card"]
+    card: CardInfo
+
+
+class AckMessage(TypedDict):
+    """``ack``: the outbox item with this id is committed."""
+
+    type: Literal["ack"]
+    id: str
+    revision: int
+
+
+class PongMessage(TypedDict):
+    """``pong``: the answer to ``ping``."""
+
+    type: Literal["pong"]
+
+
+class AwayMessage(TypedDict):
+    """``away``: the console goes away and will be back."""
+
+    type: Literal["away"]
+
+
+class EndedMessage(TypedDict):
+    """``ended``: the facilitator ended the session."""
+
+    type: Literal["ended"]
+
+
+class ErrorMessage(TypedDict):
+    """``error``: a message was refused; ``ref`` names the refused outbox item."""
+
+    type: Literal["error"]
+    code: str
+    message: str
+    field: NotRequired[str]
+    ref: NotRequired[str]
+
+
+ServerMessage = (
+    WelcomeMessage
+    | RosterMessage
+    | JoinedMessage
+    | PresenceMessage
+    | StateMessage
+    | CardMessage
+    | AckMessage
+    | PongMessage
+    | AwayMessage
+    | EndedMessage
+    | ErrorMessage
+)
+
+# Every frame type in each direction and the type that defines its fields (checked against
+# docs/protocol.md by the tests).
+CLIENT_MESSAGES: dict[str, type] = {
+    "hello": Hello,
+    "join": Join,
+    "ping": Ping,
+    "reflect": Reflect,
+    "withdraw": Withdraw,
+    "vote": Vote,
+    "survey": SurveyAnswers,
+}
+SERVER_MESSAGES: dict[str, type] = {
+    "welcome": WelcomeMessage,
+    "roster": RosterMessage,
+    "joined": JoinedMessage,
+    "presence": PresenceMessage,
+    "state": StateMessage,
+    "card": CardMessage,
+    "ack": AckMessage,
+    "pong": PongMessage,
+    "away": AwayMessage,
+    "ended": EndedMessage,
+    "error": ErrorMessage,
+}
+
+
+def welcome(
+    series: str,
+    session: SessionInfo,
+    organisations: list[OrganisationInfo],
+    roster: list[RosterEntryInfo],
+    room_token: str,
+) -> WelcomeMessage:
+    """Build ``welcome``: the series, session, organisations and roster for the join form."""
+    return {
+        "type": "welcome",
+        "protocol": PROTOCOL_VERSION,
+        "series": series,
+        "session": session,
+        "organisations": organisations,
+        "roster": roster,
+        "room_token": room_token,
+    }
+
+
+def roster(entries: list[RosterEntryInfo]) -> RosterMessage:
+    """Build ``roster``: the unclaimed names, replacing the list from ``welcome``."""
+    return {"type": "roster", "roster": entries}
+
+
+def joined(
+    participant: ParticipantInfo, resume_token: str, *, resumed: bool, present: int
+) -> JoinedMessage:
+    """Build ``joined``: the participant, their resume token and how many are here."""
+    return {
+        "type": "joined",
+        "resumed": resumed,
+        "resume_token": resume_token,
+        "participant": participant,
+        "present": present,
+    }
+
+
+def presence(present: int) -> PresenceMessage:
+    """Build ``presence``: the number of participants connected now."""
+    return {"type": "presence", "present": present}
+
+
+def state(
+    status: str,
+    phase: PhaseInfo | None,
+    warning_seconds: int,
+    *,
+    group: GroupInfo | None = None,
+    cards: list[CardInfo] | None = None,
+    survey: SurveyInfo | None = None,
+    vote: dict[str, Any] | None = None,
+) -> StateMessage:
+    """Build ``state`` (a room-wide broadcast copies one base and fills in each reader's)."""
+    return {
+        "type": "state",
+        "status": status,
+        "phase": phase,
+        "group": group,
+        "cards": [] if cards is None else cards,
+        "survey": survey,
+        "vote": vote,
+        "warning_seconds": warning_seconds,
+    }
+
+
+def card(info: CardInfo) -> CardMessage:
+    """Build ``card``: one card that was written, edited, withdrawn, hidden or shown."""
+    return {"type": "card", "card": info}
+
+
+def ack(message_id: str, revision: int) -> AckMessage:
+    """Build ``ack``: the item with this id (at this revision) is committed to disk."""
+    return {"type": "ack", "id": message_id, "revision": revision}
+
+
+def pong() -> PongMessage:
+    """Build ``pong``, the answer to ``ping``."""
+    return {"type": "pong"}
+
+
+def away() -> AwayMessage:
+    """Build ``away``: the console is going away and will come back."""
+    return {"type": "away"}
+
+
+def ended() -> EndedMessage:
+    """Build ``ended``: the facilitator ended the session on purpose."""
+    return {"type": "ended"}
+
+
+def encode(message: ServerMessage | dict[str, Any]) -> str:
     """Serialise a server message (UTF-8 text, no ASCII escaping, compact)."""
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -16,13 +16,12 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
+from app import protocol
 from app.live import Live, LiveEvent, PhaseChanged
 from app.model import Participant, Series, Session
 from app.protocol import (
-    PROTOCOL_VERSION,
     ErrorCode,
     Join,
     ProtocolError,
@@ -481,44 +480,44 @@ class Room:
 
     # -- payloads for the participant page -------------------------------------------------
 
-    def roster_payload(self) -> list[dict[str, Any]]:
+    def roster_payload(self) -> list[protocol.RosterEntryInfo]:
         """Return the unclaimed roster names people pick from, sorted by name."""
         entries = self.store.roster(self.session.id, unclaimed=True)
         return [
-            {"id": e.id, "name": e.name, "organisation_id": e.organisation_id}
+            protocol.RosterEntryInfo(id=e.id, name=e.name, organisation_id=e.organisation_id)
             for e in sorted(entries, key=lambda e: (e.name.casefold(), e.id))
         ]
 
-    def welcome_message(self) -> dict[str, Any]:
-        """Return the ``welcome`` message: what the join form needs to show."""
-        return {
-            "type": "welcome",
-            "protocol": PROTOCOL_VERSION,
-            "series": self.series.name,
-            "session": {
-                "number": self.session.number,
-                "theme": self.session.theme,
-                "subtitle": self.session.subtitle,
-            },
-            "organisations": [{"id": o.id, "name": o.name} for o in self.series.organisations],
-            "roster": self.roster_payload(),
-        }
+    def welcome_message(self) -> protocol.WelcomeMessage:
+        """Return the ``welcome`` message: what the join form needs to show.
 
-    def joined_message(self, result: JoinResult, resumed: bool) -> dict[str, Any]:
+        It carries the room token: the page keeps it so that a reload needs no code, also
+        when the person typed the code.
+        """
+        return protocol.welcome(
+            self.series.name,
+            protocol.SessionInfo(
+                number=self.session.number,
+                theme=self.session.theme,
+                subtitle=self.session.subtitle,
+            ),
+            [protocol.OrganisationInfo(id=o.id, name=o.name) for o in self.series.organisations],
+            self.roster_payload(),
+            self.room_token,
+        )
+
+    def joined_message(self, result: JoinResult, resumed: bool) -> protocol.JoinedMessage:
         """Return the ``joined`` message that puts the participant in the lobby."""
         p = result.participant
-        return {
-            "type": "joined",
-            "resumed": resumed,
-            "resume_token": result.resume_token,
-            "participant": {
-                "id": p.id,
-                "name": p.name,
-                "organisation_id": p.organisation_id,
-                "organisation": self.organisation_name(p.organisation_id),
-                "role": p.role.value,
-                "attendance": p.attendance.value,
-                "function": p.function,
-            },
-            "present": len(self._connections),
-        }
+        info = protocol.ParticipantInfo(
+            id=p.id,
+            name=p.name,
+            organisation_id=p.organisation_id,
+            organisation=self.organisation_name(p.organisation_id),
+            role=p.role.value,
+            attendance=p.attendance.value,
+            function=p.function,
+        )
+        return protocol.joined(
+            info, result.resume_token, resumed=resumed, present=len(self._connections)
+        )

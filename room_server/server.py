@@ -590,7 +590,7 @@ class RoomServer:
         self._doorway.close()
         if self._server is None:
             return
-        message = protocol.encode({"type": "ended" if ended else "away"})
+        message = protocol.encode(protocol.ended() if ended else protocol.away())
         broadcast([c.ws for c in self._clients], message)
         self._server.close()
         await self._server.wait_closed()
@@ -832,7 +832,7 @@ class RoomServer:
                     self._by_participant.pop(client.participant_id, None)
                 self.room.detach(client.participant_id)
 
-    async def _send(self, client: _Client, message: dict[str, object]) -> None:
+    async def _send(self, client: _Client, message: protocol.ServerMessage) -> None:
         try:
             await client.ws.send(protocol.encode(message))
         except ConnectionClosed:
@@ -842,7 +842,7 @@ class RoomServer:
         try:
             message = protocol.parse(raw)
             if isinstance(message, Ping):
-                await self._send(client, {"type": "pong"})
+                await self._send(client, protocol.pong())
             elif isinstance(message, Hello):
                 await self._hello(client, message)
             elif isinstance(message, Join):
@@ -879,10 +879,7 @@ class RoomServer:
                 raise ProtocolError(ErrorCode.NOT_IN_ROOM)
             client.in_room = True
             self._doorway.left(client.ws)  # in the room now: no longer a waiting socket
-        welcome = self.room.welcome_message()
-        # The page keeps the token so a reload needs no code; hand it to code users too.
-        welcome["room_token"] = self.room.room_token
-        await self._send(client, welcome)
+        await self._send(client, self.room.welcome_message())
         if hello.resume_token is not None and client.participant_id is None:
             participant = self.room.resume(hello.resume_token)
             if participant is None:
@@ -971,7 +968,7 @@ class RoomServer:
             assert self._committer is not None  # messages arrive only while serving
             stored = await self._committer.write(pending.write)
         pending.apply(stored)
-        await self._send(client, {"type": "ack", "id": message.id, "revision": pending.revision})
+        await self._send(client, protocol.ack(message.id, pending.revision))
 
     # -- broadcasts --------------------------------------------------------------------------
 
@@ -1010,7 +1007,7 @@ class RoomServer:
         self._roster_handle = None
         waiting = [c.ws for c in self._clients if c.in_room and c.participant_id is None]
         if waiting:
-            roster = {"type": "roster", "roster": self.room.roster_payload()}
+            roster = protocol.roster(self.room.roster_payload())
             broadcast(waiting, protocol.encode(roster))
 
     def _drop_participant(self, participant_id: str) -> None:
@@ -1059,16 +1056,16 @@ class RoomServer:
                 if not clients:
                     continue
                 if pid == card.participant_id:
-                    mine = protocol.encode({"type": "card", "card": live.card_payload(card, pid)})
+                    mine = protocol.encode(protocol.card(live.card_payload(card, pid)))
                     broadcast([c.ws for c in clients], mine)
                 else:
                     others.extend(c.ws for c in clients)
             if others:
                 payload = live.card_payload(card, "")
-                broadcast(others, protocol.encode({"type": "card", "card": payload}))
+                broadcast(others, protocol.encode(protocol.card(payload)))
 
     def _send_presence(self) -> None:
         self._presence_handle = None
         joined = [c.ws for c in self._clients if c.participant_id is not None]
         count = len({c.participant_id for c in self._clients if c.participant_id is not None})
-        broadcast(joined, protocol.encode({"type": "presence", "present": count}))
+        broadcast(joined, protocol.encode(protocol.presence(count)))
