@@ -36,6 +36,7 @@ from app.protocol import (
     MAX_ANSWERS,
     MAX_DOTS,
     ErrorCode,
+    Frame,
     ProtocolError,
     Reflect,
     SurveyAnswers,
@@ -91,8 +92,9 @@ class _Cards(dict[str, Reflection]):
         self.version += 1
 
 
-def _nothing(_stored: object) -> None:
-    """Nothing to apply in memory."""
+def _no_frames(_stored: object) -> tuple[Frame, ...]:
+    """Nothing to apply in memory, nothing for any page."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,13 @@ class Pending:
 
     Store ``write`` (None: nothing new, e.g. a resend) and only once it is committed call
     ``apply`` with what ``write`` returned (None without a write): it updates memory from
-    what is stored and tells the console. Then acknowledge ``revision``.
+    what is stored, tells the console and returns the frames the participants' pages get
+    (recipients and encoded payload), for the caller to write. Then acknowledge ``revision``.
     """
 
     revision: int
     write: Callable[[Store], object] | None = None
-    apply: Callable[[object], None] = _nothing
+    apply: Callable[[object], tuple[Frame, ...]] = _no_frames
 
 
 class PhaseStatus(StrEnum):
@@ -212,13 +215,27 @@ class ReflectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class FramesOut:
+    """Frames for participants' pages from a change nobody's write asked for.
+
+    The console's moderation (a card hidden or shown again) and writes made outside the room
+    server (the console, the simulator) change what pages show; their frames come as this
+    event. A participant's write through :class:`Pending` returns its frames instead.
+    """
+
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SurveyAnswered:
     """A participant saved survey answers."""
 
     participant_id: str
 
 
-LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered | VotesChanged
+LiveEvent = (
+    PhaseChanged | GroupsChanged | ReflectionChanged | FramesOut | SurveyAnswered | VotesChanged
+)
 
 
 @dataclass(frozen=True)
@@ -789,14 +806,14 @@ class Live:
             raise ProtocolError(ErrorCode.TOO_MANY_CARDS, "id")
 
     def _card_write(self, card: Reflection, announce: bool) -> Pending:
-        def apply(stored: object) -> None:
+        def apply(stored: object) -> tuple[Frame, ...]:
             assert isinstance(stored, Reflection)
             if self.room.participant(stored.participant_id) is None:
-                return  # erased while this was being committed: their words stay gone
+                return ()  # erased while this was being committed: their words stay gone
             current = self._cards.get(stored.id)
             if current is not None:
                 if current.revision > stored.revision:
-                    return  # a newer revision was applied meanwhile (another tab)
+                    return ()  # a newer revision was applied meanwhile (another tab)
                 # Moderation is the facilitator's, set on this thread, store and memory at
                 # once: the row read back on the writer's thread may predate a click.
                 stored = replace(stored, hidden=current.hidden, highlighted=current.highlighted)
@@ -807,6 +824,7 @@ class Live:
                 self._emit(ReflectionChanged(stored))
             if stored.withdrawn:
                 self.votes.drop_card(stored.id)  # the store dropped its votes with it
+            return self.card_frames(stored) if announce else ()
 
         def write(store: Store) -> Reflection:
             try:
@@ -820,7 +838,9 @@ class Live:
     def _settle(self, pending: Pending) -> Pending:
         # The synchronous path (the console, tests, the simulator): commit, then apply.
         stored = pending.write(self.room.store) if pending.write is not None else None
-        pending.apply(stored)
+        frames = pending.apply(stored)
+        if frames:
+            self._emit(FramesOut(frames))
         return pending
 
     def moderate(
@@ -841,6 +861,11 @@ class Live:
         self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
         if card.hidden:
             self.votes.drop_card(card.id)  # the store dropped its votes with the moderation
+        if changed:
+            # A card hidden (or shown again) leaves (or comes back to) its group's pages.
+            frames = self.card_frames(card)
+            if frames:
+                self._emit(FramesOut(frames))
 
     def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
         """Return the live cards a participant sees in a phase: their group's, or their own.
@@ -913,7 +938,12 @@ class Live:
             ProtocolError: as :meth:`app.votes.Votes.plan`.
         """
         write, apply = self.votes.plan(participant, message)
-        return Pending(0, write=write, apply=apply)
+
+        def applied(stored: object) -> tuple[Frame, ...]:
+            apply(stored)  # its pages get new states through VotesChanged
+            return ()
+
+        return Pending(0, write=write, apply=applied)
 
     # -- survey -------------------------------------------------------------------------------
 
@@ -993,11 +1023,12 @@ class Live:
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"answers.{key}")
         session_id, answers = self.room.session.id, dict(message.answers)
 
-        def apply(_stored: object) -> None:
+        def apply(_stored: object) -> tuple[Frame, ...]:
             if self.room.participant(participant.id) is None:
-                return  # erased while this was being committed: their answers stay gone
+                return ()  # erased while this was being committed: their answers stay gone
             self._answers.setdefault(participant.id, {}).update(answers)
             self._emit(SurveyAnswered(participant.id))
+            return ()
 
         return Pending(
             0,
@@ -1203,6 +1234,28 @@ class Live:
         if card.hidden:
             info["hidden"] = True
         return info
+
+    def card_frames(self, card: Reflection) -> tuple[Frame, ...]:
+        """Return the ``card`` frames a changed card sends: its author's and its group's.
+
+        Two encodings per card, not one per reader. A card of a phase that is no longer the
+        current one goes to no page (the console shows it; the pages have moved on).
+        """
+        if card.phase_index != self.clock.index:
+            return ()
+        author = card.participant_id
+        others = frozenset(self.card_audience(card) - {author})
+        frames = [
+            Frame(
+                frozenset({author}),
+                protocol.encode(protocol.card(self.card_payload(card, author))),
+            )
+        ]
+        if others:
+            frames.append(
+                Frame(others, protocol.encode(protocol.card(self.card_payload(card, ""))))
+            )
+        return tuple(frames)
 
     def card_audience(self, card: Reflection) -> set[str]:
         """Return the ids of the participants whose page shows this card live."""

@@ -679,6 +679,19 @@ SERVER_MESSAGES: dict[str, type] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """An encoded server frame and the participants whose pages get it.
+
+    The core returns these when it applies a change: who sees what is decided there, once,
+    and the frame is encoded once however many connections it goes to. The server only maps
+    participant ids to their connections and writes.
+    """
+
+    recipients: frozenset[str]
+    data: str
+
+
 def welcome(
     series: str,
     session: SessionInfo,

@@ -25,10 +25,11 @@ from websockets.server import ServerProtocol
 
 from app import protocol
 from app.commit import GroupCommitter
-from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
-from app.model import Participant, PhaseKind, Reflection
+from app.live import FramesOut, GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
+from app.model import Participant, PhaseKind
 from app.protocol import (
     ErrorCode,
+    Frame,
     Hello,
     Join,
     Ping,
@@ -492,7 +493,7 @@ class RoomServer:
         self._presence_handle: asyncio.TimerHandle | None = None
         self._roster_handle: asyncio.TimerHandle | None = None
         self._committer: GroupCommitter | None = None
-        self._cards_out: list[Reflection] = []
+        self._frames_out: list[Frame] = []
         room.subscribe(self._on_room_event)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -967,7 +968,9 @@ class RoomServer:
             # outbox sends the item again.
             assert self._committer is not None  # messages arrive only while serving
             stored = await self._committer.write(pending.write)
-        pending.apply(stored)
+        # Queued now, written right after this ack (and the other acks of the batch): the
+        # group sees the card even if this ack is held up.
+        self._queue_frames(pending.apply(stored))
         await self._send(client, protocol.ack(message.id, pending.revision))
 
     # -- broadcasts --------------------------------------------------------------------------
@@ -987,11 +990,9 @@ class RoomServer:
             self._send_states(event.affected)
         elif isinstance(event, ReflectionChanged) and self._voting():
             self._send_states()  # a card hidden (or shown) changes the ballots of a vote
-        elif isinstance(event, ReflectionChanged) and (
-            not event.moderated or event.visibility_changed
-        ):
-            # A card hidden (or shown again) leaves (or comes back to) its group's pages.
-            self._queue_card(event)
+        elif isinstance(event, FramesOut):
+            # Frames of a change made outside this server's writes (the console's moderation).
+            self._queue_frames(event.frames)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
             # Batched like presence: during a join storm the list goes out twice a second.
             self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
@@ -1035,34 +1036,23 @@ class RoomServer:
             if clients:
                 broadcast([c.ws for c in clients], protocol.encode(message))
 
-    def _queue_card(self, event: ReflectionChanged) -> None:
+    def _queue_frames(self, frames: tuple[Frame, ...]) -> None:
         # A committed batch wakes hundreds of handlers at once: their acks go out first and
         # the cards to the authors' groups right after (call_soon runs after the handlers
-        # already woken), so no ack waits behind other people's fan-outs.
-        if not self._cards_out:
-            asyncio.get_running_loop().call_soon(self._send_cards)
-        self._cards_out.append(event.reflection)
+        # already woken), so no ack waits behind other people's fan-outs. Who gets what was
+        # decided (and encoded, once) by the core when it applied the change.
+        if not frames:
+            return
+        if not self._frames_out:
+            asyncio.get_running_loop().call_soon(self._send_frames)
+        self._frames_out.extend(frames)
 
-    def _send_cards(self) -> None:
-        cards, self._cards_out = self._cards_out, []
-        live = self.room.live
-        for card in cards:
-            if card.phase_index != live.clock.index:
-                continue  # a late card for a closed phase: the console shows it, pages moved on
-            # Two encodings per card, not one per reader: the author's and everyone else's.
-            others: list[ServerConnection] = []
-            for pid in live.card_audience(card):
-                clients = self._by_participant.get(pid)
-                if not clients:
-                    continue
-                if pid == card.participant_id:
-                    mine = protocol.encode(protocol.card(live.card_payload(card, pid)))
-                    broadcast([c.ws for c in clients], mine)
-                else:
-                    others.extend(c.ws for c in clients)
-            if others:
-                payload = live.card_payload(card, "")
-                broadcast(others, protocol.encode(protocol.card(payload)))
+    def _send_frames(self) -> None:
+        frames, self._frames_out = self._frames_out, []
+        for frame in frames:
+            sockets = [c.ws for pid in frame.recipients for c in self._by_participant.get(pid, ())]
+            if sockets:
+                broadcast(sockets, frame.data)
 
     def _send_presence(self) -> None:
         self._presence_handle = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.live import PhaseStatus
+from app.live import FramesOut, PhaseStatus
 from app.model import Attendance, GroupKind, Participant, Phase, PhaseKind, Role
 from app.protocol import ErrorCode, Join, ProtocolError, Reflect, SurveyAnswers, Withdraw, parse
 from app.room import Room
@@ -376,3 +376,43 @@ def test_an_erasure_between_commit_and_apply_brings_nothing_back(tmp_path: Path)
     assert live.survey_results().respondents == 0
     assert bo.id in {p.id for p in room.participants()}
     room.store.close()
+
+
+def test_applying_a_card_returns_its_frames_as_data(tmp_path: Path) -> None:
+    # The reflect route ends in the core: apply decides who sees the card and encodes it once
+    # per kind of reader; the server only writes the frames.
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    people = populate(room, 12)
+    live = room.live
+    live.start(MIXED)
+    live.make_groups(size=6)
+    anna = people[0]
+    rnd = live.round()
+    assert rnd is not None
+    number = rnd.group_of(anna.id)
+    assert number is not None
+    group = set(rnd.groups[number])
+    pending = planned(room, anna, "kort-0001", "Tillsammans", 0)
+    frames = pending.apply(pending.write(room.store) if pending.write is not None else None)
+    by_reader = {frame.recipients: json.loads(frame.data) for frame in frames}
+    assert set(by_reader) == {frozenset({anna.id}), frozenset(group - {anna.id})}
+    mine, theirs = by_reader[frozenset({anna.id})], by_reader[frozenset(group - {anna.id})]
+    assert mine["type"] == theirs["type"] == "card"
+    assert mine["card"]["mine"] is True and theirs["card"]["mine"] is False
+    assert theirs["card"]["text"] == "Tillsammans" and theirs["card"]["author"] == anna.name
+    # A resend changes nothing and sends nothing.
+    again = planned(room, anna, "kort-0001", "Tillsammans", 0)
+    assert again.write is None and again.apply(None) == ()
+    # Hiding it: the console's moderation sends the group a blank, withdrawn card.
+    sent: list[object] = []
+    room.subscribe(sent.append)
+    live.moderate("kort-0001", hidden=True)
+    [out] = [e for e in sent if isinstance(e, FramesOut)]
+    hidden = {f.recipients: json.loads(f.data)["card"] for f in out.frames}
+    assert hidden[frozenset(group - {anna.id})]["withdrawn"] is True
+    assert hidden[frozenset(group - {anna.id})]["text"] == ""
+    assert hidden[frozenset({anna.id})]["hidden"] is True
+    # Once the phase has moved on, a late card goes to no page.
+    live.next_phase()
+    late = planned(room, people[1], "kort-0002", "Sent", 0)
+    assert late.apply(late.write(room.store) if late.write is not None else None) == ()
