@@ -496,7 +496,20 @@ class Live:
         return self.apply_groups(job, job.run())
 
     def apply_groups(self, job: GroupJob, groups: list[list[str]]) -> GroupRound:
-        """Commit groups computed by ``job.run()``; locked groups of a reshuffle stay put."""
+        """Commit groups computed by ``job.run()``; locked groups of a reshuffle stay put.
+
+        For the running phase, whoever connected while the job ran (not in its snapshot) is
+        then placed like any late joiner, without moving anyone; the round returned has them.
+        """
+        rnd = self._apply_job(job, groups)
+        if job.phase_index == self.clock.index:
+            for participant in self.present():
+                if rnd.group_of(participant.id) is None:
+                    self.place_late(participant)
+            rnd = self._rounds.get(job.phase_index, rnd)
+        return rnd
+
+    def _apply_job(self, job: GroupJob, groups: list[list[str]]) -> GroupRound:
         if job.keep:
             merged: list[tuple[str, ...]] = []
             fresh = iter(groups)

@@ -704,13 +704,8 @@ class GroupsView(QFrame):
     def _apply(self, job: GroupJob, groups: list[list[str]], only_if_none: bool = False) -> None:
         if only_if_none and self._live.round(job.phase_index) is not None:
             return  # made by hand (or by the core) while this ran: those stay
+        # The core also places whoever connected while the job ran (see Live.apply_groups).
         rnd = self._live.apply_groups(job, groups)
-        # Whoever connected while the job ran is not in its snapshot: place them like any
-        # late joiner (the core does that for the running phase only).
-        if job.phase_index == self._live.clock.index:
-            for participant in self._live.present():
-                if rnd.group_of(participant.id) is None:
-                    self._live.place_late(participant)
         self.message.emit(tr("groups_made", count=len(rnd.groups)))
 
     def _set_busy(self, busy: bool) -> None:

@@ -416,3 +416,28 @@ def test_applying_a_card_returns_its_frames_as_data(tmp_path: Path) -> None:
     live.next_phase()
     late = planned(room, people[1], "kort-0002", "Sent", 0)
     assert late.apply(late.write(room.store) if late.write is not None else None) == ()
+
+
+def test_people_who_connect_while_grouping_runs_are_placed_by_the_core(room: Room) -> None:
+    # The rule lived in the console's groups view; the simulator and the bench skipped it.
+    people = populate(room, 12)
+    live = room.live
+    live.start(MIXED)
+    job = live.group_job(size=6)  # the snapshot: twelve people
+    late = room.join(
+        Join("Mitt i", room.series.organisations[1].id, Role.ELECTED, Attendance.IN_ROOM, "")
+    ).participant
+    room.attach(late.id)  # no round yet: nothing to place them in
+    assert live.round() is None
+    rnd = live.apply_groups(job, job.run())
+    assert rnd.group_of(late.id) is not None and late.id in rnd.late
+    assert all(rnd.group_of(p.id) is not None for p in people)
+    assert live.round() == rnd
+    # Not for a phase that is not running: its groups are made as the snapshot says.
+    ahead = live.group_job(MUNI)
+    after = room.join(
+        Join("Senare", room.series.organisations[2].id, Role.OFFICIAL, Attendance.IN_ROOM, "")
+    ).participant
+    room.attach(after.id)
+    muni = live.apply_groups(ahead, ahead.run())
+    assert muni.group_of(after.id) is None and muni.late == frozenset()
