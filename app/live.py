@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from app import grouping, municipality, protocol
+from app.cards import on_wall, page_info, page_sees
 from app.model import (
     REFLECTION_PHASES,
     GroupKind,
@@ -888,7 +889,7 @@ class Live:
         return [
             c
             for c in self._group_cards(phase_index, participant_id)
-            if not c.hidden or c.participant_id == participant_id
+            if page_sees(c, participant_id)
         ]
 
     def _group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
@@ -928,7 +929,7 @@ class Live:
         Raises:
             ValueError: if no card is highlighted.
         """
-        if not any(c.highlighted and not c.hidden and not c.withdrawn for c in self.cards()):
+        if not any(c.highlighted and on_wall(c) for c in self.cards()):
             raise ValueError("no highlighted cards to vote on")
         at = max(self.clock.index + 1, 0)
         phase = Phase(PhaseKind.PRIORITISE, title, minutes, scope=VoteScope.HIGHLIGHTED)
@@ -1221,32 +1222,15 @@ class Live:
         A hidden card goes to its author only (with ``hidden``: the page says the facilitator
         hid it); anyone else gets it as withdrawn and blank, so their page drops it.
         """
-        mine = card.participant_id == viewer_id
-        if card.hidden and not mine:
-            return protocol.CardInfo(
-                id=card.id,
-                phase=card.phase_index,
-                text="",
-                author="",
-                organisation="",
-                mine=False,
-                revision=card.revision,
-                withdrawn=True,
-            )
+        if not page_sees(card, viewer_id):
+            return page_info(card, viewer_id, "", "")
         author = self.room.participant(card.participant_id)
-        info = protocol.CardInfo(
-            id=card.id,
-            phase=card.phase_index,
-            text=card.text,
-            author=author.name if author else "",
-            organisation=self.room.organisation_name(card.organisation_id),
-            mine=mine,
-            revision=card.revision,
-            withdrawn=card.withdrawn,
+        return page_info(
+            card,
+            viewer_id,
+            author.name if author else "",
+            self.room.organisation_name(card.organisation_id),
         )
-        if card.hidden:
-            info["hidden"] = True
-        return info
 
     def card_frames(self, card: Reflection) -> tuple[Frame, ...]:
         """Return the ``card`` frames a changed card sends: its author's and its group's.

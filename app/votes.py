@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.cards import on_wall
 from app.model import GroupRound, Participant, Phase, PhaseKind, Reflection, VoteScope
 from app.protocol import ErrorCode, ProtocolError, Vote
 from app.store import Store, VoteIdTaken, VoteOverBudget
@@ -256,7 +257,7 @@ class Votes:
         if not self.is_open(message.phase):
             raise ProtocolError(ErrorCode.VOTING_CLOSED, "phase")
         card = self._source.card(message.card)
-        if card is None or card.withdrawn or card.hidden or not card.text:
+        if card is None or not on_wall(card):
             raise ProtocolError(ErrorCode.CARD_UNAVAILABLE, "card")
         if all(c.id != card.id for c in self.ballot(message.phase, participant)):
             raise ProtocolError(ErrorCode.OTHER_GROUP, "card")
@@ -286,7 +287,7 @@ class Votes:
             live = {
                 cid: dots
                 for cid, dots in stored.items()
-                if (c := self._source.card(cid)) is not None and not (c.hidden or c.withdrawn)
+                if (c := self._source.card(cid)) is not None and on_wall(c)
             }
             if live:
                 self._dots[(index, participant.id)] = live
@@ -410,7 +411,7 @@ def ballots(source: CardSource, index: int) -> dict[GroupKey, list[Reflection]]:
     rnd = source.round(source_index) if source_index is not None else None
     found: dict[GroupKey, list[Reflection]] = {}
     for card in source.cards():
-        if card.withdrawn or card.hidden or not card.text:
+        if not on_wall(card):
             continue
         if phase.scope == VoteScope.HIGHLIGHTED:
             if not card.highlighted:

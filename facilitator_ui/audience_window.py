@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.cards import on_wall
 from app.i18n import tr
 from app.live import WARNING_SECONDS, Live, PhaseStatus
 from app.model import REFLECTION_PHASES, Attendance, GroupKind, PhaseKind, Reflection, SurveyKind
@@ -1206,11 +1207,7 @@ class AudienceWindow(QWidget):
 
     def _show_wall(self) -> None:
         index = self._reflection_phase()
-        cards = [
-            c
-            for c in self._live.cards()
-            if c.phase_index == index and not c.hidden and not c.withdrawn and c.text.strip()
-        ]
+        cards = [c for c in self._live.cards() if c.phase_index == index and on_wall(c)]
         # Highlighted first, then the newest: what the facilitator lifts up is always seen.
         cards.sort(key=lambda c: (not c.highlighted, -c.created_at))
         self.wall_page.empty_text = tr("audience_wall_empty")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.cards import on_wall
 from app.i18n import tr
 from app.live import Live
 from app.model import REFLECTION_PHASES, Reflection
@@ -331,7 +332,7 @@ class ReflectionWall(QFrame):
 
     def _passes(self, card: Reflection, filters: tuple[int, int, bool] | None = None) -> bool:
         phase, group, show_hidden = filters or self._filters()
-        if card.withdrawn or (card.hidden and not show_hidden):
+        if not on_wall(card, include_hidden=show_hidden):
             return False
         if phase != ALL and card.phase_index != phase:
             return False

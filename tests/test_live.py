@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from app.cards import on_wall, page_sees
 from app.live import FramesOut, PhaseStatus
 from app.model import Attendance, GroupKind, Participant, Phase, PhaseKind, Role
 from app.protocol import ErrorCode, Join, ProtocolError, Reflect, SurveyAnswers, Withdraw, parse
@@ -441,3 +443,20 @@ def test_people_who_connect_while_grouping_runs_are_placed_by_the_core(room: Roo
     room.attach(after.id)
     muni = live.apply_groups(ahead, ahead.run())
     assert muni.group_of(after.id) is None and muni.late == frozenset()
+
+
+def test_the_one_visibility_rule(room: Room) -> None:
+    # Page, console wall, projector, ballots and exports all ask app.cards.
+    [anna, bo, *_] = populate(room, 6)
+    room.live.start(MIXED)
+    card = reflect(room, anna, "kort-0001", "Synlig")
+    assert on_wall(card) and page_sees(card, bo.id)
+    hidden = replace(card, hidden=True)
+    assert not on_wall(hidden) and on_wall(hidden, include_hidden=True)
+    assert page_sees(hidden, anna.id) and not page_sees(hidden, bo.id)
+    gone = replace(card, withdrawn=True)
+    assert not on_wall(gone) and not on_wall(gone, include_hidden=True)
+    assert not on_wall(replace(card, text="  "))
+    room.live.moderate("kort-0001", hidden=True)
+    assert [c.id for c in room.live.group_cards(MIXED, anna.id)] == ["kort-0001"]
+    assert room.live.group_cards(MIXED, bo.id) == []

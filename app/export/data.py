@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.cards import on_wall
 from app.model import (
     REFLECTION_PHASES,
     Attendance,
@@ -230,7 +231,7 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                         rounds=tuple(
                             _without(r, made_up) for r in rounds if r.session_id == session.id
                         ),
-                        reflections=tuple(r for r in every if not r.withdrawn and not r.hidden),
+                        reflections=tuple(r for r in every if on_wall(r)),
                         all_reflections=every,
                         answers=tuple(
                             a for a in store.survey_answers(session.id) if a[0] not in made_up

@@ -1,0 +1,65 @@
+"""Cards and moderation: the one rule for who may see a reflection card, and how a page shows it.
+
+The facilitator's moderation (hiding, highlighting) and a participant's withdrawal decide who
+sees a card. The rule is written here once and asked by everyone who shows or counts cards:
+the participant page (through :mod:`app.live`), the console's wall, the projector, the
+ballots of a vote and the exports.
+"""
+
+from __future__ import annotations
+
+from app import protocol
+from app.model import Reflection
+
+
+def on_wall(card: Reflection, *, include_hidden: bool = False) -> bool:
+    """Return whether the room may see this card: not withdrawn, not hidden, not blank.
+
+    Args:
+        card: the card.
+        include_hidden: count hidden cards as shown (the console's "show hidden" filter, so
+            the facilitator can put one back); withdrawn and blank cards still are not.
+    """
+    if card.withdrawn or not card.text.strip():
+        return False
+    return include_hidden or not card.hidden
+
+
+def page_sees(card: Reflection, viewer_id: str) -> bool:
+    """Return whether a group member's page shows this card: a hidden one its author only."""
+    return not card.hidden or card.participant_id == viewer_id
+
+
+def page_info(
+    card: Reflection, viewer_id: str, author: str, organisation: str
+) -> protocol.CardInfo:
+    """Return a card as ``viewer_id``'s page shows it (``""``: any other group member).
+
+    A hidden card goes to its author only (with ``hidden``: the page says the facilitator hid
+    it); anyone else gets it as withdrawn and blank, so their page drops it.
+    """
+    mine = card.participant_id == viewer_id
+    if not page_sees(card, viewer_id):
+        return protocol.CardInfo(
+            id=card.id,
+            phase=card.phase_index,
+            text="",
+            author="",
+            organisation="",
+            mine=False,
+            revision=card.revision,
+            withdrawn=True,
+        )
+    info = protocol.CardInfo(
+        id=card.id,
+        phase=card.phase_index,
+        text=card.text,
+        author=author,
+        organisation=organisation,
+        mine=mine,
+        revision=card.revision,
+        withdrawn=card.withdrawn,
+    )
+    if card.hidden:
+        info["hidden"] = True
+    return info
