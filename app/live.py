@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from app import grouping, municipality, protocol
 from app.cards import on_wall, page_info, page_sees
@@ -29,6 +29,8 @@ from app.model import (
     Phase,
     PhaseKind,
     Reflection,
+    Series,
+    Session,
     SurveyItem,
     SurveyKind,
     VoteScope,
@@ -48,7 +50,6 @@ from app.store import NotYours
 from app.votes import Votes, VotesChanged
 
 if TYPE_CHECKING:
-    from app.room import Room
     from app.store import Store
 
 
@@ -299,10 +300,54 @@ class SurveyResults:
     respondents: int
 
 
+class Host(Protocol):
+    """What :class:`Live` needs from the room that owns it, handed over when it is built.
+
+    Live never imports its owner (:mod:`app.room`): the room builds it with itself as this
+    host, so the import graph has no cycle, and everything Live asks of the room is listed
+    here.
+    """
+
+    @property
+    def store(self) -> Store:
+        """The workshop file."""
+        ...
+
+    @property
+    def session(self) -> Session:
+        """The session the room runs now."""
+        ...
+
+    @property
+    def series(self) -> Series:
+        """The series the session belongs to."""
+        ...
+
+    def participant(self, participant_id: str) -> Participant | None:
+        """Return a participant of the session, or None (erased, unknown)."""
+        ...
+
+    def participants(self) -> list[Participant]:
+        """Return the session's participants."""
+        ...
+
+    def organisation_name(self, organisation_id: int) -> str:
+        """Return an organisation's name ("" if unknown)."""
+        ...
+
+    def is_connected(self, participant_id: str) -> bool:
+        """Return whether a participant has a page open now."""
+        ...
+
+    def survey_saved(self, items: tuple[SurveyItem, ...]) -> None:
+        """Take note that the session's survey items were saved (the room keeps the session)."""
+        ...
+
+
 class Live:
     """The live part of a room's session."""
 
-    def __init__(self, room: Room, emit: Callable[[LiveEvent], None]) -> None:
+    def __init__(self, room: Host, emit: Callable[[LiveEvent], None]) -> None:
         """Load the session's saved state (clock, groups, cards) from the room's store."""
         self.room = room
         self._emit = emit
@@ -975,7 +1020,7 @@ class Live:
         self.check_survey(items)
         self.room.store.set_survey(self.room.session.id, items)
         self.survey = items
-        self.room.session = replace(self.room.session, survey=items)
+        self.room.survey_saved(items)
         self._emit(PhaseChanged(self.clock))
 
     def check_survey(self, items: Sequence[SurveyItem]) -> None:

@@ -15,12 +15,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from app import protocol
 from app.live import Live, LiveEvent, PhaseChanged
-from app.model import Participant, Series, Session
+from app.model import Participant, Series, Session, SurveyItem
 from app.protocol import (
     ErrorCode,
     Join,
@@ -410,6 +410,10 @@ class Room:
     def participants(self) -> list[Participant]:
         """Return everyone who joined this session, in joining order."""
         return list(self._participants.values())
+
+    def survey_saved(self, items: tuple[SurveyItem, ...]) -> None:
+        """Keep the session's survey items as :meth:`app.live.Live.set_survey` saved them."""
+        self.session = replace(self.session, survey=items)
 
     def organisation_name(self, organisation_id: int) -> str:
         """Return an organisation's name (empty if unknown)."""

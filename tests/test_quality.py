@@ -56,3 +56,44 @@ def test_every_page_string_key_used_exists() -> None:
     from app.protocol import ErrorCode
 
     assert {f"error_{c.value}" for c in ErrorCode} <= set(sv)
+
+
+def _cycles(package: str) -> list[set[str]]:
+    """Return the strongly connected groups of modules (import cycles) inside a package."""
+    import grimp
+
+    graph = grimp.build_graph(package)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = set()
+            while True:
+                top = stack.pop()
+                group.add(top)
+                if top == module:
+                    break
+            if len(group) > 1:
+                cycles.append(group)
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    # Room builds Live with itself as Live's Host; Live never imports app.room (issue 14).
+    for package in ("app", "room_server", "facilitator_ui"):
+        assert _cycles(package) == [], package
