@@ -36,7 +36,6 @@ from app.model import (
     VoteScope,
 )
 from app.protocol import (
-    MAX_ANSWERS,
     MAX_DOTS,
     ErrorCode,
     Frame,
@@ -47,6 +46,7 @@ from app.protocol import (
     Withdraw,
 )
 from app.store import NotYours
+from app.survey import SurveyResults, check_items, tally
 from app.votes import Votes, VotesChanged
 
 if TYPE_CHECKING:
@@ -76,8 +76,6 @@ UNDO_DEPTH = 50
 # Cards (and withdrawn placeholders) one participant may make in a session, whatever their
 # number of tabs: a real person writes a handful per phase; a script must not fill the wall.
 MAX_CARDS_PER_PARTICIPANT = 100
-# Survey item keys travel as JSON keys in the ``survey`` message: identifiers only.
-_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 class _Cards(dict[str, Reflection]):
@@ -216,35 +214,6 @@ class GroupJob:
         return grouping.make_groups(
             self.members, size=self.size, history=self.history, seed=self.seed
         )
-
-
-@dataclass(frozen=True, slots=True)
-class LikertResult:
-    """Answer counts for one Likert item: ``counts[v - 1]`` people answered ``v``."""
-
-    item: SurveyItem
-    counts: tuple[int, int, int, int, int]
-    by_organisation: dict[int, tuple[int, int, int, int, int]]
-
-    @property
-    def total(self) -> int:
-        """Number of answers."""
-        return sum(self.counts)
-
-    @property
-    def mean(self) -> float | None:
-        """Average answer, or None without answers."""
-        total = self.total
-        return None if not total else sum((i + 1) * c for i, c in enumerate(self.counts)) / total
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyResults:
-    """Survey results of a session, overall and per organisation."""
-
-    likert: tuple[LikertResult, ...]
-    open_answers: dict[str, tuple[tuple[int, str], ...]]  # item -> (organisation id, text)
-    respondents: int
 
 
 class Host(Protocol):
@@ -976,22 +945,7 @@ class Live:
         Raises:
             ValueError: see :meth:`set_survey`.
         """
-        if len(items) > MAX_ANSWERS:
-            raise ValueError(f"a survey has at most {MAX_ANSWERS} items")
-        keys = [i.key for i in items]
-        if len(set(keys)) != len(keys):
-            raise ValueError("survey item keys must be unique")
-        for item in items:
-            if not 1 <= len(item.key) <= 40 or not set(item.key) <= _KEY_CHARS:
-                raise ValueError(f"bad survey item key {item.key!r}")
-            if not item.text.strip():
-                raise ValueError(f"survey item {item.key!r} has no text")
-        kinds = {i.key: i.kind for i in items}
-        for answers in self._answers.values():
-            for key, value in answers.items():
-                kind = SurveyKind.LIKERT if isinstance(value, int) else SurveyKind.OPEN
-                if kinds.get(key) != kind:  # left out, or turned into the other kind
-                    raise ValueError(f"survey item {key!r} has answers: it stays, as it is")
+        check_items(items, self._answers)
 
     def answers(self, participant_id: str) -> dict[str, int | str]:
         """Return a participant's saved survey answers."""
@@ -1045,31 +999,7 @@ class Live:
     def survey_results(self) -> SurveyResults:
         """Count the answers per Likert item (overall and per organisation) and list open ones."""
         org_of = {p.id: p.organisation_id for p in self.room.participants()}
-        likert = []
-        open_answers: dict[str, tuple[tuple[int, str], ...]] = {}
-        for item in self.survey:
-            if item.kind == SurveyKind.LIKERT:
-                counts = [0] * 5
-                per_org: dict[int, list[int]] = {}
-                for pid, answers in self._answers.items():
-                    value = answers.get(item.key)
-                    if isinstance(value, int) and 1 <= value <= 5:
-                        counts[value - 1] += 1
-                        per_org.setdefault(org_of.get(pid, 0), [0] * 5)[value - 1] += 1
-                likert.append(
-                    LikertResult(
-                        item,
-                        tuple(counts),  # type: ignore[arg-type]
-                        {k: tuple(v) for k, v in per_org.items()},  # type: ignore[misc]
-                    )
-                )
-            else:
-                open_answers[item.key] = tuple(
-                    (org_of.get(pid, 0), str(answers[item.key]))
-                    for pid, answers in self._answers.items()
-                    if isinstance(answers.get(item.key), str) and answers[item.key]
-                )
-        return SurveyResults(tuple(likert), open_answers, len(self._answers))
+        return tally(self.survey, self._answers, org_of)
 
     # -- what a participant's page shows ------------------------------------------------------
 

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import tr
-from app.live import LikertResult, Live, SurveyResults
+from app.live import Live
 from app.model import SurveyItem, SurveyKind
 from app.room import Room
+from app.survey import LikertResult, SurveyResults
 from facilitator_ui.bridge import RoomBridge
 from facilitator_ui.common import plain_label
 
