@@ -132,6 +132,9 @@ async def room_main(
     loop = asyncio.get_running_loop()
     store = Store(data_dir / DB_NAME)
     room = Room(store)
+    # N and then N/10 late joiners: at N = 1000 the default limit (1000, the console's
+    # --max-participants) would refuse every late joiner with room_full.
+    room.set_max_participants(10_000)
     server = RoomServer(room, "127.0.0.1", 0)
     await server.start()
     tunnel = None
