@@ -12,11 +12,20 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import threading
 from collections.abc import Sequence
+from typing import Any
 
-from app import i18n
+import pytest
+from PySide6.QtCore import Qt
+
+from app import grouping, i18n
 from app.grouping import Member, improve_round, metrics
-from app.model import Attendance, Role
+from app.model import Attendance, Phase, PhaseKind, Role
+from app.room import Room
+from facilitator_ui import groups_view
+from facilitator_ui.main_window import MainWindow
+from tests.ui_helpers import FakeClock, join, join_info
 
 SV = i18n.catalogue("sv")
 EN = i18n.catalogue("en")
@@ -99,3 +108,195 @@ def test_a_stopped_search_gives_nothing() -> None:
 
     assert improve_round(members, first, size=3, history=[first], time_limit=5, stop=stop) is None
     assert asked
+
+
+# -- the console ----------------------------------------------------------------------------
+
+ROUND_1, ROUND_2 = 0, 1
+
+
+@pytest.fixture
+def window(qtbot, qloop, room: Room) -> MainWindow:  # noqa: ANN001
+    win = MainWindow(room, join_info(room), clock=FakeClock())
+    qtbot.addWidget(win)
+    win.resize(1500, 960)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def two_rounds(room: Room, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Twelve people, two mixed-group phases; the first one's groups are made.
+
+    Groups made "at once" for the second phase are the first round again (every pair meets
+    again, and the report says so): a start the background search must improve on.
+    """
+    room.live.set_program(
+        [
+            Phase(PhaseKind.MIXED_GROUPS, "Runda 1", 20),
+            Phase(PhaseKind.MIXED_GROUPS, "Runda 2", 20),
+        ]
+    )
+    for i in range(12):
+        join(room, f"Person {i}", i, role=Role.ELECTED if i % 4 == 0 else Role.OFFICIAL)
+    first = [list(g) for g in room.live.make_groups(ROUND_1, 3).groups]
+
+    def same_again(job: Any) -> tuple[list[list[str]], grouping.PlanReport]:
+        assert job.phase_index == ROUND_2 and job.history == (tuple(map(tuple, first)),)
+        rnd = [list(g) for g in first]
+        return rnd, grouping.PlanReport(rnd, 12, 0, known_zero=False, complete=False)
+
+    monkeypatch.setattr(groups_view, "first_groups", same_again)
+    return first
+
+
+def second_round_view(window: MainWindow) -> groups_view.GroupsView:
+    view = window.groups_view
+    view.auto_check.setChecked(False)
+    window.tabs.setCurrentWidget(view)
+    view.set_phase(ROUND_2)
+    view.size_spin.setValue(3)
+    return view
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Hold the background search until the test opens the gate (real core behind it)."""
+    real = grouping.improve_round
+    state: dict[str, Any] = {"open": threading.Event(), "results": []}
+
+    def held(*args: Any, **kwargs: Any) -> grouping.PlanReport | None:
+        state["open"].wait(60)
+        result = real(*args, **kwargs)
+        state["results"].append(result)
+        return result
+
+    monkeypatch.setattr(grouping, "improve_round", held)
+    return state
+
+
+def test_groups_made_before_the_phase_are_improved_in_the_background(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]]
+) -> None:
+    view = second_round_view(window)
+    seen: list[tuple[bool, bool, bool, str]] = []
+    view.improvingChanged.connect(
+        lambda on: seen.append(
+            (
+                on,
+                view.improve_label.isVisible(),
+                view.improve_stop_button.isVisible(),
+                view.repeats_label.text(),
+            )
+        )
+    )
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=60_000)
+    # At once: the first groups and the search's state; then the better groups.
+    assert seen[0] == (
+        True,
+        True,
+        True,
+        "12 par möts igen än så länge; letar efter färre …",
+    )
+    assert seen[1][:3] == (False, False, False)
+    assert view.improve_label.text() == SV["groups_improving"] == "Förbättrar grupperna …"
+    rnd = room.live.round(ROUND_2)
+    assert rnd is not None
+    members = [room.live._member(p) for p in room.live.present()]
+    check_round(rnd.groups, members)
+    assert metrics(rnd.groups, members, [two_rounds]).repeated_pairs == 0
+    assert view.repeats_label.text() == SV["groups_repeats_none"]
+    assert window.statusBar().currentMessage() == SV["groups_improved"]
+    qtbot.waitUntil(lambda: [c.member_ids() for c in view.cards] == [list(g) for g in rnd.groups])
+    # Undo goes back to the groups made at once.
+    qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+
+
+def test_once_the_phase_starts_nobody_seated_is_moved(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    assert view.improve_label.isVisible() and view.improve_stop_button.isVisible()
+    room.live.start(ROUND_2)  # everyone placed is shown their group now
+    assert not view.is_improving() and not view.improve_label.isVisible()
+    assert window.statusBar().currentMessage() == SV["groups_improve_started"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    assert gate["results"] == [None]  # the search was told to stop
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    assert view.repeats_label.text() == (
+        "12 par möts igen: det bästa som hittades på den tid som fanns."
+    )
+    # Groups made again while the phase runs: everyone is seated at once, nothing to improve.
+    seen: list[bool] = []
+    view.improvingChanged.connect(seen.append)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_busy(), timeout=10_000)
+    assert seen == [] and not view.is_improving()
+
+
+def test_cancel_keeps_the_groups_and_the_message_reads_in_english(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    assert view.improve_stop_button.text() == SV["groups_improve_stop"] == "Avbryt"
+    qtbot.mouseClick(view.improve_stop_button, Qt.MouseButton.LeftButton)
+    assert not view.is_improving() and not view.improve_stop_button.isVisible()
+    assert window.statusBar().currentMessage() == SV["groups_improve_cancelled"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert gate["results"] == [None]
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    i18n.set_language("en")
+    view.retranslate()
+    assert view.repeats_label.text() == "12 pairs meet again: the best found in the time given."
+
+
+def test_a_drag_while_improving_wins_over_the_search(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    pid = two_rounds[0][0]
+    view.move_member(pid, 1)
+    assert not view.is_improving()
+    assert window.statusBar().currentMessage() == SV["groups_improve_edited"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert room.live.round(ROUND_2).group_of(pid) == 1
+    assert view.repeats_label.text() == ""  # the report was about other groups
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "minimal", "expected"),
+    [
+        ("sv", 1, True, "1 par möts igen; ingen indelning kan ha färre."),
+        ("en", 1, True, "1 pair meets again; no grouping can have fewer."),
+        ("en", 2, False, "2 pairs meet again: the best found in the time given."),
+        ("en", 2, True, "2 pairs meet again; no grouping can have fewer."),
+    ],
+)
+def test_the_repeat_message_counts_in_both_languages(
+    lang: str, count: int, minimal: bool, expected: str
+) -> None:
+    i18n.set_language(lang)
+    report = grouping.PlanReport(
+        [[["a", "b"]]], count, count if minimal else 0, known_zero=False, complete=minimal
+    )
+    assert groups_view.repeats_text(report, history=True, searching=False) == expected
+    zero = grouping.PlanReport([[["a", "b"]]], 0, 0, known_zero=False, complete=True)
+    assert groups_view.repeats_text(zero, history=False, searching=False) == ""
+    assert groups_view.repeats_text(zero, history=True, searching=False) == i18n.tr(
+        "groups_repeats_none"
+    )
