@@ -865,12 +865,17 @@ class GroupsView(QFrame):
             time_limit=IMPROVE_SECONDS,
             stop=imp.stop.is_set,
         )
+        report: PlanReport | None = None
         try:
             report = await loop.run_in_executor(None, search)
+        except grouping.GroupingError as exc:  # the groups at once stand; nothing to tell
+            log.warning("could not improve the groups: %s", exc)
         finally:
             imp.stop.set()  # also when the task is cancelled: the thread stops soon
+            if report is None and shiboken6.isValid(self):
+                self._end_improving(imp)  # a failure must not leave "Förbättrar …" up
         if report is None or not shiboken6.isValid(self) or imp is not self._improving:
-            return  # cancelled, replaced, or the window is gone
+            return  # cancelled, replaced, failed, or the window is gone
         self._end_improving(imp)
         self._finish_improving(imp, report)
 

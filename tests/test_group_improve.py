@@ -300,3 +300,26 @@ def test_the_repeat_message_counts_in_both_languages(
     assert groups_view.repeats_text(zero, history=True, searching=False) == i18n.tr(
         "groups_repeats_none"
     )
+
+
+def test_a_search_that_cannot_run_leaves_the_groups_and_no_busy_state(
+    qtbot,
+    window: MainWindow,
+    room: Room,
+    two_rounds: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise grouping.GroupingError("pin_apart_self", id="p0")
+
+    monkeypatch.setattr(grouping, "improve_round", refuse)
+    view = second_round_view(window)
+    seen: list[bool] = []
+    view.improvingChanged.connect(seen.append)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: seen == [True, False], timeout=10_000)
+    assert not view.improve_label.isVisible() and not view.is_improving()
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    assert view.repeats_label.text() == (
+        "12 par möts igen: det bästa som hittades på den tid som fanns."
+    )
