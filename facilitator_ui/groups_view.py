@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shiboken6
 from PySide6.QtCore import (
@@ -134,6 +134,15 @@ def repeats_text(report: PlanReport, *, history: bool, searching: bool) -> str:
     if searching:
         return tr("groups_repeats_so_far", count=count)
     return tr("groups_repeats_best", count=count)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A report on the groups of a phase, kept while the phase shows those groups."""
+
+    shown: tuple[tuple[str, ...], ...]  # the whole round the report is about
+    report: PlanReport  # its rounds[0] is the job's part of ``shown``
+    job: GroupJob
 
 
 @dataclass(eq=False)
@@ -557,7 +566,8 @@ class GroupsView(QFrame):
         self._busy = False
         self._improving: _Improvement | None = None
         # phase index -> (the round a report is about, the report, whether it had history)
-        self._reports: dict[int, tuple[tuple[tuple[str, ...], ...], PlanReport, bool]] = {}
+        self._reports: dict[int, _Kept] = {}
+        self._searches = 0
         self._columns = 0
         self._follow_next_change = False
         self.cards: list[GroupCard] = []
@@ -618,6 +628,9 @@ class GroupsView(QFrame):
         self.improve_label = plain_label("groupsImproving", 13, bold=True)
         self.improve_label.setVisible(False)
         self.improve_stop_button = big_button("groupsImproveStop", 13)
+        self.improve_button = big_button("groupsImprove", 13)
+        self.improve_button.setVisible(False)
+        self.improve_button.clicked.connect(self.improve)
         self.improve_stop_button.setVisible(False)
         self.improve_stop_button.clicked.connect(self.stop_improving)
         self._legend = plain_label("groupsLegend", 13, wrap=True)
@@ -631,6 +644,7 @@ class GroupsView(QFrame):
         improving.addWidget(self.repeats_label, 1)
         improving.addWidget(self.improve_label)
         improving.addWidget(self.improve_stop_button)
+        improving.addWidget(self.improve_button)
         layout.addLayout(improving)
 
         self.empty_label = plain_label("groupsEmpty", 17, wrap=True)
@@ -690,6 +704,31 @@ class GroupsView(QFrame):
     def is_improving(self) -> bool:
         """Return True while a background search for better groups runs."""
         return self._improving is not None
+
+    def can_improve(self) -> bool:
+        """Return whether "Leta efter bättre grupper" may run.
+
+        It may when the groups shown are not known to be the best, their phase has not
+        started and no search runs.
+        """
+        kept = self._kept()
+        return (
+            kept is not None
+            and not kept.report.complete
+            and self._improving is None
+            and not self._busy
+            and not self._started(kept.job.phase_index)
+        )
+
+    def improve(self) -> None:
+        """Search again, in the background, for better groups than those shown."""
+        kept = self._kept()
+        rnd = self.current_round()
+        if kept is None or rnd is None or not self.can_improve():
+            return
+        self._searches += 1
+        job = replace(kept.job, seed=kept.job.seed + 7919 * self._searches)
+        self._start_improving(job, rnd, [list(g) for g in kept.report.rounds[0]])
 
     def stop_improving(self) -> None:
         """Cancel the background search; the groups stay as they are."""
@@ -768,6 +807,7 @@ class GroupsView(QFrame):
         self._busy_label.setText(tr("groups_busy"))
         self.improve_label.setText(tr("groups_improving"))
         self.improve_stop_button.setText(tr("groups_improve_stop"))
+        self.improve_button.setText(tr("groups_improve_more"))
         self.auto_check.setText(tr("groups_auto"))
         self._legend.setText(tr("groups_legend"))
         self.busy_bar.setAccessibleName(tr("groups_busy"))
@@ -903,25 +943,33 @@ class GroupsView(QFrame):
         self.message.emit(tr("groups_improved"))
 
     def _keep_report(self, job: GroupJob, rnd: GroupRound, report: PlanReport) -> None:
-        self._reports[job.phase_index] = (rnd.groups, report, bool(job.history))
+        self._reports[job.phase_index] = _Kept(rnd.groups, report, job)
         self._show_repeats()
 
-    def _show_repeats(self) -> None:
+    def _kept(self) -> _Kept | None:
+        """Return the report on the groups shown, if there is one about exactly these."""
         index = self.phase_index()
         rnd = self.current_round()
         kept = self._reports.get(index) if index is not None else None
+        return kept if kept is not None and rnd is not None and kept.shown == rnd.groups else None
+
+    def _show_repeats(self) -> None:
+        kept = self._kept()
         text = ""
-        if kept is not None and rnd is not None and kept[0] == rnd.groups:
-            searching = self._improving is not None and self._improving.job.phase_index == index
-            text = repeats_text(kept[1], history=kept[2], searching=searching)
+        if kept is not None:
+            imp = self._improving
+            searching = imp is not None and imp.job.phase_index == kept.job.phase_index
+            text = repeats_text(kept.report, history=bool(kept.job.history), searching=searching)
         self.repeats_label.setText(text)
         self.repeats_label.setVisible(bool(text))
+        self.improve_button.setVisible(self.can_improve())
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.busy_bar.setVisible(busy)
         self._busy_label.setVisible(busy)
         self._update_buttons()
+        self.improve_button.setVisible(self.can_improve())
         self.busyChanged.emit(busy)
 
     def _update_buttons(self) -> None:
@@ -1104,6 +1152,7 @@ class GroupsView(QFrame):
             self.message.emit(tr("groups_improve_started"))
         before = self.phase_index()
         self._fill_phases(follow_clock=moved)
+        self._show_repeats()  # a phase that started offers no more searching
         if self.phase_index() != before:
             self.refresh()
         if moved and self.auto_check.isChecked() and self._live.round(index) is None:

@@ -145,7 +145,7 @@ def two_rounds(room: Room, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     def same_again(job: Any) -> tuple[list[list[str]], grouping.PlanReport]:
         assert job.phase_index == ROUND_2 and job.history == (tuple(map(tuple, first)),)
         rnd = [list(g) for g in first]
-        return rnd, grouping.PlanReport(rnd, 12, 0, known_zero=False, complete=False)
+        return rnd, grouping.PlanReport([rnd], 12, 0, known_zero=False, complete=False)
 
     monkeypatch.setattr(groups_view, "first_groups", same_again)
     return first
@@ -233,6 +233,9 @@ def test_once_the_phase_starts_nobody_seated_is_moved(
     assert view.repeats_label.text() == (
         "12 par möts igen: det bästa som hittades på den tid som fanns."
     )
+    assert not view.improve_button.isVisible() and not view.can_improve()  # seated now
+    view.improve()
+    assert not view.is_improving()
     # Groups made again while the phase runs: everyone is seated at once, nothing to improve.
     seen: list[bool] = []
     view.improvingChanged.connect(seen.append)
@@ -259,6 +262,21 @@ def test_cancel_keeps_the_groups_and_the_message_reads_in_english(
     i18n.set_language("en")
     view.retranslate()
     assert view.repeats_label.text() == "12 pairs meet again: the best found in the time given."
+    # Searching again (the gate is open now): the real search finds groups where nobody meets
+    # again, and there is nothing more to look for.
+    assert (
+        view.improve_button.isVisible()
+        and view.improve_button.text() == (EN["groups_improve_more"])
+    )
+    qtbot.mouseClick(view.improve_button, Qt.MouseButton.LeftButton)
+    assert view.is_improving() and not view.improve_button.isVisible()
+    qtbot.waitUntil(lambda: not view.is_improving(), timeout=60_000)
+    members = [room.live._member(p) for p in room.live.present()]
+    rnd = room.live.round(ROUND_2)
+    check_round(rnd.groups, members)
+    assert metrics(rnd.groups, members, [two_rounds]).repeated_pairs == 0
+    assert view.repeats_label.text() == EN["groups_repeats_none"]
+    assert not view.improve_button.isVisible()
 
 
 def test_a_drag_while_improving_wins_over_the_search(
