@@ -341,3 +341,17 @@ def test_a_search_that_cannot_run_leaves_the_groups_and_no_busy_state(
     assert view.repeats_label.text() == (
         "12 par möts igen: det bästa som hittades på den tid som fanns."
     )
+
+
+def test_closing_the_window_stops_the_search(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    window.close()  # a close the program makes itself: no question
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)  # the task is cancelled
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    assert gate["results"] == [None]  # told to stop: no thread thinks on after the window
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
