@@ -565,7 +565,7 @@ class GroupsView(QFrame):
         self._colours = OrgColours(room)
         self._busy = False
         self._improving: _Improvement | None = None
-        # phase index -> (the round a report is about, the report, whether it had history)
+        # phase index -> the report on the groups made for it (shown while they stand)
         self._reports: dict[int, _Kept] = {}
         self._searches = 0
         self._columns = 0
