@@ -164,9 +164,14 @@ def second_round_view(window: MainWindow) -> groups_view.GroupsView:
 def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Hold the background search until the test opens the gate (real core behind it)."""
     real = grouping.improve_round
-    state: dict[str, Any] = {"open": threading.Event(), "results": []}
+    state: dict[str, Any] = {
+        "started": threading.Event(),
+        "open": threading.Event(),
+        "results": [],
+    }
 
     def held(*args: Any, **kwargs: Any) -> grouping.PlanReport | None:
+        state["started"].set()
         state["open"].wait(60)
         result = real(*args, **kwargs)
         state["results"].append(result)
@@ -349,6 +354,8 @@ def test_closing_the_window_stops_the_search(
     view = second_round_view(window)
     qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(view.is_improving, timeout=10_000)
+    # The search thread runs (a job still queued would simply never run once cancelled).
+    qtbot.waitUntil(gate["started"].is_set, timeout=60_000)
     window.close()  # a close the program makes itself: no question
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)  # the task is cancelled
     gate["open"].set()
