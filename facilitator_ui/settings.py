@@ -82,7 +82,7 @@ class Settings:
     """The console's remembered settings; every property reads and writes the store at once.
 
     ``None`` means "not set": the caller uses its own default (the command line's flags win
-    over these, see :mod:`app.__main__`).
+    over these, see :mod:`tankesmedja.__main__`).
     """
 
     def __init__(self, store: QSettings | None = None) -> None:

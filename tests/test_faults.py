@@ -76,7 +76,14 @@ class Headless:
         self.starts += 1
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app", "--headless", "--data-dir", str(self.data_dir)]
+                [
+                    sys.executable,
+                    "-m",
+                    "tankesmedja",
+                    "--headless",
+                    "--data-dir",
+                    str(self.data_dir),
+                ]
                 + ["--host", "127.0.0.1", "--port", str(self.port)],
                 stdout=subprocess.DEVNULL,
                 stderr=out,

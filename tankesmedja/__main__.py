@@ -1,11 +1,11 @@
 """Entry point and composition root: ``tankesmedja`` and everything it builds.
 
 The command line is parsed here; the store, the room, the server and (for the console) the
-Qt application, the qasync loop and the window are built and wired here too. This is the only
-module of ``app`` allowed to import Qt, qasync, the room server and the console (see the
-import-linter contracts in ``pyproject.toml``), and those imports happen inside the functions
-that need them, so ``tankesmedja groups`` or ``--help`` start fast and work without a display.
-Nothing imports this module.
+Qt application, the qasync loop and the window are built and wired here too. It sits in the
+top layer, above the console and the room server (see the import-linter ``layers`` contract in
+``pyproject.toml``); their imports happen inside the functions that need them, so
+``tankesmedja groups`` or ``--help`` start fast and work without a display. Nothing imports
+this module. Run it as ``tankesmedja`` or ``python -m tankesmedja``.
 """
 
 from __future__ import annotations
