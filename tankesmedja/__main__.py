@@ -381,7 +381,7 @@ def _report_first_paint(window: QWidget) -> None:
 
 def run_simulate(argv: list[str]) -> int:
     """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
-    from room_server import simulate
+    from tankesmedja.rehearsal import simulate
 
     return simulate.main(argv)
 
@@ -413,8 +413,9 @@ def run_console(
     from facilitator_ui.desktop import ErrorReporter, QtLanguage, app_icon, route_qt_messages
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
-    from room_server import bots, netinfo
+    from room_server import netinfo
     from room_server.server import DEFAULT_PORT, RoomServer
+    from tankesmedja.rehearsal import bots
 
     log_path = setup_logging()
     route_qt_messages()
