@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from app import i18n, installed_version
 from app.i18n import tr
 from app.logs import setup_logging
-from app.paths import default_data_dir
+from app.paths import DEFAULT_PORT, default_data_dir
 from app.room import Room
 from app.store import DB_NAME, Store, StoreError
 
@@ -414,7 +414,7 @@ def run_console(
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
     from room_server import netinfo
-    from room_server.server import DEFAULT_PORT, RoomServer
+    from room_server.server import RoomServer
     from tankesmedja.rehearsal import bots
 
     log_path = setup_logging()
@@ -572,7 +572,6 @@ def switch_room(current: Room, path: Path) -> Room:
     return room
 
 
-DEFAULT_PORT = 8765
 
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
