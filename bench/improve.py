@@ -1,13 +1,14 @@
 """Console benchmark: groups made at once, then improved in the background, beside the loop.
 
-Not a test: run it by hand, e.g. ``python bench/improve.py``. Fifteen people in fifteen
-municipalities have met in five rounds of three (each round made by the console at once,
-counting the earlier ones); the sixth round is made in the Grupper tab before its phase
-starts. Printed: how long until the groups are shown (made at once), the repeated pairs
-then and after the background search (up to ``IMPROVE_SECONDS``), and how late a 50 ms
-``asyncio.sleep`` on the console's loop (which is also the room server's) woke up while the
-search ran: the worst and the median lateness. The search runs in the loop's executor, so
-the lateness should stay at a few tens of milliseconds, whatever the search costs.
+Not a test: run it by hand, e.g. ``python bench/improve.py``. Fifteen people of the sample
+series's eleven organisations have met in five rounds of three (each round made by the
+console at once, counting the earlier ones); the sixth round is made in the Grupper tab
+before its phase starts. Printed: how long until the groups are shown (made at once), the
+repeated pairs then and after the background search (up to ``IMPROVE_SECONDS``), and how
+late a 50 ms ``asyncio.sleep`` on the console's loop (which is also the room server's) woke
+up while the search ran: the worst and the median lateness. The search runs in the loop's
+executor, so the lateness should stay at a few tens of milliseconds, whatever the search
+costs.
 
 Offscreen Qt (``QT_QPA_PLATFORM=offscreen``), a real qasync loop, a real SQLite store in a
 temporary folder; nothing on the network.
