@@ -80,6 +80,7 @@ __all__ = [
     "even_pairs",
     "explain",
     "groups_for_size",
+    "improve_round",
     "make_groups",
     "metrics",
     "org_pair_lower_bound",
@@ -1854,6 +1855,103 @@ def make_groups(
     return plan_rounds(
         members, 1, size=size, groups=groups, history=history, pins=pins, absent=absent, seed=seed
     )[0]
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback to end a search whose result is no longer wanted."""
+
+
+def _round_cost(
+    groups: Sequence[Sequence[str]],
+    members: Sequence[Member],
+    history: Sequence[Sequence[Sequence[str]]],
+) -> tuple[int, int, int]:
+    m = metrics(groups, members, history)
+    return m.same_org_pairs, m.repeated_pairs, m.role_deviation
+
+
+def improve_round(
+    members: Iterable[Member],
+    current: Sequence[Sequence[str]],
+    *,
+    size: int | None = None,
+    groups: int | None = None,
+    history: Iterable[Sequence[Sequence[str]]] = (),
+    seated: Collection[str] = (),
+    seed: int = 0,
+    time_limit: float,
+    stop: Callable[[], bool] | None = None,
+) -> PlanReport | None:
+    """Search, for up to ``time_limit`` seconds, for a better round than ``current``.
+
+    The console makes a round at once (:func:`make_groups`) and improves it in the
+    background with this. People in ``seated`` keep the group they have in ``current``
+    (they have been shown it); only the others may move. A round is better when it has
+    fewer same-organisation pairs, then fewer repeated pairs, then a better role balance.
+
+    Args:
+        members: The people of ``current`` (as given to :func:`make_groups`).
+        current: The round to improve, groups in the order :func:`make_groups` gives
+            (in-room groups first); made with the same ``size`` or ``groups``.
+        size: Target group size, as given to :func:`make_groups`.
+        groups: Number of groups instead of a size.
+        history: Earlier rounds.
+        seated: Ids that must stay in their group of ``current``.
+        seed: Seed for the pseudo-random choices.
+        time_limit: Seconds the search may think (it stops as soon as the bounds are reached).
+        stop: Asked about twice a second while the search thinks; True ends it (the result
+            is then None).
+
+    Returns:
+        A report on the better round found, or on ``current`` when none is better (its
+        ``repeat_bound`` and ``complete`` say whether a better one can exist); None when
+        ``stop`` ended the search.
+    """
+    people = _present(members)
+    earlier = [[list(g) for g in rnd] for rnd in history]
+    rows = [list(g) for g in current]
+    held = set(seated)
+    pins = Pins(
+        in_group=MappingProxyType(
+            {pid: g for g, group in enumerate(rows) for pid in group if pid in held}
+        )
+    )
+
+    def progress(_seconds: float, _repeats: int, _roles: int = 0) -> None:
+        if stop is not None and stop():
+            raise _Stopped
+
+    if stop is not None and stop():
+        return None
+    try:
+        found = plan_report(
+            people,
+            1,
+            size=size,
+            groups=groups,
+            history=earlier,
+            pins=pins,
+            seed=seed,
+            time_limit=time_limit,
+            progress=progress,
+        )
+    except _Stopped:
+        return None
+    before = _round_cost(rows, people, earlier)
+    after = _round_cost(found.rounds[0], people, earlier)
+    moved_seated = any(
+        pid not in found.rounds[0][g]
+        for pid, g in pins.in_group.items()
+        if g < len(found.rounds[0])
+    )
+    if after < before and not moved_seated and len(found.rounds[0]) == len(rows):
+        return found
+    return dataclasses.replace(
+        found,
+        rounds=[rows],
+        repeated_pairs=before[1],
+        complete=found.complete and after == before,
+    )
 
 
 # --------------------------------------------------------------------------------------------

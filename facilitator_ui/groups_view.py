@@ -13,10 +13,14 @@ nothing else (no text), so a drop on a text field does nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+import shiboken6
 from PySide6.QtCore import (
     QByteArray,
     QEvent,
@@ -61,9 +65,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import grouping
+from app.grouping import PlanReport
 from app.i18n import tr
-from app.live import DEFAULT_GROUP_SIZE, GroupJob, Live
-from app.model import REFLECTION_PHASES, Attendance, GroupRound, Participant
+from app.live import DEFAULT_GROUP_SIZE, GroupJob, Live, PhaseStatus
+from app.model import REFLECTION_PHASES, Attendance, GroupKind, GroupRound, Participant
 from app.room import Room
 from facilitator_ui.bridge import RoomBridge
 from facilitator_ui.common import (
@@ -91,6 +97,63 @@ _LATE_BACKGROUND = QColor("#fff3c4")
 _LATE_BORDER = QColor("#e0a800")
 _CHIP_BACKGROUND = QColor("#f4f6f9")
 _FOCUS = QColor("#0b3d91")
+#: Seconds the background search may think to improve groups made at once (as the command
+#: line's default); it stops earlier as soon as no better groups can exist.
+IMPROVE_SECONDS = 10.0
+
+
+def first_groups(job: GroupJob) -> tuple[list[list[str]], PlanReport | None]:
+    """Compute ``job``'s groups at once, with a report on mixed groups (pure; any thread).
+
+    Mixed groups come from :func:`app.grouping.plan_report` with the arguments
+    :meth:`GroupJob.run` gives :func:`app.grouping.make_groups`, so they are the same groups.
+    """
+    if job.kind != GroupKind.MIXED or not job.members:
+        return job.run(), None
+    report = grouping.plan_report(
+        job.members,
+        1,
+        size=job.size if job.group_count is None else None,
+        groups=job.group_count,
+        history=job.history,
+        seed=job.seed,
+    )
+    return report.rounds[0], report
+
+
+def repeats_text(report: PlanReport, *, history: bool, searching: bool) -> str:
+    """Say how many pairs meet again in a round and whether fewer is possible (translated).
+
+    Empty for a first round (no ``history``) where nobody meets again: there is nothing to say.
+    """
+    count = report.repeated_pairs
+    if count == 0:
+        return tr("groups_repeats_none") if history else ""
+    if report.minimal:
+        return tr("groups_repeats_minimal", count=count)
+    if searching:
+        return tr("groups_repeats_so_far", count=count)
+    return tr("groups_repeats_best", count=count)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A report on the groups of a phase, kept while the phase shows those groups."""
+
+    shown: tuple[tuple[str, ...], ...]  # the whole round the report is about
+    report: PlanReport  # its rounds[0] is the job's part of ``shown``
+    job: GroupJob
+
+
+@dataclass(eq=False)
+class _Improvement:
+    """A background search for better groups than ``base`` (the round made at once)."""
+
+    job: GroupJob
+    base: GroupRound
+    groups: list[list[str]]  # the job's part of ``base`` (all of it, without locked groups)
+    seated: frozenset[str]
+    stop: threading.Event
 
 
 def _repolish(widget: QWidget) -> None:
@@ -479,10 +542,12 @@ class GroupsView(QFrame):
     Signals:
         message(str): something to tell the facilitator in the status bar (translated).
         busyChanged(bool): grouping started or finished.
+        improvingChanged(bool): the background search for better groups started or ended.
     """
 
     message = Signal(str)
     busyChanged = Signal(bool)
+    improvingChanged = Signal(bool)
 
     def __init__(
         self,
@@ -499,6 +564,10 @@ class GroupsView(QFrame):
         self._tasks = tasks
         self._colours = OrgColours(room)
         self._busy = False
+        self._improving: _Improvement | None = None
+        # phase index -> the report on the groups made for it (shown while they stand)
+        self._reports: dict[int, _Kept] = {}
+        self._searches = 0
         self._columns = 0
         self._follow_next_change = False
         self.cards: list[GroupCard] = []
@@ -554,6 +623,16 @@ class GroupsView(QFrame):
         self.auto_check.setObjectName("groupsAuto")
         self.auto_check.setChecked(True)
         self.summary_label = plain_label("groupsSummary", 15, bold=True)
+        self.repeats_label = plain_label("groupsRepeats", 13, wrap=True)
+        self.repeats_label.setVisible(False)
+        self.improve_label = plain_label("groupsImproving", 13, bold=True)
+        self.improve_label.setVisible(False)
+        self.improve_stop_button = big_button("groupsImproveStop", 13)
+        self.improve_button = big_button("groupsImprove", 13)
+        self.improve_button.setVisible(False)
+        self.improve_button.clicked.connect(self.improve)
+        self.improve_stop_button.setVisible(False)
+        self.improve_stop_button.clicked.connect(self.stop_improving)
         self._legend = plain_label("groupsLegend", 13, wrap=True)
         self._legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -561,6 +640,12 @@ class GroupsView(QFrame):
         info.addWidget(self.auto_check)
         info.addWidget(self._legend, 1)
         layout.addLayout(info)
+        improving = QHBoxLayout()
+        improving.addWidget(self.repeats_label, 1)
+        improving.addWidget(self.improve_label)
+        improving.addWidget(self.improve_stop_button)
+        improving.addWidget(self.improve_button)
+        layout.addLayout(improving)
 
         self.empty_label = plain_label("groupsEmpty", 17, wrap=True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -616,6 +701,40 @@ class GroupsView(QFrame):
         """Return True while grouping runs."""
         return self._busy
 
+    def is_improving(self) -> bool:
+        """Return True while a background search for better groups runs."""
+        return self._improving is not None
+
+    def can_improve(self) -> bool:
+        """Return whether "Leta efter bättre grupper" may run.
+
+        It may when the groups shown are not known to be the best, their phase has not
+        started and no search runs.
+        """
+        kept = self._kept()
+        return (
+            kept is not None
+            and not kept.report.complete
+            and self._improving is None
+            and not self._busy
+            and not self._started(kept.job.phase_index)
+        )
+
+    def improve(self) -> None:
+        """Search again, in the background, for better groups than those shown."""
+        kept = self._kept()
+        rnd = self.current_round()
+        if kept is None or rnd is None or not self.can_improve():
+            return
+        self._searches += 1
+        job = replace(kept.job, seed=kept.job.seed + 7919 * self._searches)
+        self._start_improving(job, rnd, [list(g) for g in kept.report.rounds[0]])
+
+    def stop_improving(self) -> None:
+        """Cancel the background search; the groups stay as they are."""
+        if self._end_improving(self._improving):
+            self.message.emit(tr("groups_improve_cancelled"))
+
     def make_groups(self, *, reshuffle: bool = False, only_if_none: bool = False) -> None:
         """Group the present participants for the phase shown (or regroup unlocked groups).
 
@@ -627,6 +746,7 @@ class GroupsView(QFrame):
         index = self.phase_index()
         if index is None or self._busy:
             return
+        self._end_improving(self._improving)  # the new groups replace the ones it improves
         if not self._live.present():
             self.message.emit(tr("groups_nobody_present"))
             return
@@ -636,7 +756,10 @@ class GroupsView(QFrame):
             self.message.emit(tr("groups_failed", error=exc))
             return
         if running_loop() is None:
-            self._apply(job, job.run(), only_if_none)
+            groups, report = first_groups(job)
+            rnd = self._apply(job, groups, only_if_none)
+            if rnd is not None and report is not None:
+                self._keep_report(job, rnd, report)
             return
         self._set_busy(True)
         if self._tasks.start(self._run_job(job, only_if_none)) is None:
@@ -682,6 +805,9 @@ class GroupsView(QFrame):
         self.reshuffle_button.setText(tr("groups_reshuffle"))
         self.undo_button.setText(tr("groups_undo"))
         self._busy_label.setText(tr("groups_busy"))
+        self.improve_label.setText(tr("groups_improving"))
+        self.improve_stop_button.setText(tr("groups_improve_stop"))
+        self.improve_button.setText(tr("groups_improve_more"))
         self.auto_check.setText(tr("groups_auto"))
         self._legend.setText(tr("groups_legend"))
         self.busy_bar.setAccessibleName(tr("groups_busy"))
@@ -696,23 +822,149 @@ class GroupsView(QFrame):
         loop = running_loop()
         assert loop is not None  # started by TaskRunner, which needs one
         try:
-            groups = await loop.run_in_executor(None, job.run)
-            self._apply(job, groups, only_if_none)
+            groups, report = await loop.run_in_executor(None, first_groups, job)
+            rnd = self._apply(job, groups, only_if_none)
         finally:
             self._set_busy(False)
+        if rnd is not None and report is not None:
+            self._keep_report(job, rnd, report)
+            if not report.complete:
+                self._start_improving(job, rnd, groups)
 
-    def _apply(self, job: GroupJob, groups: list[list[str]], only_if_none: bool = False) -> None:
+    def _apply(
+        self, job: GroupJob, groups: list[list[str]], only_if_none: bool = False
+    ) -> GroupRound | None:
         if only_if_none and self._live.round(job.phase_index) is not None:
-            return  # made by hand (or by the core) while this ran: those stay
+            return None  # made by hand (or by the core) while this ran: those stay
         # The core also places whoever connected while the job ran (see Live.apply_groups).
         rnd = self._live.apply_groups(job, groups)
         self.message.emit(tr("groups_made", count=len(rnd.groups)))
+        return self._live.round(job.phase_index)
+
+    # -- improving in the background ----------------------------------------------------------
+
+    def _started(self, phase_index: int) -> bool:
+        """Whether a phase has started (its people have been shown their groups)."""
+        clock = self._live.clock
+        if clock.index == phase_index:
+            return clock.status != PhaseStatus.WAITING
+        return clock.index > phase_index
+
+    def _seated(self, phase_index: int) -> frozenset[str]:
+        """Who has been shown their group of a phase: everyone placed, once it has started."""
+        rnd = self._live.round(phase_index)
+        if rnd is None or not self._started(phase_index):
+            return frozenset()
+        return frozenset(pid for group in rnd.groups for pid in group)
+
+    def _start_improving(self, job: GroupJob, base: GroupRound, groups: list[list[str]]) -> None:
+        seated = self._seated(job.phase_index)
+        if {pid for group in groups for pid in group} <= seated:
+            return  # nobody may move: nothing to improve
+        imp = _Improvement(job, base, groups, seated, threading.Event())
+        self._improving = imp
+        self._show_improving()
+        if self._tasks.start(self._improve(imp)) is None:
+            self._end_improving(imp)
+
+    def _end_improving(self, imp: _Improvement | None) -> bool:
+        """Stop ``imp`` (if it is the running search) and show the idle state."""
+        if imp is None or imp is not self._improving:
+            return False
+        imp.stop.set()
+        self._improving = None
+        if shiboken6.isValid(self):
+            self._show_improving()
+        return True
+
+    def _show_improving(self) -> None:
+        on = self._improving is not None
+        self.improve_label.setVisible(on)
+        self.improve_stop_button.setVisible(on)
+        self._show_repeats()
+        self.improvingChanged.emit(on)
+
+    async def _improve(self, imp: _Improvement) -> None:
+        loop = running_loop()
+        assert loop is not None  # started by TaskRunner, which needs one
+        job = imp.job
+        search = functools.partial(
+            grouping.improve_round,
+            job.members,
+            imp.groups,
+            size=job.size if job.group_count is None else None,
+            groups=job.group_count,
+            history=job.history,
+            seated=imp.seated,
+            seed=job.seed,
+            time_limit=IMPROVE_SECONDS,
+            stop=imp.stop.is_set,
+        )
+        report: PlanReport | None = None
+        try:
+            report = await loop.run_in_executor(None, search)
+        except grouping.GroupingError as exc:  # the groups at once stand; nothing to tell
+            log.warning("could not improve the groups: %s", exc)
+        finally:
+            imp.stop.set()  # also when the task is cancelled: the thread stops soon
+            if report is None and shiboken6.isValid(self):
+                self._end_improving(imp)  # a failure must not leave "Förbättrar …" up
+        if report is None or not shiboken6.isValid(self) or imp is not self._improving:
+            return  # cancelled, replaced, failed, or the window is gone
+        self._end_improving(imp)
+        self._finish_improving(imp, report)
+
+    def _finish_improving(self, imp: _Improvement, report: PlanReport) -> None:
+        index = imp.job.phase_index
+        current = self._live.round(index)
+        if current is None or current.groups != imp.base.groups:
+            self.message.emit(tr("groups_improve_edited"))
+            return
+        better = report.rounds[0]
+        if better == imp.groups:
+            self._keep_report(imp.job, current, report)
+            self.message.emit(tr("groups_improve_none"))
+            return
+        # Anyone shown their group since the search started keeps it.
+        seated = imp.seated | self._seated(index)
+        before = {pid: g for g, group in enumerate(imp.groups) for pid in group}
+        if any(
+            before.get(pid) != g for g, group in enumerate(better) for pid in group if pid in seated
+        ):
+            self.message.emit(tr("groups_improve_started"))
+            return
+        rnd = self._live.apply_groups(imp.job, better)
+        self._keep_report(imp.job, rnd, report)
+        self.message.emit(tr("groups_improved"))
+
+    def _keep_report(self, job: GroupJob, rnd: GroupRound, report: PlanReport) -> None:
+        self._reports[job.phase_index] = _Kept(rnd.groups, report, job)
+        self._show_repeats()
+
+    def _kept(self) -> _Kept | None:
+        """Return the report on the groups shown, if there is one about exactly these."""
+        index = self.phase_index()
+        rnd = self.current_round()
+        kept = self._reports.get(index) if index is not None else None
+        return kept if kept is not None and rnd is not None and kept.shown == rnd.groups else None
+
+    def _show_repeats(self) -> None:
+        kept = self._kept()
+        text = ""
+        if kept is not None:
+            imp = self._improving
+            searching = imp is not None and imp.job.phase_index == kept.job.phase_index
+            text = repeats_text(kept.report, history=bool(kept.job.history), searching=searching)
+        self.repeats_label.setText(text)
+        self.repeats_label.setVisible(bool(text))
+        self.improve_button.setVisible(self.can_improve())
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.busy_bar.setVisible(busy)
         self._busy_label.setVisible(busy)
         self._update_buttons()
+        self.improve_button.setVisible(self.can_improve())
         self.busyChanged.emit(busy)
 
     def _update_buttons(self) -> None:
@@ -844,6 +1096,7 @@ class GroupsView(QFrame):
             if rnd.locked:
                 summary = tr("groups_summary_locked", summary=summary, locked=len(rnd.locked))
             self.summary_label.setText(summary)
+        self._show_repeats()
         has_groups = rnd is not None and bool(rnd.groups)
         self.empty_label.setVisible(not has_groups)
         self._scroll.setVisible(has_groups)
@@ -867,6 +1120,13 @@ class GroupsView(QFrame):
             self._refresh_timer.start()
 
     def _on_groups_changed(self, phase_index: int) -> None:
+        imp = self._improving
+        if imp is not None and phase_index == imp.job.phase_index:
+            rnd = self._live.round(phase_index)
+            if rnd is None or rnd.groups != imp.base.groups:
+                # Changed by hand (a move, undo, a late joiner): the search's start is gone.
+                self._end_improving(imp)
+                self.message.emit(tr("groups_improve_edited"))
         if self._follow_next_change and phase_index != self.phase_index():
             self.set_phase(phase_index)
         if phase_index == self.phase_index():
@@ -880,8 +1140,14 @@ class GroupsView(QFrame):
         phase = self._live.phase
         moved = index != self._clock_index and phase is not None and phase.kind in REFLECTION_PHASES
         self._clock_index = index
+        imp = self._improving
+        if imp is not None and imp.seated != self._seated(imp.job.phase_index):
+            # Its phase started: everyone placed has been shown their group and stays in it.
+            self._end_improving(imp)
+            self.message.emit(tr("groups_improve_started"))
         before = self.phase_index()
         self._fill_phases(follow_clock=moved)
+        self._show_repeats()  # a phase that started offers no more searching
         if self.phase_index() != before:
             self.refresh()
         if moved and self.auto_check.isChecked() and self._live.round(index) is None:

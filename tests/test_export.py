@@ -230,7 +230,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(data_dir),
@@ -249,7 +249,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(tmp_path / "nowhere"),
@@ -267,7 +267,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(data_dir),
@@ -288,7 +288,7 @@ def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "simulate",
             "--participants",
             "24",
@@ -304,7 +304,16 @@ def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
     out = tmp_path / "out"
     exported = subprocess.run(
-        [sys.executable, "-m", "app", "export", "--data-dir", str(data_dir), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tankesmedja",
+            "export",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

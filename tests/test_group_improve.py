@@ -1,0 +1,364 @@
+"""Groups made at once, then improved in the background without moving anyone seated.
+
+The core part (:func:`app.grouping.improve_round`) is checked on real rounds: every person
+once, repeated pairs counted from the groups. The console part runs the real core in the
+executor of a real qasync loop with pytest-qt (offscreen); a gate (a threading event) holds
+the search where a test needs the phase to start first, so nothing depends on timing.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app import grouping, i18n
+from app.grouping import Member, improve_round, metrics
+from app.model import Attendance, Phase, PhaseKind, Role
+from app.room import Room
+from facilitator_ui import groups_view
+from facilitator_ui.main_window import MainWindow
+from tests.ui_helpers import FakeClock, join, join_info
+
+SV = i18n.catalogue("sv")
+EN = i18n.catalogue("en")
+
+
+def people(count: int) -> list[Member]:
+    return [
+        Member(
+            f"p{i}", f"org {i}", Role.ELECTED if i % 4 == 0 else Role.OFFICIAL, Attendance.IN_ROOM
+        )
+        for i in range(count)
+    ]
+
+
+def triples(ids: Sequence[str]) -> list[list[str]]:
+    return [list(ids[g : g + 3]) for g in range(0, len(ids), 3)]
+
+
+def check_round(groups: Sequence[Sequence[str]], members: Sequence[Member]) -> None:
+    placed = [pid for group in groups for pid in group]
+    assert sorted(placed) == sorted(m.id for m in members)  # everyone exactly once
+
+
+# -- the core -------------------------------------------------------------------------------
+
+
+def test_a_round_that_repeats_every_pair_is_improved_to_none() -> None:
+    members = people(12)
+    first = triples([m.id for m in members])
+    report = improve_round(members, first, size=3, history=[first], time_limit=60)
+    assert report is not None
+    check_round(report.rounds[0], members)
+    assert metrics(first, members, [first]).repeated_pairs == 12
+    assert metrics(report.rounds[0], members, [first]).repeated_pairs == 0
+    assert report.repeated_pairs == 0 and report.minimal and report.complete
+
+
+def test_seated_people_keep_their_group_and_the_bound_counts_them() -> None:
+    members = people(12)
+    first = triples([m.id for m in members])
+    # p0 and p1 have been shown group 1 again (they met in the first round): they stay.
+    report = improve_round(
+        members, first, size=3, history=[first], seated={"p0", "p1", "p4"}, time_limit=60
+    )
+    assert report is not None
+    rnd = report.rounds[0]
+    check_round(rnd, members)
+    assert {"p0", "p1"} <= set(rnd[0]) and "p4" in rnd[1]
+    assert metrics(rnd, members, [first]).repeated_pairs == report.repeated_pairs == 1
+    assert report.repeat_bound == 1 and report.minimal
+
+
+def test_a_round_at_its_bound_comes_back_unchanged() -> None:
+    members = people(12)
+    first = triples([m.id for m in members])
+    best = improve_round(members, first, size=3, history=[first], time_limit=60)
+    assert best is not None
+    again = improve_round(members, best.rounds[0], size=3, history=[first], time_limit=60)
+    assert again is not None
+    assert again.rounds == best.rounds and again.repeated_pairs == 0
+
+
+def test_everyone_seated_moves_nobody() -> None:
+    members = people(12)
+    first = triples([m.id for m in members])
+    seated = {m.id for m in members}
+    report = improve_round(members, first, size=3, history=[first], seated=seated, time_limit=5)
+    assert report is not None
+    assert report.rounds == [first] and report.repeated_pairs == 12
+
+
+def test_a_stopped_search_gives_nothing() -> None:
+    members = people(12)
+    first = triples([m.id for m in members])
+    asked: list[bool] = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return True
+
+    assert improve_round(members, first, size=3, history=[first], time_limit=5, stop=stop) is None
+    assert asked
+
+
+# -- the console ----------------------------------------------------------------------------
+
+ROUND_1, ROUND_2 = 0, 1
+
+
+@pytest.fixture
+def window(qtbot, qloop, room: Room) -> MainWindow:  # noqa: ANN001
+    win = MainWindow(room, join_info(room), clock=FakeClock())
+    qtbot.addWidget(win)
+    win.resize(1500, 960)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def two_rounds(room: Room, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Twelve people, two mixed-group phases; the first one's groups are made.
+
+    Groups made "at once" for the second phase are the first round again (every pair meets
+    again, and the report says so): a start the background search must improve on.
+    """
+    room.live.set_program(
+        [
+            Phase(PhaseKind.MIXED_GROUPS, "Runda 1", 20),
+            Phase(PhaseKind.MIXED_GROUPS, "Runda 2", 20),
+        ]
+    )
+    for i in range(12):
+        join(room, f"Person {i}", i, role=Role.ELECTED if i % 4 == 0 else Role.OFFICIAL)
+    first = [list(g) for g in room.live.make_groups(ROUND_1, 3).groups]
+
+    def same_again(job: Any) -> tuple[list[list[str]], grouping.PlanReport]:
+        assert job.phase_index == ROUND_2 and job.history == (tuple(map(tuple, first)),)
+        rnd = [list(g) for g in first]
+        return rnd, grouping.PlanReport([rnd], 12, 0, known_zero=False, complete=False)
+
+    monkeypatch.setattr(groups_view, "first_groups", same_again)
+    return first
+
+
+def second_round_view(window: MainWindow) -> groups_view.GroupsView:
+    view = window.groups_view
+    view.auto_check.setChecked(False)
+    window.tabs.setCurrentWidget(view)
+    view.set_phase(ROUND_2)
+    view.size_spin.setValue(3)
+    return view
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Hold the background search until the test opens the gate (real core behind it)."""
+    real = grouping.improve_round
+    state: dict[str, Any] = {
+        "started": threading.Event(),
+        "open": threading.Event(),
+        "results": [],
+    }
+
+    def held(*args: Any, **kwargs: Any) -> grouping.PlanReport | None:
+        state["started"].set()
+        state["open"].wait(60)
+        result = real(*args, **kwargs)
+        state["results"].append(result)
+        return result
+
+    monkeypatch.setattr(grouping, "improve_round", held)
+    return state
+
+
+def test_groups_made_before_the_phase_are_improved_in_the_background(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]]
+) -> None:
+    view = second_round_view(window)
+    seen: list[tuple[bool, bool, bool, str]] = []
+    view.improvingChanged.connect(
+        lambda on: seen.append(
+            (
+                on,
+                view.improve_label.isVisible(),
+                view.improve_stop_button.isVisible(),
+                view.repeats_label.text(),
+            )
+        )
+    )
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=60_000)
+    # At once: the first groups and the search's state; then the better groups.
+    assert seen[0] == (
+        True,
+        True,
+        True,
+        "12 par möts igen än så länge; letar efter färre …",
+    )
+    assert seen[1][:3] == (False, False, False)
+    assert view.improve_label.text() == SV["groups_improving"] == "Förbättrar grupperna …"
+    rnd = room.live.round(ROUND_2)
+    assert rnd is not None
+    members = [room.live._member(p) for p in room.live.present()]
+    check_round(rnd.groups, members)
+    assert metrics(rnd.groups, members, [two_rounds]).repeated_pairs == 0
+    assert view.repeats_label.text() == SV["groups_repeats_none"]
+    assert window.statusBar().currentMessage() == SV["groups_improved"]
+    qtbot.waitUntil(lambda: [c.member_ids() for c in view.cards] == [list(g) for g in rnd.groups])
+    # Undo goes back to the groups made at once.
+    qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+
+
+def test_once_the_phase_starts_nobody_seated_is_moved(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    assert view.improve_label.isVisible() and view.improve_stop_button.isVisible()
+    room.live.start(ROUND_2)  # everyone placed is shown their group now
+    assert not view.is_improving() and not view.improve_label.isVisible()
+    assert window.statusBar().currentMessage() == SV["groups_improve_started"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    assert gate["results"] == [None]  # the search was told to stop
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    assert view.repeats_label.text() == (
+        "12 par möts igen: det bästa som hittades på den tid som fanns."
+    )
+    assert not view.improve_button.isVisible() and not view.can_improve()  # seated now
+    view.improve()
+    assert not view.is_improving()
+    # Groups made again while the phase runs: everyone is seated at once, nothing to improve.
+    seen: list[bool] = []
+    view.improvingChanged.connect(seen.append)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_busy(), timeout=10_000)
+    assert seen == [] and not view.is_improving()
+
+
+def test_cancel_keeps_the_groups_and_the_message_reads_in_english(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    assert view.improve_stop_button.text() == SV["groups_improve_stop"] == "Avbryt"
+    qtbot.mouseClick(view.improve_stop_button, Qt.MouseButton.LeftButton)
+    assert not view.is_improving() and not view.improve_stop_button.isVisible()
+    assert window.statusBar().currentMessage() == SV["groups_improve_cancelled"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert gate["results"] == [None]
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    i18n.set_language("en")
+    view.retranslate()
+    assert view.repeats_label.text() == "12 pairs meet again: the best found in the time given."
+    # Searching again (the gate is open now): the real search finds groups where nobody meets
+    # again, and there is nothing more to look for.
+    assert (
+        view.improve_button.isVisible()
+        and view.improve_button.text() == (EN["groups_improve_more"])
+    )
+    qtbot.mouseClick(view.improve_button, Qt.MouseButton.LeftButton)
+    assert view.is_improving() and not view.improve_button.isVisible()
+    qtbot.waitUntil(lambda: not view.is_improving(), timeout=60_000)
+    members = [room.live._member(p) for p in room.live.present()]
+    rnd = room.live.round(ROUND_2)
+    check_round(rnd.groups, members)
+    assert metrics(rnd.groups, members, [two_rounds]).repeated_pairs == 0
+    assert view.repeats_label.text() == EN["groups_repeats_none"]
+    assert not view.improve_button.isVisible()
+
+
+def test_a_drag_while_improving_wins_over_the_search(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    pid = two_rounds[0][0]
+    view.move_member(pid, 1)
+    assert not view.is_improving()
+    assert window.statusBar().currentMessage() == SV["groups_improve_edited"]
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)
+    assert room.live.round(ROUND_2).group_of(pid) == 1
+    assert view.repeats_label.text() == ""  # the report was about other groups
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "minimal", "expected"),
+    [
+        ("sv", 1, True, "1 par möts igen; ingen indelning kan ha färre."),
+        ("en", 1, True, "1 pair meets again; no grouping can have fewer."),
+        ("en", 2, False, "2 pairs meet again: the best found in the time given."),
+        ("en", 2, True, "2 pairs meet again; no grouping can have fewer."),
+    ],
+)
+def test_the_repeat_message_counts_in_both_languages(
+    lang: str, count: int, minimal: bool, expected: str
+) -> None:
+    i18n.set_language(lang)
+    report = grouping.PlanReport(
+        [[["a", "b"]]], count, count if minimal else 0, known_zero=False, complete=minimal
+    )
+    assert groups_view.repeats_text(report, history=True, searching=False) == expected
+    zero = grouping.PlanReport([[["a", "b"]]], 0, 0, known_zero=False, complete=True)
+    assert groups_view.repeats_text(zero, history=False, searching=False) == ""
+    assert groups_view.repeats_text(zero, history=True, searching=False) == i18n.tr(
+        "groups_repeats_none"
+    )
+
+
+def test_a_search_that_cannot_run_leaves_the_groups_and_no_busy_state(
+    qtbot,
+    window: MainWindow,
+    room: Room,
+    two_rounds: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise grouping.GroupingError("pin_apart_self", id="p0")
+
+    monkeypatch.setattr(grouping, "improve_round", refuse)
+    view = second_round_view(window)
+    seen: list[bool] = []
+    view.improvingChanged.connect(seen.append)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: seen == [True, False], timeout=10_000)
+    assert not view.improve_label.isVisible() and not view.is_improving()
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+    assert view.repeats_label.text() == (
+        "12 par möts igen: det bästa som hittades på den tid som fanns."
+    )
+
+
+def test_closing_the_window_stops_the_search(
+    qtbot, window: MainWindow, room: Room, two_rounds: list[list[str]], gate: dict[str, Any]
+) -> None:
+    view = second_round_view(window)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.is_improving, timeout=10_000)
+    # The search thread runs (a job still queued would simply never run once cancelled).
+    qtbot.waitUntil(gate["started"].is_set, timeout=60_000)
+    window.close()  # a close the program makes itself: no question
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10_000)  # the task is cancelled
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    assert gate["results"] == [None]  # told to stop: no thread thinks on after the window
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
