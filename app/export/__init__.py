@@ -109,7 +109,8 @@ def remove_leftovers(out_dir: Path, sessions: list[int] | None) -> list[Path]:
     """
     prefix = file_prefix(sessions)
     removed = remove_temporaries(out_dir, f"{prefix}-")
-    return removed + remove_temporaries(out_dir / _raw_folder_name(prefix))
+    raw_dir = out_dir / _raw_folder_name(prefix)
+    return removed + remove_temporaries(raw_dir) + remove_temporaries(raw_dir / "excel")
 
 
 def _raw_folder_name(prefix: str) -> str:

@@ -8,6 +8,7 @@ reads everything in one go and closes it.
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,9 @@ class Snapshot:
     series: Series
     sessions: tuple[SessionData, ...]
     generated_at: float
+    #: Participant id → pseudonym of the *person*, the same in every session of the series
+    #: (see :func:`person_pseudonyms`); covers every session, not only the exported ones.
+    persons: dict[str, str] = field(default_factory=dict, compare=False)
 
     def organisation(self, organisation_id: int) -> Organisation | None:
         """Return an organisation of the series by id."""
@@ -167,6 +171,63 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                         by_id={p.id: p for p in participants},
                     )
                 )
-            return Snapshot(series, tuple(sessions), time.time())
+            everyone: list[tuple[Participant, str | None]] = []
+            for session in series.sessions:
+                claims = {e.claimed_by: e.external_id for e in store.roster(session.id)}
+                everyone += [(p, claims.get(p.id)) for p in store.participants(session.id)]
+            persons = person_pseudonyms(everyone)
+            return Snapshot(series, tuple(sessions), time.time(), persons)
     finally:
         store.close()
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def person_pseudonyms(people: list[tuple[Participant, str | None]]) -> dict[str, str]:
+    """Give every participant the pseudonym of the person, stable across the series.
+
+    A person joins each session anew (a new participant id each time). Two participants are
+    the same person when they claimed the same roster id (the organisers' own id, e.g. from
+    one roster file used for every session), or when they gave the same name (ignoring case,
+    width and spacing) for the same organisation; links are followed transitively. People
+    are numbered ``P001``… in the order they first joined the series, so exporting one session
+    or the whole series gives the same person the same pseudonym.
+
+    Args:
+        people: Every participant of the series with the roster id they claimed (or None).
+
+    Returns:
+        Participant id → pseudonym.
+    """
+    parent: dict[str, str] = {}
+
+    def find(item: str) -> str:
+        while parent.setdefault(item, item) != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    ordered = sorted(people, key=lambda pair: (pair[0].joined_at, pair[0].session_id))
+    for participant, roster_id in ordered:
+        node = f"p:{participant.id}"
+        find(node)
+        keys = []
+        if roster_id:
+            keys.append(f"r:{roster_id}")
+        name = _name_key(participant.name)
+        if name:
+            keys.append(f"n:{participant.organisation_id}:{name}")
+        for key in keys:
+            a, b = find(node), find(key)
+            if a != b:
+                parent[b] = a
+    numbers: dict[str, str] = {}
+    result: dict[str, str] = {}
+    for participant, _ in ordered:
+        root = find(f"p:{participant.id}")
+        if root not in numbers:
+            numbers[root] = f"P{len(numbers) + 1:03d}"
+        result[participant.id] = numbers[root]
+    return result
