@@ -35,8 +35,6 @@ MESSAGES: dict[str, str] = {
     "size_too_small": "--size must be at least 2",
     "groups_too_few": "--groups must be at least 1",
     "rounds_too_few": "--rounds must be at least 1",
-    "roster_error": "{path}: {message}",
-    "roster_line_error": "{path}, line {line}: {message}",
     "history_unreadable": "cannot read history {path}: {reason}",
     "history_bad_json": "history {path} is not valid JSON: {reason}",
     "history_bad_shape": (
@@ -143,11 +141,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         raise _UsageError(MESSAGES["rounds_too_few"])
     try:
         roster = read_roster(args.roster)
-    except RosterError as exc:
-        key = "roster_error" if exc.line is None else "roster_line_error"
-        raise _UsageError(
-            MESSAGES[key].format(path=args.roster, line=exc.line, message=exc.message)
-        ) from None
+    except RosterError as exc:  # says which file, line and column, and what is wrong there
+        raise _UsageError(str(exc)) from None
     if not roster:
         raise _UsageError(MESSAGES["no_participants"])
     history = _read_history(args.history) if args.history is not None else []
