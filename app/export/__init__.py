@@ -1,4 +1,6 @@
-"""Exports after the day: a PDF per municipality, an overview PDF, raw CSV/JSON.
+"""Exports after the day: per municipality a PDF, a Word document and an HTML page, and more.
+
+Beside those: an overview PDF, and the raw data as CSV, Excel and JSON with a codebook.
 
 :func:`export_all` is what both the console's export dialog (in a child process, see
 :mod:`app.export.process`) and ``tankesmedja export`` call. It reads its own snapshot, reports
@@ -13,10 +15,14 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from app import i18n
 from app.atomic import remove_temporaries
 from app.export.data import load
+from app.export.outline import municipality_outline
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
+from app.export.web import write_html
+from app.export.word import write_docx
 
 Progress = Callable[[int, int, str], None]
 
@@ -80,8 +86,13 @@ def export_all(
 
     prefix = file_prefix(sessions)
     for org in organisations:
-        path = out_dir / f"{prefix}-{safe_file_name(org.name)}.pdf"
+        stem = f"{prefix}-{safe_file_name(org.name)}"
+        path = out_dir / f"{stem}.pdf"
         written.append(write_municipality_pdf(snapshot, org, path, names))
+        # The same summary, editable (Word) and accessible (HTML): see app.export.outline.
+        outline = municipality_outline(snapshot, org, names, i18n.language())
+        written.append(write_docx(outline, out_dir / f"{stem}.docx"))
+        written.append(write_html(outline, out_dir / f"{stem}.html"))
         step(path)
     overview = out_dir / f"{prefix}-oversikt.pdf"
     written.append(write_overview_pdf(snapshot, overview, names))
