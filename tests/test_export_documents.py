@@ -141,3 +141,33 @@ def test_the_html_page_is_structured_for_a_screen_reader(
     assert all(attrs.get("scope") == "col" for tag, attrs in page.tags if tag == "th")
     assert any(tag == "caption" for tag, _ in page.tags)
     assert f"MUNI[{org}]-01" in page.text
+
+
+def test_pdfs_carry_language_title_author_and_a_heading_outline(
+    workshop: tuple[Path, Room, list[Participant]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from pypdf import PdfReader
+
+    data_dir, room, people = workshop
+    for language, tag, heading in (("sv", "sv-SE", "Enkät"), ("en", "en-GB", "Survey")):
+        out = tmp_path / language
+        i18n.set_language(language)
+        try:
+            export_all(data_dir / DB_NAME, out, sessions=[1])
+        finally:
+            i18n.set_language("sv")
+        org = room.organisation_name(people[2].organisation_id)
+        for path, title in (
+            (out / f"traff1-{safe_file_name(org)}.pdf", f"{room.series.name} – {org}"),
+            (out / "traff1-oversikt.pdf", room.series.name),
+        ):
+            reader = PdfReader(path)
+            root = reader.trailer["/Root"]
+            assert root["/Lang"] == tag, path.name
+            assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+            meta = reader.metadata
+            assert meta is not None and meta.title == title and meta.author == "Tankesmedja"
+            assert meta.subject
+            entries = [o.title for o in reader.outline if not isinstance(o, list)]
+            assert heading in entries, (path.name, entries)
