@@ -260,7 +260,8 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Loose on purpose (the video tool checks for real), but never a formula's first character.
+_EMAIL = re.compile(r"[^@\s=+\-\t\r][^@\s]*@[^@\s]+\.[^@\s]+")
 
 
 def _row(line: int, record: list[str], columns: dict[str, int], header: list[str]) -> RosterRow:
