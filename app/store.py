@@ -39,7 +39,7 @@ from app.model import (
 )
 from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -170,7 +170,13 @@ CREATE TABLE join_keys (
 );
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+# Version 5: an optional e-mail address per roster entry, for a video tool's breakout-room
+# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+_SCHEMA_V5 = """
+ALTER TABLE roster ADD COLUMN email TEXT NOT NULL DEFAULT '';
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
 
 
 class StoreError(Exception):

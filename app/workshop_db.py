@@ -50,6 +50,7 @@ class RosterEntry:
         attendance: In the room or remote; None when the roster did not say.
         function: Optional function (e.g. IT-chef).
         claimed_by: The participant who picked this name when joining, or None.
+        email: E-mail address from the roster ('' if none), for breakout-room files.
     """
 
     id: int
@@ -61,6 +62,7 @@ class RosterEntry:
     attendance: Attendance | None
     function: str = ""
     claimed_by: str | None = None
+    email: str = ""
 
 
 class RosterTaken(Exception):
@@ -90,6 +92,7 @@ def _entry(row: sqlite3.Row) -> RosterEntry:
         attendance=Attendance(row["attendance"]) if row["attendance"] else None,
         function=row["function"],
         claimed_by=row["claimed_by"],
+        email=row["email"],
     )
 
 
@@ -145,7 +148,7 @@ class WorkshopStore:
             fresh = [e for e in entries if e.external_id not in claimed]
             db.executemany(
                 "INSERT INTO roster (session_id, external_id, name, organisation_id, role,"
-                " attendance, function, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " attendance, function, position, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         session_id,
@@ -156,6 +159,7 @@ class WorkshopStore:
                         e.attendance.value if e.attendance else None,
                         e.function,
                         position,
+                        e.email,
                     )
                     for position, e in enumerate(entries)
                     if e.external_id not in claimed

@@ -122,3 +122,74 @@ def test_a_bad_e_mail_is_named_with_its_cell(
     code, _, err = run(["--roster", str(path), "--size", "2", "--format", "zoom"], capsys)
     assert code == 2 and "Traceback" not in err
     assert f'{path}, line 3, column F ("E-post"): ' in err
+
+
+def _session_from_roster(tmp_path: Path, roster: Path) -> Path:
+    """People pick their names from the imported roster (two sessions), then mixed groups."""
+    from app.model import Attendance, Role
+    from app.protocol import Join
+    from app.room import Room
+    from app.roster import read_roster
+    from app.store import DB_NAME, Store
+    from app.workshop import plan_roster
+
+    store = Store(tmp_path / DB_NAME)
+    for number in (1, 2):
+        room = Room(store, number)
+        plan = plan_roster(read_roster(roster), room.series.organisations, room.session.id)
+        assert plan.ok
+        room.import_roster(list(plan.entries))
+        for entry in store.roster(room.session.id):
+            # Session 2: they type other spellings, but pick the same roster entries.
+            form = Join("x", entry.organisation_id, Role.OFFICIAL, Attendance.REMOTE, "", entry.id)
+            room.attach(room.join(form).participant.id)
+        room.live.start(1)
+        room.live.make_groups(size=3)
+    store.close()
+    return tmp_path / DB_NAME
+
+
+def test_the_export_writes_the_days_groups_with_the_rosters_e_mails(
+    roster: Path, tmp_path: Path
+) -> None:
+    from app.export import export_all
+    from app.export.data import load
+    from app.room import Room
+    from app.store import Store
+
+    db = _session_from_roster(tmp_path, roster)
+    out = tmp_path / "out"
+    without = export_all(db, out, sessions=[1])
+    assert not (out / "traff1-grupper").exists()  # names and addresses only on request
+    assert all("@" not in p.read_text("utf-8", "replace") for p in without if p.suffix == ".csv")
+    files = export_all(db, out, sessions=[1], names=True)
+    folder = out / "traff1-grupper"
+    assert {p.name for p in files if p.parent == folder} == {
+        "zoom-traff1-moment2.csv",
+        "rum.csv",
+        "bordsplacering.pdf",
+    }
+    rows = list(csv.reader(io.StringIO((folder / "zoom-traff1-moment2.csv").read_text("utf-8"))))
+    assert rows[0] == ["Pre-assign Room Name", "Email Address"]
+    store = Store(db)
+    rnd = Room(store, 1).live.round(1)
+    assert rnd is not None
+    snapshot = load(db, [1])
+    by_pid = snapshot.sessions[0].emails
+    for number, members in enumerate(rnd.groups, start=1):
+        expected = {by_pid[m] for m in members if m in by_pid}
+        assert {e for room, e in rows[1:] if room == f"Grupp {number}"} == expected
+    assert {e for _, e in rows[1:]} == {p[5] for p in PEOPLE if p[5]}
+    plan = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(folder / "bordsplacering.pdf").pages).split()
+    )
+    assert "Åsa Öberg · Uddevalla" in plan and "(träff 1)" in plan
+    # The page never sees an address: the roster payload is names only.
+    assert all(set(e) == {"id", "name", "organisation_id"} for e in Room(store, 2).roster_payload())
+    store.close()
+    # The same roster id in both sessions is the same person in the researcher's data.
+    series = export_all(db, tmp_path / "series", sessions=None)
+    long = next(p for p in series if p.name == "survey_long.csv")
+    people = list(csv.DictReader(io.StringIO(long.read_text("utf-8"))))
+    assert len(people) == 2 * len(PEOPLE)
+    assert len({r["person"] for r in people}) == len(PEOPLE)

@@ -21,6 +21,7 @@ from app.export.data import load
 from app.export.outline import municipality_outline
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
+from app.export.rooms import write_group_files
 from app.export.web import write_html
 from app.export.word import write_docx
 
@@ -70,7 +71,8 @@ def export_all(
     snapshot = load(db_path, sessions)
     out_dir.mkdir(parents=True, exist_ok=True)
     organisations = snapshot.taking_part()
-    total = len(organisations) + 2  # + overview + raw data
+    # + overview + raw data (+ the groups for the day: they name people, so only with names)
+    total = len(organisations) + 2 + names
     if started is not None:
         started(total)
     written: list[Path] = []
@@ -102,6 +104,11 @@ def export_all(
     raw = write_raw(snapshot, raw_dir, names)
     written.extend(raw)
     step(raw_dir)
+    if names:
+        groups_dir = out_dir / _groups_folder_name(prefix)
+        groups_dir.mkdir(exist_ok=True)
+        written.extend(write_group_files(snapshot, groups_dir))
+        step(groups_dir)
     return written
 
 
@@ -121,8 +128,13 @@ def remove_leftovers(out_dir: Path, sessions: list[int] | None) -> list[Path]:
     prefix = file_prefix(sessions)
     removed = remove_temporaries(out_dir, f"{prefix}-")
     raw_dir = out_dir / _raw_folder_name(prefix)
-    return removed + remove_temporaries(raw_dir) + remove_temporaries(raw_dir / "excel")
+    removed += remove_temporaries(raw_dir) + remove_temporaries(raw_dir / "excel")
+    return removed + remove_temporaries(out_dir / _groups_folder_name(prefix))
 
 
 def _raw_folder_name(prefix: str) -> str:
     return f"{prefix}-data"
+
+
+def _groups_folder_name(prefix: str) -> str:
+    return f"{prefix}-grupper"

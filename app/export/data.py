@@ -40,6 +40,8 @@ class SessionData:
     all_reflections: tuple[Reflection, ...]  # for the raw data: every card with its flags
     answers: tuple[tuple[str, str, int | None, str], ...]  # participant, item, value, text
     by_id: dict[str, Participant] = field(default_factory=dict, compare=False)
+    #: Participant id → e-mail address of the roster entry they claimed (if it had one).
+    emails: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def date(self) -> float | None:
@@ -154,6 +156,13 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
             if unknown:
                 raise ValueError(f"no session number {', '.join(map(str, sorted(unknown)))}")
             rounds = store.rounds(series.id)
+            everyone: list[tuple[Participant, str | None]] = []
+            emails: dict[int, dict[str, str]] = {}
+            for session in series.sessions:
+                claimed = [e for e in store.roster(session.id) if e.claimed_by]
+                claims = {e.claimed_by: e.external_id for e in claimed}
+                emails[session.id] = {e.claimed_by: e.email for e in claimed if e.email}
+                everyone += [(p, claims.get(p.id)) for p in store.participants(session.id)]
             sessions = []
             for session in series.sessions:
                 if session.number not in wanted:
@@ -169,12 +178,9 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                         all_reflections=every,
                         answers=tuple(store.survey_answers(session.id)),
                         by_id={p.id: p for p in participants},
+                        emails=emails[session.id],
                     )
                 )
-            everyone: list[tuple[Participant, str | None]] = []
-            for session in series.sessions:
-                claims = {e.claimed_by: e.external_id for e in store.roster(session.id)}
-                everyone += [(p, claims.get(p.id)) for p in store.participants(session.id)]
             persons = person_pseudonyms(everyone)
             return Snapshot(series, tuple(sessions), time.time(), persons)
     finally:

@@ -25,10 +25,12 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Spacer, Table, TableStyle
 
+from app.export.data import Snapshot
 from app.export.pdf import FONT, FONT_BOLD, _build, para
 from app.export.tables import Table as DataTable
-from app.export.tables import excel_csv
+from app.export.tables import excel_csv, write_csv
 from app.i18n import tr
+from app.model import GroupKind
 
 #: Zoom's pre-assignment header, verbatim (Zoom refuses a file with any other).
 ZOOM_HEADER = ("Pre-assign Room Name", "Email Address")
@@ -142,3 +144,45 @@ def rooms_of(
         )
         for number, members in enumerate(groups, start=1)
     ]
+
+
+def write_group_files(snapshot: Snapshot, out_dir: Path) -> list[Path]:
+    """Write the mixed groups of the exported sessions for the day: Zoom, room list, table plan.
+
+    One Zoom file per mixed round (Zoom takes one assignment per meeting), named
+    ``zoom-traff<session>-moment<phase>.csv``; ``rum.csv`` lists every room of every round;
+    ``bordsplacering.pdf`` is the table plan. E-mail addresses come from the roster entries
+    the participants claimed when they joined. Returns the files written (none without
+    mixed groups).
+    """
+    written: list[Path] = []
+    everyone: list[Room] = []
+    plan: list[tuple[str, list[Room]]] = []
+    for data in snapshot.sessions:
+        seats = {
+            p.id: Seat(
+                p.name,
+                snapshot.organisation_name(p.organisation_id),
+                p.attendance.value,
+                data.emails.get(p.id, ""),
+            )
+            for p in data.participants
+        }
+        program = data.session.program
+        for rnd in data.rounds:
+            if rnd.kind != GroupKind.MIXED:
+                continue
+            title = program[rnd.phase_index].title if rnd.phase_index < len(program) else ""
+            heading = tr("rooms_plan_phase", title=title, number=data.session.number)
+            rooms = rooms_of(rnd.groups, seats, 0, 1)
+            plan.append((heading, rooms))
+            everyone += [Room(f"{heading} · {room.name}", room.seats) for room in rooms]
+            name = f"zoom-traff{data.session.number}-moment{rnd.phase_index + 1}.csv"
+            data_bytes, _ = zoom_csv(rooms)
+            written.append(write_csv(out_dir / name, data_bytes))
+    if not plan:
+        return written
+    written.append(write_csv(out_dir / "rum.csv", rooms_csv(everyone)))
+    plan_path = out_dir / "bordsplacering.pdf"
+    written.append(write_table_plan(plan_path, tr("rooms_plan_title"), plan, snapshot.generated_at))
+    return written
