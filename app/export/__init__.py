@@ -72,7 +72,7 @@ def export_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     organisations = snapshot.taking_part()
     # + overview + raw data (+ the groups for the day: they name people, so only with names)
-    total = len(organisations) + 2 + names
+    total = len(organisations) + 2 + (1 if names else 0)
     if started is not None:
         started(total)
     written: list[Path] = []
