@@ -171,3 +171,25 @@ def test_pdfs_carry_language_title_author_and_a_heading_outline(
             assert meta.subject
             entries = [o.title for o in reader.outline if not isinstance(o, list)]
             assert heading in entries, (path.name, entries)
+
+
+def test_the_html_pages_colours_pass_wcag_aa() -> None:
+    from app.export.web import _STYLE
+    from tests.test_page_a11y import contrast
+
+    def rgb(hex_colour: str) -> tuple[float, float, float]:
+        value = hex_colour.lstrip("#")
+        return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+
+    # Every text colour of the page on every background it is drawn on.
+    pairs = [
+        ("#1b1f23", "#ffffff"),  # body text
+        ("#14507a", "#ffffff"),  # h1, h2
+        ("#4a5560", "#ffffff"),  # notes, captions, attributions
+        ("#1b1f23", "#fff4cc"),  # a highlighted card
+        ("#4a5560", "#fff4cc"),  # its attribution
+        ("#1b1f23", "#e6eef5"),  # table headers
+    ]
+    for fore, back in pairs:
+        assert fore in _STYLE and (back in _STYLE or back == "#ffffff"), (fore, back)
+        assert contrast(rgb(fore), rgb(back)) >= 4.5, (fore, back)
