@@ -131,7 +131,8 @@ class WorkshopStore:
         """Replace a session's unclaimed roster entries; return (added, kept because claimed).
 
         Entries someone already picked stay as they are (matched on ``external_id``, so a
-        corrected file imported again does not list them twice).
+        corrected file imported again does not list them twice), except their e-mail address:
+        a list re-imported with addresses added gives them to people who have already joined.
         """
         with self._tx() as db:
             claimed = {
@@ -146,6 +147,10 @@ class WorkshopStore:
                 "DELETE FROM roster WHERE session_id = ? AND claimed_by IS NULL", (session_id,)
             )
             fresh = [e for e in entries if e.external_id not in claimed]
+            db.executemany(
+                "UPDATE roster SET email = ? WHERE session_id = ? AND external_id = ?",
+                [(e.email, session_id, e.external_id) for e in entries if e.external_id in claimed],
+            )
             db.executemany(
                 "INSERT INTO roster (session_id, external_id, name, organisation_id, role,"
                 " attendance, function, position, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -353,3 +353,26 @@ async def test_edits_reach_connected_pages(room: Room, open_client: Any) -> None
     again = await open_client()
     await again.send({"type": "hello", "room_token": room.room_token})
     assert (await again.recv_type("welcome"))["organisations"][0]["name"] == "Bengtsfors kommun"
+
+
+def test_a_roster_reimported_with_e_mails_reaches_those_who_joined(
+    tmp_path: Path, room: Room
+) -> None:
+    path = write_excel_roster(
+        tmp_path, ["1;Åsa;Åmål;Förtroendevald;På plats;", "2;Bo;Tanum;tjänsteperson;på distans;"]
+    )
+    plan = plan_roster(read_roster(path), room.series.organisations, room.session.id)
+    room.import_roster(list(plan.entries))
+    first = room.store.roster(room.session.id)[0]
+    room.join(Join("", 0, Role.OFFICIAL, Attendance.IN_ROOM, "", first.id))
+    with_mail = tmp_path / "med-epost.csv"
+    with_mail.write_text(
+        "ID;Namn;Kommun;Roll;Närvaro;E-post\n1;Åsa;Åmål;förtroendevald;på plats;asa@amal.example\n"
+        "2;Bo;Tanum;tjänsteperson;på distans;bo@tanum.example\n",
+        "utf-8",
+    )
+    plan = plan_roster(read_roster(with_mail), room.series.organisations, room.session.id)
+    assert room.import_roster(list(plan.entries)) == (1, 1)
+    emails = {e.name: e.email for e in room.store.roster(room.session.id)}
+    assert emails == {"Åsa": "asa@amal.example", "Bo": "bo@tanum.example"}
+    assert all("email" not in entry for entry in room.roster_payload())
