@@ -155,6 +155,8 @@ def test_excel_csv_uses_semicolons_bom_and_inert_text(series: Path, tmp_path: Pa
         assert "'" + payload in texts
     assert not [t for t in texts if t and t[0] in FORMULA_STARTS]
     assert "Rad ett\nrad två; med semikolon, och komma" in texts
+    written = [row[rows[0].index("Skriven")] for row in rows[1:]]
+    assert all(dt.datetime.strptime(w, "%Y-%m-%d %H:%M:%S") for w in written)
     people = _csv_rows(out / "traff1-data" / "excel" / "participants.csv", ";", "utf-8-sig")
     names = [row[people[0].index("Namn")] for row in people[1:]]
     assert "'=Formel Person" in names and "Åsa Öberg" in names

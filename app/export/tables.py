@@ -3,8 +3,8 @@
 Three forms of the same rows, for three readers:
 
 * :func:`excel_csv`: ``;``-separated UTF-8 with a byte-order mark, CRLF, column titles in the
-  export's language. Swedish Excel (decimal comma, so list separator ``;``) opens it by a
-  double click into columns, with å, ä and ö right.
+  export's language, timestamps as ``YYYY-MM-DD HH:MM:SS``. Swedish Excel (decimal comma,
+  so list separator ``;``) opens it by a double click into columns, with å, ä and ö right.
 * :func:`plain_csv`: RFC 4180 (``,``, CRLF, UTF-8 without a BOM) with the stable English
   variable names as titles, for R, pandas, SPSS and the like.
 * :func:`write_xlsx`: a workbook with one sheet per table, typed cells (numbers, booleans,
@@ -96,13 +96,20 @@ class Table:
         return re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
 
 
-def _csv_bytes(table: Table, delimiter: str, titles: Sequence[str], bom: bool) -> bytes:
+def _csv_bytes(table: Table, delimiter: str, titles: Sequence[str], excel: bool) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([neutralise(t) for t in titles])
+    # Excel reads "2026-05-12 09:30:00" as a date and time, the ISO "T" form as text.
+    dates = (
+        {i for i, key in enumerate(table.columns) if key in DATETIME_COLUMNS} if excel else set()
+    )
     for row in table.rows:
-        writer.writerow([_csv_value(row.get(key, "")) for key in table.columns])
-    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+        cells = [_csv_value(row.get(key, "")) for key in table.columns]
+        for i in dates:
+            cells[i] = str(cells[i]).replace("T", " ", 1)
+        writer.writerow(cells)
+    return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
 
 
 def _csv_value(value: object) -> object:
@@ -115,12 +122,12 @@ def _csv_value(value: object) -> object:
 
 def excel_csv(table: Table) -> bytes:
     """Return the table as CSV for Swedish Excel (``;``, BOM, titles in the language)."""
-    return _csv_bytes(table, ";", [column_title(k) for k in table.columns], bom=True)
+    return _csv_bytes(table, ";", [column_title(k) for k in table.columns], excel=True)
 
 
 def plain_csv(table: Table) -> bytes:
     """Return the table as RFC 4180 CSV (``,``, no BOM, variable names as titles)."""
-    return _csv_bytes(table, ",", table.columns, bom=False)
+    return _csv_bytes(table, ",", table.columns, excel=False)
 
 
 def write_csv(path: Path, data: bytes) -> Path:
