@@ -66,7 +66,7 @@ def test_each_municipality_gets_a_word_document_with_real_structure(
     out = tmp_path / "out"
     export_all(data_dir / DB_NAME, out, sessions=[1])
     orgs = room.series.organisations
-    assert len(list(out.glob("*.docx"))) == len(orgs)
+    assert len(list(out.glob("*.docx"))) == len(orgs) + 1  # and the overview
     for org in orgs:
         path = out / f"traff1-{safe_file_name(org.name)}.docx"
         paragraphs, tables = _docx_text(path)
@@ -193,3 +193,25 @@ def test_the_html_pages_colours_pass_wcag_aa() -> None:
     for fore, back in pairs:
         assert fore in _STYLE and (back in _STYLE or back == "#ffffff"), (fore, back)
         assert contrast(rgb(fore), rgb(back)) >= 4.5, (fore, back)
+
+
+def test_the_overview_also_comes_as_word_and_html(
+    workshop: tuple[Path, Room, list[Participant]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    data_dir, room, people = workshop
+    out = tmp_path / "out"
+    export_all(data_dir / DB_NAME, out, sessions=[1])
+    paragraphs, tables = _docx_text(out / "traff1-oversikt.docx")
+    headings = [t for s, t in paragraphs if s.startswith("Heading")]
+    assert headings[0] == f"Översikt för arrangörer: {room.series.name}"
+    assert "Deltagande per organisation och roll" in headings
+    participation = next(
+        t for t in tables if t[0][0] == "Organisation" and t[0][1] == "Förtroendevald"
+    )
+    assert participation[-1][0] == "Totalt" and participation[-1][-1] == str(len(people))
+    assert "MIXED-04 tanke" in [t for _, t in paragraphs]  # the highlighted card
+    assert "HIDDEN-CARD" not in " ".join(t for _, t in paragraphs)
+    page = _page(out / "traff1-oversikt.html")
+    assert [level for level, _ in page.headings].count(1) == 1
+    assert "MIXED-04 tanke" in page.text

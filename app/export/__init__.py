@@ -18,7 +18,7 @@ from pathlib import Path
 from app import i18n
 from app.atomic import remove_temporaries
 from app.export.data import load
-from app.export.outline import municipality_outline
+from app.export.outline import municipality_outline, overview_outline
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
 from app.export.rooms import write_group_files
@@ -98,6 +98,9 @@ def export_all(
         step(path)
     overview = out_dir / f"{prefix}-oversikt.pdf"
     written.append(write_overview_pdf(snapshot, overview, names))
+    outline = overview_outline(snapshot, names, i18n.language())
+    written.append(write_docx(outline, overview.with_suffix(".docx")))
+    written.append(write_html(outline, overview.with_suffix(".html")))
     step(overview)
     raw_dir = out_dir / _raw_folder_name(prefix)
     raw_dir.mkdir(exist_ok=True)

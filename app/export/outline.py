@@ -187,7 +187,7 @@ def _session(snapshot: Snapshot, data: SessionData, org: Organisation, names: bo
     return out
 
 
-def _survey(data: SessionData, org: Organisation) -> list[Block]:
+def _survey(data: SessionData, org: Organisation | None) -> list[Block]:
     out: list[Block] = [Heading(3, tr("pdf_survey_heading"))]
     respondents = {pid for pid, *_ in data.answers}
     out.append(Para(tr("pdf_respondents", count=len(respondents)), note=True))
@@ -202,10 +202,10 @@ def _survey(data: SessionData, org: Organisation) -> list[Block]:
         )
         rows = []
         for key, text in likert:
-            for who, counts in (
-                (org.name, data.likert_counts(key, org.id)),
-                (tr("pdf_everyone"), data.likert_counts(key)),
-            ):
+            groups = [(tr("pdf_everyone"), data.likert_counts(key))]
+            if org is not None:
+                groups.insert(0, (org.name, data.likert_counts(key, org.id)))
+            for who, counts in groups:
                 total = sum(counts)
                 mean = sum((v + 1) * c for v, c in enumerate(counts)) / total if total else None
                 rows.append(
@@ -217,10 +217,95 @@ def _survey(data: SessionData, org: Organisation) -> list[Block]:
                         f"{mean:.1f}" if mean is not None else "–",
                     )
                 )
-        out.append(Grid(header, tuple(rows), tr("pdf_likert_table_caption")))
+        caption = tr("pdf_likert_table_caption" if org else "pdf_likert_table_caption_all")
+        out.append(Grid(header, tuple(rows), caption))
     for key, text in data.open_items():
-        answers = data.open_answers(key, org.id)
+        answers = data.open_answers(key, org.id if org is not None else None)
         if answers:
             out.append(Heading(4, text))
             out.append(Bullets(tuple(answers)))
     return out
+
+
+def overview_outline(snapshot: Snapshot, names: bool, language: str) -> Outline:
+    """Return the organisers' overview (what the overview PDF says) as an outline."""
+    outline = Outline(snapshot.series.name, language)
+    add = outline.blocks.append
+    add(Heading(1, f"{tr('pdf_overview_title')}: {snapshot.series.name}"))
+    for data in snapshot.sessions:
+        add(Para(f"{_session_line(data)} · {_date(data.date)}"))
+    for data in snapshot.sessions:
+        add(Heading(2, _session_line(data)))
+        add(Heading(3, tr("pdf_participation_heading")))
+        add(_participation(snapshot, data))
+        add(Heading(3, tr("pdf_groups_heading")))
+        program = data.session.program
+        for rnd in data.rounds:
+            title = program[rnd.phase_index].title if rnd.phase_index < len(program) else ""
+            rows = []
+            for number, members in enumerate(rnd.groups, start=1):
+                who = (
+                    ", ".join(data.by_id[m].name for m in members if m in data.by_id)
+                    if names
+                    else str(len(members))
+                )
+                rows.append((str(number), who, _mix_line(snapshot, data, members)))
+            header = (tr("pdf_group"), tr("pdf_members"), tr("pdf_mix"))
+            add(Heading(4, title or tr("pdf_groups_heading")))
+            add(Grid(header, tuple(rows)))
+        add(Heading(3, tr("pdf_highlighted_heading")))
+        highlighted = [_card(snapshot, data, c, names) for c in data.reflections if c.highlighted]
+        outline.blocks.extend(highlighted or [Para(tr("pdf_none"), note=True)])
+        outline.blocks.extend(_survey(data, None))
+        outline.blocks.extend(_survey_by_organisation(snapshot, data))
+    return outline
+
+
+def _participation(snapshot: Snapshot, data: SessionData) -> Grid:
+    header = (
+        tr("pdf_organisation"),
+        tr("role_elected"),
+        tr("role_official"),
+        tr("attendance_in_room"),
+        tr("attendance_remote"),
+        tr("pdf_total"),
+    )
+    rows = []
+    groups = [(o.name, data.participants_of(o.id)) for o in snapshot.series.organisations]
+    groups.append((tr("pdf_total"), list(data.participants)))
+    for name, people in groups:
+        if not people:
+            continue
+        rows.append(
+            (
+                name,
+                str(sum(p.role == Role.ELECTED for p in people)),
+                str(sum(p.role == Role.OFFICIAL for p in people)),
+                str(sum(p.attendance.value == "in_room" for p in people)),
+                str(sum(p.attendance.value == "remote" for p in people)),
+                str(len(people)),
+            )
+        )
+    return Grid(header, tuple(rows))
+
+
+def _survey_by_organisation(snapshot: Snapshot, data: SessionData) -> list[Block]:
+    items = data.likert_items()
+    if not items:
+        return []
+    header = (tr("pdf_organisation"), *(text for _, text in items), "n")
+    rows = []
+    for org in snapshot.taking_part():
+        means = []
+        n = 0
+        for key, _ in items:
+            counts = data.likert_counts(key, org.id)
+            total = sum(counts)
+            n = max(n, total)
+            mean = sum((v + 1) * c for v, c in enumerate(counts)) / total if total else None
+            means.append(f"{mean:.1f}" if mean is not None else "–")
+        rows.append((org.name, *means, str(n)))
+    return [
+        Heading(4, tr("pdf_survey_by_org_heading")),
+        Grid(header, tuple(rows)),
+    ]
