@@ -10,6 +10,7 @@ hand, e.g. ``python bench/export.py``. Target: under 5 s on the 2-core dev machi
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import sys
@@ -178,6 +179,9 @@ def main() -> None:
         for name, seconds in per_format(db, Path(tmp) / "each").items():
             print(f"  {name:<26}{seconds:.2f} s")
         print(f"{'peak Python heap':<28}{peak / 1e6:.1f} MB (tracemalloc)")
+        # The dev machine's two cores are shared: the figures above mean little without this.
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"{'load average (1, 5, 15 min)':<28}{load} on {os.cpu_count()} CPUs")
         print(
             f"{'process max RSS':<28}{rss_after / 1024:.0f} MB"
             f" (before export {rss_before / 1024:.0f} MB)"
