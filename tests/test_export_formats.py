@@ -120,6 +120,7 @@ def test_the_workbook_has_typed_sheets_with_frozen_swedish_headers_and_no_formul
     ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title  # filters on every column
         assert all(cell.font.bold for cell in sheet[1]), sheet.title
         for row in sheet.iter_rows():
             for cell in row:

@@ -139,8 +139,9 @@ def write_csv(path: Path, data: bytes) -> Path:
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     """Write ``tables`` as one workbook, a sheet each, atomically; return ``path``.
 
-    Header rows are bold and frozen, columns get a width from their title, numbers and
-    booleans stay typed, timestamps become dates, and no text is ever a formula.
+    Header rows are bold, frozen and have filter buttons, columns get a width from their
+    title, numbers and booleans stay typed, timestamps become dates, and no text is ever a
+    formula.
     """
     book = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -148,6 +149,9 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     for table in tables:
         sheet = book.create_sheet(table.sheet_title())
         sheet.freeze_panes = "A2"
+        if table.columns:  # a filter button on every column title
+            last = _column_letter(len(table.columns) - 1)
+            sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
         titles = [column_title(k) for k in table.columns]
         for index, (key, title) in enumerate(zip(table.columns, titles, strict=True)):
             letter = _column_letter(index)
