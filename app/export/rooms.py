@@ -57,7 +57,7 @@ class Room:
 def room_name(round_number: int, group_number: int, rounds: int) -> str:
     """Return a room's name: ``Grupp 3``, or ``Runda 2 Grupp 3`` when there are several rounds.
 
-    Zoom allows letters, digits and spaces in room names, at most 32 characters.
+    Plain letters, digits and spaces, and short: the Zoom file cuts names at 32 characters.
     """
     if rounds > 1:
         return tr("rooms_round_group", round=round_number, group=group_number)
