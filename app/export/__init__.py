@@ -18,12 +18,8 @@ from pathlib import Path
 from app import i18n
 from app.atomic import remove_temporaries
 from app.export.data import load
-from app.export.outline import municipality_outline, overview_outline
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
-from app.export.rooms import write_group_files
-from app.export.web import write_html
-from app.export.word import write_docx
 
 Progress = Callable[[int, int, str], None]
 
@@ -68,6 +64,13 @@ def export_all(
         ExportCancelled: if ``cancelled`` said so.
         OSError: if the folder cannot be written (e.g. the disk is full).
     """
+    # Imported here, not at the top: python-docx and openpyxl take a few tenths of a second
+    # to import, and the console imports this package at start for its export dialog.
+    from app.export.outline import municipality_outline, overview_outline
+    from app.export.rooms import write_group_files
+    from app.export.web import write_html
+    from app.export.word import write_docx
+
     snapshot = load(db_path, sessions)
     out_dir.mkdir(parents=True, exist_ok=True)
     organisations = snapshot.taking_part()

@@ -28,14 +28,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from typing import TYPE_CHECKING, Any
 
 from app.atomic import atomic_path, write_atomic
 from app.i18n import tr
+
+if TYPE_CHECKING:
+    from openpyxl.styles import Alignment
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP), plus their
 #: full-width forms, which some spreadsheet versions fold to the ASCII ones.
@@ -143,6 +142,12 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     title, numbers and booleans stay typed, timestamps become dates, and no text is ever a
     formula.
     """
+    # Imported here: openpyxl takes a tenth of a second to import, and the console imports
+    # this package (for the export dialog) at start.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -165,13 +170,17 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
             header.append(cell)
         sheet.append(header)
         for row in table.rows:
-            sheet.append([_xlsx_cell(sheet, key, row.get(key), wrap) for key in table.columns])
+            sheet.append(
+                [_xlsx_cell(sheet, k, row.get(k), wrap, WriteOnlyCell) for k in table.columns]
+            )
     with atomic_path(path) as tmp:
         book.save(tmp)
     return path
 
 
-def _xlsx_cell(sheet: Any, key: str, value: object, wrap: Alignment) -> object:
+def _xlsx_cell(
+    sheet: Any, key: str, value: object, wrap: Alignment, cell_type: type[Any]
+) -> object:
     if value is None or value == "":
         return None
     if isinstance(value, bool | int | float):
@@ -183,12 +192,12 @@ def _xlsx_cell(sheet: Any, key: str, value: object, wrap: Alignment) -> object:
         except ValueError:
             pass
         else:
-            cell = WriteOnlyCell(sheet, value=moment)
+            cell = cell_type(sheet, value=moment)
             cell.number_format = "yyyy-mm-dd hh:mm:ss"
             return cell
     if text[0] not in FORMULA_STARTS and "\n" not in text:
         return text  # a plain string: openpyxl writes it as a string cell
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = cell_type(sheet, value=text)
     cell.data_type = "s"  # a string cell, never a formula, whatever it starts with
     if text[0] in FORMULA_STARTS:
         cell.quotePrefix = True  # and it stays text when someone edits it in Excel
