@@ -16,13 +16,12 @@ import logging
 import os
 import signal
 import sys
-import traceback
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from app import __version__, i18n
+from app import i18n, installed_version
 from app.i18n import tr
+from app.logs import setup_logging
 from app.paths import default_data_dir
 from app.room import Room
 from app.store import DB_NAME, Store, StoreError
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
     from room_server.server import RoomServer
 
 log = logging.getLogger("tankesmedja")
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # websockets logs every refused handshake at INFO; keep the facilitator's log readable.
-    logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 def open_room(data_dir: Path, session: int | None) -> Room:
@@ -78,7 +69,7 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
     """Serve participants without a window until SIGINT/SIGTERM; return the exit code."""
     from room_server.server import RoomServer
 
-    _setup_logging()
+    setup_logging()
     try:
         room = open_room(data_dir, session)
     except (StoreError, ValueError) as exc:
@@ -229,7 +220,6 @@ def run_simulate(argv: list[str]) -> int:
     """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
     from room_server import simulate
 
-    _setup_logging()
     return simulate.main(argv)
 
 
@@ -253,20 +243,33 @@ def run_console(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from app import i18n
+    from app import desktop_entry, i18n
     from app.paths import default_data_dir
+    from facilitator_ui.desktop import ErrorReporter, QtLanguage, app_icon, route_qt_messages
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
     from room_server import netinfo
     from room_server.server import DEFAULT_PORT, RoomServer
 
-    _setup_logging()
+    log_path = setup_logging()
+    route_qt_messages()
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     qt_app.setApplicationName("Tankesmedja")
+    qt_app.setApplicationVersion(installed_version())
+    qt_app.setWindowIcon(app_icon())
+    # Wayland matches the window to the desktop entry (tankesmedja desktop-entry) by this.
+    qt_app.setDesktopFileName(desktop_entry.APP_ID)
+    # Unexpected errors (in slots, async slots, tasks, threads) are logged and shown in a
+    # dialog that names the log file; the session and the room server go on.
+    reporter = ErrorReporter(log_path, qt_app)
+    reporter.install()
     settings = Settings.default()
     lang = lang or settings.language
     if lang is not None:
         i18n.set_language(lang)
+    # Qt's standard buttons and file dialogs in the console's language.
+    qt_language = QtLanguage(qt_app)
+    qt_language.use(i18n.language())
     if port is None:
         port = settings.port if settings.port is not None else DEFAULT_PORT
     if host is None:
@@ -274,17 +277,6 @@ def run_console(
     if data_dir is None:
         last = Path(settings.last_workshop) if settings.last_workshop else None
         data_dir = last if last is not None and last.exists() else default_data_dir()
-
-    def excepthook(
-        kind: type[BaseException], value: BaseException, tb: TracebackType | None
-    ) -> None:
-        # qasync routes errors from async slots here: log them and tell the facilitator,
-        # instead of the default of printing to a terminal nobody is looking at.
-        log.error("unhandled error", exc_info=(kind, value, tb))
-        details = "".join(traceback.format_exception_only(kind, value)).strip()
-        QMessageBox.critical(None, tr("error_title"), tr("error_text", error=details))
-
-    sys.excepthook = excepthook
 
     try:
         room = open_room(data_dir, session)
@@ -352,6 +344,7 @@ def run_console(
         )
         window.closed.connect(closing.set)
         window.openWorkshopRequested.connect(request_switch)
+        window.languageChanged.connect(qt_language.use)
         window.show()
         if os.environ.get("TANKESMEDJA_REPORT_SHOWN") == "1":
             _report_first_paint(window)
@@ -405,6 +398,7 @@ SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",
     "simulate": "rehearse a whole session headless with N simulated participants",
     "export": "write the PDF per municipality, the overview and raw data (export --help)",
+    "desktop-entry": "add Tankesmedja with its icon to the Linux application menu",
 }
 
 
@@ -421,7 +415,7 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the console command's options."""
     epilog = "subcommands:\n" + "\n".join(
-        f"  tankesmedja {name:<8} {text}" for name, text in SUBCOMMANDS.items()
+        f"  tankesmedja {name:<13} {text}" for name, text in SUBCOMMANDS.items()
     )
     parser = argparse.ArgumentParser(
         prog="tankesmedja",
@@ -429,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"tankesmedja {__version__}")
+    parser.add_argument("--version", action="version", version=f"tankesmedja {installed_version()}")
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -482,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
         from app import cli_export
 
         return cli_export.main(args_list[1:], default_data_dir())
+    if args_list and args_list[0] == "desktop-entry":
+        from app import desktop_entry
+
+        return desktop_entry.main(args_list[1:])
     if args_list and args_list[0] == "simulate":
         return run_simulate(args_list[1:])
     args = build_parser().parse_args(args_list)

@@ -17,6 +17,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _sandbox = tempfile.mkdtemp(prefix="tankesmedja-tests-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_sandbox, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_sandbox, "data")
+# …nor its log folder (platformdirs' user_log_dir is under XDG_STATE_HOME) or caches.
+os.environ["XDG_STATE_HOME"] = os.path.join(_sandbox, "state")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_sandbox, "cache")
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -81,7 +82,14 @@ def test_wheel_package_data_ships_the_same_files() -> None:
         relative = Path(source).relative_to(ROOT).as_posix()
         package, _, inside = relative.partition("/")
         patterns = package_data.get(package, [])
-        assert any(fnmatch.fnmatch(inside, p) for p in patterns), (relative, patterns)
+        assert any(_setuptools_glob(inside, p) for p in patterns), (relative, patterns)
+
+
+def _setuptools_glob(path: str, pattern: str) -> bool:
+    # setuptools' package-data globs: "**/" matches any number of folders, none included.
+    if pattern.startswith("**/"):
+        return fnmatch.fnmatch(path, pattern[3:]) or fnmatch.fnmatch(path, pattern)
+    return fnmatch.fnmatch(path, pattern)
 
 
 class _Recorder:
@@ -105,7 +113,13 @@ def _exec_spec() -> _Recorder:
     for pyinstaller_name in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE"):
         names[pyinstaller_name] = recorder[pyinstaller_name]
     source = (ROOT / "build.spec").read_text("utf-8")
-    exec(compile(source, "build.spec", "exec"), names)  # noqa: S102
+    # The spec asks PyInstaller for the package metadata; the test venv has no PyInstaller.
+    hooks = ModuleType("PyInstaller.utils.hooks")
+    hooks.copy_metadata = lambda name: [(f"{name}.dist-info", f"{name}.dist-info")]  # type: ignore[attr-defined]
+    stubs = {"PyInstaller": ModuleType("PyInstaller"), "PyInstaller.utils": ModuleType("x"),
+             "PyInstaller.utils.hooks": hooks}
+    with mock.patch.dict(sys.modules, stubs):
+        exec(compile(source, "build.spec", "exec"), names)  # noqa: S102
     return recorder
 
 
@@ -113,7 +127,9 @@ def test_build_spec_uses_the_shared_list_launcher_and_hidden_imports() -> None:
     recorder = _exec_spec()
     [(args, kwargs)] = recorder.calls["Analysis"]
     assert [Path(p) for p in args[0]] == [ROOT / "scripts" / "launcher.py"]
-    assert kwargs["datas"] == _bundle_data().data_files(ROOT)
+    assert kwargs["datas"] == _bundle_data().data_files(ROOT) + [
+        ("tankesmedja.dist-info", "tankesmedja.dist-info")  # for --version
+    ]
     assert "_rl_accel" in kwargs["hiddenimports"]
     assert {"tkinter", "PyQt5", "PyQt6"} <= set(kwargs["excludes"])
     [(_, collect)] = recorder.calls["COLLECT"]
@@ -230,3 +246,12 @@ def test_bundle_has_the_qt_plugins_and_no_broken_links() -> None:
         assert {"libqoffscreen.so", "libqxcb.so"} <= names, names
     broken = [p for p in BUNDLE.rglob("*") if p.is_symlink() and not p.exists()]
     assert not broken, broken
+
+
+def test_bundle_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
+    exe = _bundle_executable()
+    result = subprocess.run(
+        [str(exe), "--version"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.stdout.strip() == f"tankesmedja {__version__}", result.stderr
+    assert (BUNDLE / "_internal" / f"tankesmedja-{__version__}.dist-info" / "METADATA").is_file()

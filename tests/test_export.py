@@ -376,6 +376,21 @@ async def test_the_child_runs_at_a_lower_priority_than_the_console(
     assert priorities and set(priorities) == {min(19, ours + process.EXPORT_NICENESS)}
 
 
+def test_on_windows_the_child_asks_for_below_normal_priority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows has no os.nice: the priority class is set through psutil instead.
+    import psutil
+
+    classes: list[int] = []
+    monkeypatch.setattr(process.sys, "platform", "win32")
+    monkeypatch.setattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS", 0x4000, raising=False)
+    monkeypatch.setattr(psutil.Process, "nice", lambda self, value=None: classes.append(value))
+    monkeypatch.setattr(os, "nice", lambda _inc: pytest.fail("os.nice called on Windows"))
+    process.lower_priority()
+    assert classes == [0x4000]
+
+
 async def test_errors_in_the_child_come_back_as_the_errors_they_were(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

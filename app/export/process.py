@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import traceback
 from multiprocessing.connection import Connection
@@ -323,11 +324,7 @@ def run_child(
     # The parent's terminate() is SIGTERM on POSIX: unwind as an exception, so the file being
     # written has its temporary removed (app.atomic) instead of left behind.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    # Background work: when the CPU is short (a laptop with two cores, a room of phones
-    # sending at once), the console and its room server go first.
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(EXPORT_NICENESS)
+    lower_priority()
     i18n.set_language(language)
     reporter = _Reporter(reports, control)
     try:
@@ -352,6 +349,23 @@ def run_child(
     finally:
         reports.close()
         control.close()
+
+
+def lower_priority() -> None:
+    """Lower this process's CPU priority: nice +10 on POSIX, "below normal" on Windows.
+
+    Background work: when the CPU is short (a laptop with two cores, a room of phones sending
+    at once), the console and its room server go first. Windows has no ``os.nice``; psutil
+    sets its priority class instead.
+    """
+    if sys.platform == "win32":
+        import psutil
+
+        with contextlib.suppress(psutil.Error, OSError):
+            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)  # type: ignore[attr-defined]
+    elif hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(EXPORT_NICENESS)
 
 
 class _Reporter:
