@@ -116,8 +116,11 @@ def _exec_spec() -> _Recorder:
     # The spec asks PyInstaller for the package metadata; the test venv has no PyInstaller.
     hooks = ModuleType("PyInstaller.utils.hooks")
     hooks.copy_metadata = lambda name: [(f"{name}.dist-info", f"{name}.dist-info")]  # type: ignore[attr-defined]
-    stubs = {"PyInstaller": ModuleType("PyInstaller"), "PyInstaller.utils": ModuleType("x"),
-             "PyInstaller.utils.hooks": hooks}
+    stubs = {
+        "PyInstaller": ModuleType("PyInstaller"),
+        "PyInstaller.utils": ModuleType("x"),
+        "PyInstaller.utils.hooks": hooks,
+    }
     with mock.patch.dict(sys.modules, stubs):
         exec(compile(source, "build.spec", "exec"), names)  # noqa: S102
     return recorder

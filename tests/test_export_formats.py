@@ -250,3 +250,7 @@ def test_the_table_catalogues_match() -> None:
     sv = json.loads((root / "tables-sv.json").read_text("utf-8"))
     en = json.loads((root / "tables-en.json").read_text("utf-8"))
     assert sorted(sv) == sorted(en) and all(sv.values()) and all(en.values())
+    # The areas are merged into one catalogue: a key here must not change another's text.
+    for area in ("", "export-"):
+        other = json.loads((root / f"{area}sv.json").read_text("utf-8"))
+        assert not set(sv) & set(other), set(sv) & set(other)

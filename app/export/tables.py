@@ -64,8 +64,8 @@ def xml_safe(text: str) -> str:
 
 def column_title(key: str) -> str:
     """Return a column's title in the current language (the key itself if it has none)."""
-    title = tr(f"col_{key}")
-    return key if title == f"col_{key}" else title
+    title = tr(f"data_col_{key}")
+    return key if title == f"data_col_{key}" else title
 
 
 @dataclass(frozen=True)
