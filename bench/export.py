@@ -177,7 +177,7 @@ def main() -> None:
             f"{max(runs):.2f} s worst   (target < 5 s)"
         )
         for name, seconds in per_format(db, Path(tmp) / "each").items():
-            print(f"  {name:<26}{seconds:.2f} s")
+            print(f"  {name:<30}{seconds:.2f} s")
         print(f"{'peak Python heap':<28}{peak / 1e6:.1f} MB (tracemalloc)")
         # The dev machine's two cores are shared: the figures above mean little without this.
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
