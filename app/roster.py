@@ -26,7 +26,6 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +64,10 @@ _HEADER_WORDS: dict[str, str] = {
 MESSAGES: dict[str, str] = {
     "unreadable": "cannot read the roster: {reason}",
     "encoding": "the roster is neither UTF-8, UTF-16 nor Windows-1252 text",
-    "xls": "an old Excel file (.xls): save it as .xlsx (Excel-arbetsbok) or CSV and try again",
+    "xls": (
+        "an old Excel file (.xls) or a password-protected workbook: save it without a"
+        " password as .xlsx (Excel-arbetsbok) or CSV and try again"
+    ),
     "empty": "the roster is empty (no header line)",
     "bad_csv": "not valid CSV: {reason}",
     "missing_column": "missing column {column!r} (the header has: {header})",
@@ -325,7 +327,7 @@ def read_roster(path: str | Path) -> list[RosterRow]:
             raise RosterError.of(None, "unreadable", reason=exc.strerror or str(exc)) from None
         if data.startswith(b"PK\x03\x04"):  # a zip: an .xlsx workbook
             return _parse_records(_xlsx_records(data))
-        if data.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary Excel format
+        if data.startswith(b"\xd0\xcf\x11\xe0"):  # .xls, or an encrypted .xlsx (both OLE)
             raise RosterError.of(None, "xls")
         return parse_roster(_decode(data))
     except RosterError as exc:
@@ -333,18 +335,29 @@ def read_roster(path: str | Path) -> list[RosterRow]:
         raise
 
 
-def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[str]]]:
-    """Yield (row number, cells as text) of a workbook's first sheet."""
+def _xlsx_records(data: bytes) -> list[tuple[int, list[str]]]:
+    """Return (row number, cells as text) of a workbook's active sheet (the one Excel shows).
+
+    Raises:
+        RosterError: ``unreadable`` for anything that is not a readable workbook; a damaged
+            file can fail in many ways inside openpyxl, and each must be a clear message.
+    """
     from openpyxl import load_workbook  # only when a workbook is read: it is slow to import
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise RosterError.of(None, "unreadable", reason=f"not an Excel workbook ({exc})") from None
+    except Exception as exc:  # BadZipFile, KeyError, XML errors, …: all "not a workbook"
+        reason = f"not an Excel workbook ({type(exc).__name__}: {exc})"
+        raise RosterError.of(None, "unreadable", reason=reason) from None
     try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in values]
+        sheet = book.active if book.active is not None else book.worksheets[0]
+        return [
+            (number, [_cell_text(v) for v in values])
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    except Exception as exc:  # a damaged sheet inside a sound zip
+        reason = f"a damaged Excel workbook ({type(exc).__name__}: {exc})"
+        raise RosterError.of(None, "unreadable", reason=reason) from None
     finally:
         book.close()
 

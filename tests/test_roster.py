@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.model import Attendance, Role
 from app.roster import RosterError, RosterRow, parse_roster, read_roster
@@ -171,3 +173,46 @@ def test_an_old_xls_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as info:
         read_roster(broken)
     assert info.value.code == "unreadable" and str(broken) in str(info.value)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prefix=st.sampled_from(
+        [b"", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b"PK\x03\x04", b"\xd0\xcf\x11\xe0"]
+    ),
+    body=st.binary(max_size=400),
+)
+def test_any_bytes_give_rows_or_a_roster_error_never_a_crash(
+    tmp_path: Path, prefix: bytes, body: bytes
+) -> None:
+    path = tmp_path / "fuzz.bin"
+    path.write_bytes(prefix + body)
+    try:
+        rows = read_roster(path)
+    except RosterError as exc:
+        assert exc.path == path and str(exc).startswith(str(path))
+    else:
+        assert all(isinstance(r, RosterRow) for r in rows)
+
+
+def test_a_damaged_workbook_is_a_clear_error(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "name", "municipality", "role", "attendance"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]  # cut off mid-XML
+            target.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        read_roster(damaged)
+    assert info.value.code == "unreadable" and "damaged.xlsx" in str(info.value)
