@@ -4,7 +4,7 @@ The file has a header row naming (at least) the columns ``id``, ``name``, ``muni
 ``role`` and ``attendance``, in any order, and optionally ``email`` (for a video tool's
 breakout-room pre-assignment); other columns are ignored. What Excel saves is accepted:
 
-* an ``.xlsx`` workbook (its first sheet; read with openpyxl);
+* an ``.xlsx`` workbook (the sheet Excel shows on opening; read with openpyxl);
 * "CSV (semikolonavgränsad)" and "CSV UTF-8": ``;`` or ``,``, with or without a BOM;
 * "Unicode-text": UTF-16 with a byte-order mark, tab-separated;
 * Windows-1252 text.
