@@ -219,9 +219,22 @@ def test_the_codebook_describes_every_variable_in_both_languages(
     export_all(series, out, sessions=None)
     rows = _csv_rows(out / "serie-data" / "codebook.csv", ",", "utf-8")
     header = rows[0]
-    book = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert header[:2] == ["table", "variable"]
+    entries = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    book = {e["variable"]: e for e in entries if e["table"] == "survey_long"}
     long_header = _csv_rows(out / "serie-data" / "survey_long.csv", ",", "utf-8")[0]
     assert list(book) == long_header  # every column of the table, in order
+    # ... and every column of every other table of the raw data, described.
+    for table in ("participants", "groups", "reflections", "survey"):
+        columns = _csv_rows(out / "serie-data" / f"{table}.csv", ",", "utf-8")[0]
+        described = [e for e in entries if e["table"] == table]
+        assert [e["variable"] for e in described] == columns, table
+        assert all(e["question_sv"] and e["question_en"] for e in described), table
+    hidden = next(e for e in entries if e["table"] == "reflections" and e["variable"] == "hidden")
+    assert (
+        hidden["type"].startswith("Ja/nej (1/0")
+        and "hidden by the facilitator" in hidden["question_en"]
+    )
     item = book["perspective"]
     assert item["question_sv"] == "Träffen gav mig nya perspektiv på digital transformation."
     assert item["question_en"].startswith("The session gave me new perspectives")
@@ -229,7 +242,7 @@ def test_the_codebook_describes_every_variable_in_both_languages(
     assert item["missing"] == "inget svar: -9 / no answer: -9" and item["sessions"] == "1, 2, 3"
     assert "empty" in book["takeaway"]["missing"]
     workbook = load_workbook(out / "serie-data" / "data.xlsx")
-    assert workbook["Kodbok"].max_row == len(book) + 1
+    assert workbook["Kodbok"].max_row == len(entries) + 1
 
 
 def test_english_exports_have_english_titles(series: Path, tmp_path: Path) -> None:

@@ -125,8 +125,8 @@ def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
     """Write the raw data into ``out_dir`` (see the module docstring); return the paths."""
     tables = raw_tables(snapshot, names)
     long_columns, long_rows = survey_long(snapshot)
-    book = codebook(snapshot)
     every = [Table.of(name, rows, _COLUMNS.get(name, ())) for name, rows in tables.items()]
+    book = codebook(snapshot, {t.name: t.columns for t in every})
     every += [Table.of("survey_long", long_rows, long_columns), Table.of("codebook", book)]
     written = []
     excel_dir = out_dir / "excel"

@@ -7,7 +7,8 @@ named by its stable key; Likert answers are integers 1–5 and a missing one is
 :data:`MISSING_LIKERT`; an open answer is its text, empty when missing.
 
 The codebook lists every variable of that table: type, the question in Swedish and English,
-the scale's labels in both languages, the missing-value code and the sessions that asked it.
+the scale's labels in both languages, the missing-value code and the sessions that asked it;
+then the variables of the other raw tables (participants, groups, reflections, survey).
 Questions the organisers wrote themselves have no English text of ours: the codebook says so.
 """
 
@@ -68,8 +69,60 @@ def survey_long(snapshot: Snapshot) -> tuple[tuple[str, ...], list[dict[str, Any
     return (*_ID_VARIABLES, *keys), rows
 
 
-def codebook(snapshot: Snapshot) -> list[dict[str, Any]]:
-    """Return the codebook of :func:`survey_long`'s table: one row per variable."""
+#: Type and description keys of the other tables' variables (``codebook_<key>``).
+_VARIABLES: dict[str, tuple[str, str]] = {
+    "session": ("integer", "session"),
+    "participant": ("id", "participant"),
+    "person": ("id", "person"),
+    "organisation": ("category", "organisation"),
+    "role": ("category", "role"),
+    "function": ("text", "function"),
+    "attendance": ("category", "attendance"),
+    "name": ("text", "name"),
+    "phase": ("integer", "phase"),
+    "kind": ("category", "kind"),
+    "group": ("integer", "group"),
+    "late": ("boolean", "late"),
+    "text": ("text", "text"),
+    "withdrawn": ("boolean", "withdrawn"),
+    "hidden": ("boolean", "hidden"),
+    "highlighted": ("boolean", "highlighted"),
+    "written": ("datetime", "written"),
+    "item": ("category", "item"),
+    "value": ("integer", "value"),
+}
+
+
+def codebook(
+    snapshot: Snapshot, tables: dict[str, tuple[str, ...]] | None = None
+) -> list[dict[str, Any]]:
+    """Return the codebook: one row per variable of ``survey_long``, then of ``tables``.
+
+    Args:
+        snapshot: The exported data (for the survey items).
+        tables: The other tables' names and columns, described after ``survey_long``.
+    """
+    rows = [{"table": "survey_long", **row} for row in _survey_codebook(snapshot)]
+    for table, columns in (tables or {}).items():
+        for column in columns:
+            type_key, description = _VARIABLES.get(column, ("text", ""))
+            sv, en = _both(f"codebook_{description}") if description else ("", "")
+            rows.append(
+                {
+                    "table": table,
+                    "variable": column,
+                    "type": _pair(f"codebook_type_{type_key}"),
+                    "question_sv": sv,
+                    "question_en": en,
+                    "scale": "",
+                    "missing": _pair("codebook_missing_empty"),
+                    "sessions": "",
+                }
+            )
+    return rows
+
+
+def _survey_codebook(snapshot: Snapshot) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for key, type_key in (
         ("person", "codebook_type_id"),
