@@ -27,9 +27,14 @@ from app.room import Room
 from app.store import DB_NAME, Store, StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from PySide6.QtWidgets import QWidget
 
+    from facilitator_ui.main_window import MainWindow
+    from facilitator_ui.settings import Settings
     from room_server.server import RoomServer
+    from room_server.tunnel import Tunnel, TunnelStatus
 
 log = logging.getLogger("tankesmedja")
 
@@ -65,8 +70,22 @@ def announce(server: RoomServer) -> None:
     )
 
 
-def run_headless(data_dir: Path, host: str | None, port: int, session: int | None) -> int:
-    """Serve participants without a window until SIGINT/SIGTERM; return the exit code."""
+def run_headless(
+    data_dir: Path,
+    host: str | None,
+    port: int,
+    session: int | None,
+    *,
+    public_url: str | None = None,
+    trusted_proxies: list[str] | None = None,
+    forwarded_header: str = "x-forwarded-for",
+) -> int:
+    """Serve participants without a window until SIGINT/SIGTERM; return the exit code.
+
+    ``public_url`` is the organisers' proxy address (the join address then shows it and
+    pages loaded from it may open the socket); ``trusted_proxies`` are the proxies whose
+    ``forwarded_header`` names the participant (this machine always counts as one).
+    """
     from room_server.server import RoomServer
 
     setup_logging()
@@ -77,7 +96,14 @@ def run_headless(data_dir: Path, host: str | None, port: int, session: int | Non
         return 2
 
     async def serve() -> None:
-        server = RoomServer(room, host, port)
+        server = RoomServer(
+            room,
+            host,
+            port,
+            trusted_proxies=trusted_proxies or [],
+            forwarded_header=forwarded_header,
+        )
+        server.set_public_url(public_url)
         await server.start()
         announce(server)
         stop = asyncio.Event()
@@ -179,6 +205,136 @@ def run_self_test() -> int:
         finally:
             room.store.close()
     return 0 if all(results) else 1
+
+
+class OnlineSession:
+    """The console's online session: the tunnel to the relay, its light, its dialog.
+
+    Built by :func:`run_console` once the server listens. The settings come from the user's
+    QSettings (``online/…``) and the key and pinned host key from the user config folder,
+    never from the workshop file. While the tunnel is on, the server advertises the relay's
+    https address (QR code, copy-link button); when it is off, the saved public address (or
+    this computer's own) again.
+    """
+
+    def __init__(self, window: MainWindow, server: RoomServer, settings: Settings) -> None:
+        """Add the state light and the Session menu's entry to ``window``."""
+        from PySide6.QtGui import QAction
+
+        from app.paths import default_config_dir
+        from facilitator_ui.online import OnlineConfig, TunnelLight
+
+        self.window = window
+        self.server = server
+        self.settings = settings
+        self.config_dir = default_config_dir()
+        self.light = TunnelLight()
+        window.add_header_widget(self.light)
+        self.action = QAction(tr("online_menu"), window)
+        self.action.setObjectName("onlineAction")
+        self.action.triggered.connect(self.open_dialog)
+        self.light.clicked.connect(self.open_dialog)
+        window.add_session_action(self.action)
+        window.languageChanged.connect(self._retranslate)
+        self.tunnel: Tunnel | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.config = OnlineConfig.load(settings.store)
+
+    def _retranslate(self, _lang: str = "") -> None:
+        self.action.setText(tr("online_menu"))
+        self.light.retranslate()
+
+    def start(self) -> None:
+        """Open the tunnel if the saved settings say so (at the console's start)."""
+        self._spawn(self.apply(self.config))
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def open_dialog(self) -> QWidget:
+        """Open Träff → Onlineträff (window-modal, the loop keeps running)."""
+        from PySide6.QtCore import Qt
+
+        from facilitator_ui.online import OnlineDialog
+        from room_server.tunnel import create_key, public_key_line
+
+        light = self.light
+        dialog = OnlineDialog(
+            self.config,
+            self.window,
+            make_key=create_key,
+            public_key=public_key_line,
+            default_key_file=self.config_dir / "relay_key",
+            # The state in words and the relay's fingerprint, to compare with IT's.
+            status=light.toolTip() if light.state != "off" else "",
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._applied)
+        dialog.open()
+        return dialog
+
+    def _applied(self, config: object) -> None:
+        from facilitator_ui.online import OnlineConfig
+
+        assert isinstance(config, OnlineConfig)
+        config.save(self.settings.store)
+        self._spawn(self.apply(config))
+
+    async def apply(self, config: object) -> None:
+        """Stop the running tunnel (if any) and start one for ``config`` if it is on."""
+        from facilitator_ui.online import OnlineConfig
+        from room_server.tunnel import Tunnel, TunnelSettings
+
+        assert isinstance(config, OnlineConfig)
+        self.config = config
+        if self.tunnel is not None:
+            tunnel, self.tunnel = self.tunnel, None
+            await tunnel.stop()
+        if not (config.enabled and config.complete):
+            self.light.set_status("off")
+            try:
+                self.window.set_join_info(self.server.set_public_url(self.settings.public_url))
+            except ValueError:
+                self.window.set_join_info(self.server.set_public_url(None))
+            return
+        self.window.set_join_info(self.server.set_public_url(config.public_url))
+        self.tunnel = Tunnel(
+            TunnelSettings(
+                relay_host=config.relay_host,
+                public_url=config.public_url,
+                key_file=Path(config.key_file),
+                known_hosts=self.config_dir / "known_hosts",
+                user=config.user,
+                ssh_port=config.ssh_port,
+                relay_port=config.relay_port,
+            ),
+            self.server.port,
+            on_status=self._on_status,
+        )
+        self.tunnel.start()
+
+    def _on_status(self, status: TunnelStatus) -> None:
+        self.light.set_status(
+            status.state.value,
+            status.problem.value,
+            fingerprint=status.fingerprint,
+            pinned_now=status.pinned_now,
+            retry_in=status.retry_in,
+        )
+        if status.pinned_now and status.fingerprint:
+            self.window.statusBar().showMessage(
+                tr("online_pinned", fingerprint=status.fingerprint), 30_000
+            )
+
+    async def stop(self) -> None:
+        """Close the tunnel (the console is closing)."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self.tunnel is not None:
+            tunnel, self.tunnel = self.tunnel, None
+            await tunnel.stop()
 
 
 def _report_first_paint(window: QWidget) -> None:
@@ -345,12 +501,15 @@ def run_console(
         window.closed.connect(closing.set)
         window.openWorkshopRequested.connect(request_switch)
         window.languageChanged.connect(qt_language.use)
+        online = OnlineSession(window, server, settings)  # the relay tunnel (issue 15)
+        online.start()
         window.show()
         if os.environ.get("TANKESMEDJA_REPORT_SHOWN") == "1":
             _report_first_paint(window)
         await closing.wait()
         stop_bots.set()
         window.hide()
+        await online.stop()
         await server.stop()
 
     switch_to: list[Path] = []  # the workshop file the window asked to open next
@@ -412,6 +571,28 @@ def _port(text: str) -> int:
     return value
 
 
+def _public_url(text: str) -> str:
+    from app.room import normalise_public_url
+
+    try:
+        url = normalise_public_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if url is None:
+        raise argparse.ArgumentTypeError("the public address is empty")
+    return url
+
+
+def _proxy(text: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address or network") from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the console command's options."""
     epilog = "subcommands:\n" + "\n".join(
@@ -462,6 +643,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run only the participant server, without a window (Ctrl+C stops it)",
     )
+    online = parser.add_argument_group("behind a reverse proxy or tunnel (with --headless)")
+    online.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=None,
+        metavar="URL",
+        help="the address participants open, e.g. https://workshop.example.se",
+    )
+    online.add_argument(
+        "--trusted-proxy",
+        type=_proxy,
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a proxy (address or network) whose forwarded header names the participant; "
+        "this computer always counts as one; repeat for several",
+    )
+    online.add_argument(
+        "--forwarded-header",
+        choices=["x-forwarded-for", "forwarded"],
+        default="x-forwarded-for",
+        help="the header the proxy sets (default: x-forwarded-for)",
+    )
     return parser
 
 
@@ -490,7 +694,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return run_self_test()
     if args.headless:
-        return run_headless(data_dir, args.host, port, args.session)
+        return run_headless(
+            data_dir,
+            args.host,
+            port,
+            args.session,
+            public_url=args.public_url,
+            trusted_proxies=args.trusted_proxy,
+            forwarded_header=args.forwarded_header,
+        )
     # The console falls back on its remembered settings for what was not given.
     return run_console(args.data_dir, args.host, args.port, args.session, lang=args.lang)
 

@@ -65,7 +65,6 @@ __all__ = [
     "groups_for_size",
     "make_groups",
     "metrics",
-    "municipality_groups",
     "org_pair_lower_bound",
     "place_late_joiner",
     "plan_metrics",
@@ -1546,48 +1545,6 @@ def make_groups(
     return plan_rounds(
         members, 1, size=size, groups=groups, history=history, pins=pins, absent=absent, seed=seed
     )[0]
-
-
-def municipality_groups(members: Iterable[Member], max_size: int) -> list[list[str]]:
-    """Group everyone with their own organisation, for the municipality-reflection phase.
-
-    Remote and in-room people of one organisation get separate groups (the hard rule holds
-    here too). An organisation with more than ``max_size`` people (in one mode) is split into
-    the fewest sub-groups of at most ``max_size``, sizes differing by at most one and elected
-    officials spread by their proportional share.
-
-    Args:
-        members: The present participants.
-        max_size: Largest group, at least 2.
-
-    Returns:
-        Groups of ids: organisations by name (case-insensitive), in-room before remote.
-    """
-    if max_size < 2:
-        raise GroupingError("max_size_too_small", max_size=max_size)
-    present = _present(members)
-    by_key: dict[tuple[str, int], list[int]] = {}
-    for i, m in enumerate(present):
-        by_key.setdefault((m.organisation, MODE_ORDER.index(m.attendance)), []).append(i)
-    out: list[list[str]] = []
-    for (org, mode), idx in sorted(by_key.items(), key=lambda kv: (kv[0][0].casefold(), kv[0])):
-        k = -(-len(idx) // max_size)
-        if k == 1:
-            out.append([present[i].id for i in idx])
-            continue
-        rng = random.Random(f"tankesmedja:municipality:{org}:{mode}")
-        state = _ModePlan(
-            [0] * len(idx),
-            [present[i].role == Role.ELECTED for i in idx],
-            k,
-            1,
-            [{} for _ in idx],
-            rng,
-        )
-        state.construct(0)
-        state.improve(_budget(len(idx), 1, k))
-        out.extend([present[idx[i]].id for i in sorted(g)] for g in state.members[0])
-    return out
 
 
 # --------------------------------------------------------------------------------------------

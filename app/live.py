@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from app import grouping
+from app import grouping, municipality
 from app.model import (
     REFLECTION_PHASES,
     GroupKind,
@@ -29,8 +29,19 @@ from app.model import (
     Reflection,
     SurveyItem,
     SurveyKind,
+    VoteScope,
 )
-from app.protocol import MAX_ANSWERS, ErrorCode, ProtocolError, Reflect, SurveyAnswers, Withdraw
+from app.protocol import (
+    MAX_ANSWERS,
+    MAX_DOTS,
+    ErrorCode,
+    ProtocolError,
+    Reflect,
+    SurveyAnswers,
+    Vote,
+    Withdraw,
+)
+from app.votes import Votes, VotesChanged
 
 if TYPE_CHECKING:
     from app.room import Room
@@ -182,7 +193,7 @@ class SurveyAnswered:
     participant_id: str
 
 
-LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered
+LiveEvent = PhaseChanged | GroupsChanged | ReflectionChanged | SurveyAnswered | VotesChanged
 
 
 @dataclass(frozen=True)
@@ -206,7 +217,7 @@ class GroupJob:
         if not self.members:
             return []
         if self.kind == GroupKind.MUNICIPALITY:
-            return grouping.municipality_groups(self.members, self.size)
+            return municipality.municipality_groups(self.members, self.size)
         if self.group_count is not None:
             return grouping.make_groups(
                 self.members, groups=self.group_count, history=self.history, seed=self.seed
@@ -273,8 +284,18 @@ class Live:
             self._answers.setdefault(pid, {})[item] = value if value is not None else text
         self._undo: list[GroupRound] = []
         self._reshuffles = 0
+        self.votes = Votes(self, store, session.id, room.participants, emit)
 
     # -- program and clock ------------------------------------------------------------------
+
+    def phase_open(self, index: int) -> bool:
+        """Return True while phase ``index`` runs or is paused."""
+        return self.clock.is_open(index)
+
+    @property
+    def cards_version(self) -> int:
+        """A number that changes whenever any card is written, edited or moderated."""
+        return self._cards.version
 
     @property
     def phase(self) -> Phase | None:
@@ -296,6 +317,10 @@ class Live:
         for phase in program:
             if not phase.title.strip() or not 1 <= phase.minutes <= 600:
                 raise ValueError(f"phase {phase.title!r}: a title and 1–600 minutes are needed")
+            if phase.kind == PhaseKind.PRIORITISE and not (
+                1 <= phase.dots <= MAX_DOTS and 1 <= phase.per_card <= MAX_DOTS
+            ):
+                raise ValueError(f"phase {phase.title!r}: 1–{MAX_DOTS} dots are needed")
         self.room.store.set_program(self.room.session.id, program)
         self.program = program
         if self.clock.index >= len(program):
@@ -516,6 +541,8 @@ class Live:
             self._cards[card.id] = blank
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
+            self.votes.drop_card(card.id)
+        self.votes.forget(participant_id)
         if self._answers.pop(participant_id, None) is not None:
             self._emit(SurveyAnswered(participant_id))
         self._undo = [without(r) for r in self._undo]
@@ -560,7 +587,7 @@ class Live:
             return None
         member = self._member(participant)
         if rnd.kind == GroupKind.MUNICIPALITY:
-            number = self._municipality_group_for(rnd, participant)
+            number = self._municipality_group_for(rnd, member)
         else:
             everyone = [
                 self._member(p)
@@ -600,19 +627,14 @@ class Live:
         self._emit(GroupsChanged(placed, changed_members(rnd, placed)))
         return number
 
-    def _municipality_group_for(self, rnd: GroupRound, participant: Participant) -> int | None:
-        best = None
-        for number, members in enumerate(rnd.groups):
-            others = [self.room.participant(pid) for pid in members]
-            if others and all(
-                o is not None
-                and o.organisation_id == participant.organisation_id
-                and o.attendance == participant.attendance
-                for o in others
-            ):
-                if best is None or len(members) < len(rnd.groups[best]):
-                    best = number
-        return best
+    def _municipality_group_for(self, rnd: GroupRound, member: grouping.Member) -> int | None:
+        # With their own organisation, in the room or remote (see app.municipality); never
+        # a group of their own while any group stands.
+        groups = [
+            [self._member(p) for p in map(self.room.participant, g) if p is not None]
+            for g in rnd.groups
+        ]
+        return municipality.late_group(groups, member)
 
     # -- reflections ---------------------------------------------------------------------------
 
@@ -746,6 +768,8 @@ class Live:
             self._cards[stored.id] = stored
             if announce:
                 self._emit(ReflectionChanged(stored))
+            if stored.withdrawn:
+                self.votes.drop_card(stored.id)  # the store dropped its votes with it
 
         return Pending(card.revision, write=lambda store: store.put_reflection(card), apply=apply)
 
@@ -770,6 +794,8 @@ class Live:
         self.room.store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
         self._emit(ReflectionChanged(card, moderated=True))
+        if card.hidden:
+            self.votes.drop_card(card.id)  # the store dropped its votes with the moderation
 
     def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
         """Return the live cards a participant sees in a phase: their group's, or their own."""
@@ -796,6 +822,42 @@ class Live:
             buckets.setdefault(group_no, []).append(card)
         self._buckets = (key, rnd, buckets)  # holding rnd keeps its id from being reused
         return buckets
+
+    # -- votes (rules in app.votes) -------------------------------------------------------
+
+    def start_room_vote(self, title: str, minutes: int = 10, now: float | None = None) -> int:
+        """Start a room-wide vote on the highlighted cards, right after the current phase.
+
+        A prioritise phase with the scope "highlighted" is put into the program after the
+        phase that runs (or at the start) and started. Returns its index.
+
+        Raises:
+            ValueError: if no card is highlighted.
+        """
+        if not any(c.highlighted and not c.hidden and not c.withdrawn for c in self.cards()):
+            raise ValueError("no highlighted cards to vote on")
+        at = max(self.clock.index + 1, 0)
+        phase = Phase(PhaseKind.PRIORITISE, title, minutes, scope=VoteScope.HIGHLIGHTED)
+        self.set_program([*self.program[:at], phase, *self.program[at:]])
+        self.start(at, now)
+        return at
+
+    def vote(self, participant: Participant, message: Vote) -> None:
+        """Set a participant's dots on a card; committed before returning.
+
+        Raises:
+            ProtocolError: as :meth:`app.votes.Votes.plan`.
+        """
+        self._settle(self.plan_vote(participant, message))
+
+    def plan_vote(self, participant: Participant, message: Vote) -> Pending:
+        """Check a vote and say what to store; memory changes on ``apply``.
+
+        Raises:
+            ProtocolError: as :meth:`app.votes.Votes.plan`.
+        """
+        write, apply = self.votes.plan(participant, message)
+        return Pending(0, write=write, apply=apply)
 
     # -- survey -------------------------------------------------------------------------------
 
@@ -940,6 +1002,7 @@ class Live:
             "group": None,
             "cards": [],
             "survey": None,
+            "vote": None,
             "warning_seconds": WARNING_SECONDS,
         }
         index = self.clock.index
@@ -960,6 +1023,9 @@ class Live:
             if phase is not None and phase.kind == PhaseKind.SURVEY
             else None
         )
+        voting = phase is not None and phase.kind == PhaseKind.PRIORITISE
+        ballots = self.votes.ballots(index) if voting else {}
+        shared: dict[object, list[dict[str, Any]]] = {}  # a group's ballot, encoded once
         rnd = self._rounds.get(index) if reflecting else None
         groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         cards: dict[int, list[tuple[str, dict[str, Any]]]] = {}
@@ -985,6 +1051,14 @@ class Live:
                 ]
             if survey_items is not None:
                 message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
+            if voting:
+                key = self.votes.group_key(index, participant)
+                if key not in shared:
+                    shared[key] = [
+                        self.card_payload(c, "") for c in (ballots.get(key, []) if key else [])
+                    ]
+                message["cards"] = shared[key]
+                message["vote"] = self.votes.payload(index, participant)
             yield participant, message
 
     def _payloads(self, phase_index: int, participant_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -999,12 +1073,12 @@ class Live:
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
         members = []
-        attendance = None
+        modes: set[str] = set()
         for pid in rnd.groups[number]:
             p = self.room.participant(pid)
             if p is None:
                 continue
-            attendance = attendance or p.attendance.value
+            modes.add(p.attendance.value)
             members.append(
                 (
                     pid,
@@ -1014,6 +1088,9 @@ class Live:
                     },
                 )
             )
+        # A hybrid group (a municipality's table and its people at home) is "mixed": each
+        # page then tells its member where to go by their own attendance.
+        attendance = modes.pop() if len(modes) == 1 else ("mixed" if modes else None)
         skeleton = {
             "kind": rnd.kind.value,
             "number": number + 1,

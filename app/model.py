@@ -32,6 +32,7 @@ class PhaseKind(StrEnum):
     MUNICIPALITY = "municipality"
     SURVEY = "survey"
     CLOSING = "closing"
+    PRIORITISE = "prioritise"  # dot voting on the cards of an earlier group phase
 
 
 # Words accepted on input (rosters from Excel, the participant page) for each enum value.
@@ -59,6 +60,18 @@ def parse_attendance(text: str) -> Attendance | None:
     return ATTENDANCE_WORDS.get(" ".join(text.strip().casefold().split()))
 
 
+class VoteScope(StrEnum):
+    """Which cards a prioritise phase votes on.
+
+    The cards of one's own group in the latest municipality or mixed-group phase before it,
+    or every highlighted card of the session, room-wide.
+    """
+
+    MUNICIPALITY = "municipality"
+    MIXED = "mixed"
+    HIGHLIGHTED = "highlighted"
+
+
 @dataclass(frozen=True, slots=True)
 class Organisation:
     """A municipality or the regional federation taking part in a series."""
@@ -69,12 +82,21 @@ class Organisation:
 
 @dataclass(frozen=True, slots=True)
 class Phase:
-    """One phase (moment) of a session's program."""
+    """One phase (moment) of a session's program.
+
+    The last four fields matter only for a :attr:`PhaseKind.PRIORITISE` phase: each
+    participant's ``dots``, at most ``per_card`` on one card, which cards (``scope``) and
+    whether everyone sees the counts while voting (``open_votes``).
+    """
 
     kind: PhaseKind
     title: str
     minutes: int
     prompt: str = ""
+    dots: int = 3
+    per_card: int = 2
+    scope: VoteScope = VoteScope.MUNICIPALITY
+    open_votes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

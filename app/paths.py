@@ -19,3 +19,13 @@ def simulation_data_dir() -> Path:
     database they would end up in the organisers' PDFs.
     """
     return default_data_dir() / "simulation"
+
+
+def default_config_dir() -> Path:
+    """Return the user's config folder for Tankesmedja: the relay's key and pinned host key.
+
+    Kept apart from workshop files, which are handed around; nothing here belongs in one.
+    """
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tankesmedja", appauthor=False))

@@ -23,6 +23,7 @@ MAX_FUNCTION = 80
 MAX_TOKEN = 64
 MAX_TEXT = 2000  # a reflection card or an open survey answer
 MAX_ANSWERS = 50
+MAX_DOTS = 20  # dots one participant may have in a prioritise phase (the phase sets how many)
 # A join key is the page's random 128 bits (32 hex digits); a little room for other clients,
 # but not so little that a key could be guessed.
 MIN_JOIN_KEY = 16
@@ -54,6 +55,11 @@ class ErrorCode(StrEnum):
     SESSION_ENDED = "session_ended"
     ROSTER_TAKEN = "roster_taken"
     SERVER_ERROR = "server_error"
+    NO_VOTING = "no_voting"
+    VOTING_CLOSED = "voting_closed"
+    CARD_UNAVAILABLE = "card_unavailable"
+    OTHER_GROUP = "other_group"
+    TOO_MANY_DOTS = "too_many_dots"
 
 
 # English fallbacks; the page carries its own Swedish/English catalogue keyed by code.
@@ -79,6 +85,11 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.SESSION_ENDED: "This session has ended.",
     ErrorCode.ROSTER_TAKEN: "Someone has already picked this name; pick another or write yours.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
+    ErrorCode.NO_VOTING: "There is no vote in this phase.",
+    ErrorCode.VOTING_CLOSED: "The vote has closed; your dots stay as they were.",
+    ErrorCode.CARD_UNAVAILABLE: "This card has been withdrawn or hidden; its dots are yours again.",
+    ErrorCode.OTHER_GROUP: "You can only vote on your own group's cards.",
+    ErrorCode.TOO_MANY_DOTS: "You have no dots left for this (or the card has its maximum).",
 }
 
 
@@ -167,7 +178,20 @@ class SurveyAnswers:
     answers: dict[str, int | str]
 
 
-ClientMessage = Hello | Join | Ping | Reflect | Withdraw | SurveyAnswers
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """Put ``dots`` of one's dots on a card in a prioritise phase (0 takes them all back).
+
+    ``id`` is client-made and new for every change, so a resend is applied once.
+    """
+
+    id: str
+    phase: int
+    card: str
+    dots: int
+
+
+ClientMessage = Hello | Join | Ping | Reflect | Withdraw | SurveyAnswers | Vote
 
 
 def clean_text(value: str, keep_lines: bool = False) -> str:
@@ -258,13 +282,20 @@ def parse(raw: str | bytes) -> ClientMessage:
         return Withdraw(_client_id(data), _int(data, "revision", 0, 10**9))
     if kind == "survey":
         return _parse_survey(data)
+    if kind == "vote":
+        return Vote(
+            _client_id(data),
+            _int(data, "phase", 0, 1000),
+            _client_id(data, "card"),
+            _int(data, "dots", 0, MAX_DOTS),
+        )
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, "type")
 
 
-def _client_id(data: dict[str, Any]) -> str:
-    value = data.get("id")
+def _client_id(data: dict[str, Any], field: str = "id") -> str:
+    value = data.get(field)
     if not isinstance(value, str) or not 8 <= len(value) <= 64 or not set(value) <= _ID_CHARS:
-        raise ProtocolError(ErrorCode.BAD_FIELD, "id")
+        raise ProtocolError(ErrorCode.BAD_FIELD, field)
     return value
 
 

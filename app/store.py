@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from app import sample
 from app.model import (
@@ -36,10 +37,11 @@ from app.model import (
     Session,
     SurveyItem,
     SurveyKind,
+    VoteScope,
 )
 from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -170,17 +172,59 @@ CREATE TABLE join_keys (
 );
 """
 
-# Version 5: an optional e-mail address per roster entry, for a video tool's breakout-room
-# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+# Version 5: dot votes of prioritise phases (see app.votes). ``votes`` holds each person's
+# dots per card; ``vote_ops`` the client-made id of every vote message applied, so a resend
+# changes nothing and nobody can reuse another's id; ``vote_closed`` the phases whose voting
+# the facilitator closed early. Votes go with their card or their voter (cascades).
 _SCHEMA_V5 = """
+CREATE TABLE votes (
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    phase_index    INTEGER NOT NULL,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    card_id        TEXT NOT NULL REFERENCES reflections(id) ON DELETE CASCADE,
+    dots           INTEGER NOT NULL CHECK (dots > 0),
+    updated_at     REAL NOT NULL,
+    PRIMARY KEY (session_id, phase_index, participant_id, card_id)
+);
+CREATE INDEX votes_card ON votes(card_id);
+CREATE TABLE vote_ops (
+    id             TEXT PRIMARY KEY,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE
+);
+CREATE TABLE vote_closed (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    phase_index INTEGER NOT NULL,
+    PRIMARY KEY (session_id, phase_index)
+);
+"""
+
+# Version 6: an optional e-mail address per roster entry, for a video tool's breakout-room
+# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+_SCHEMA_V6 = """
 ALTER TABLE roster ADD COLUMN email TEXT NOT NULL DEFAULT '';
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
+_MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA_V1,
+    _SCHEMA_V2,
+    _SCHEMA_V3,
+    _SCHEMA_V4,
+    _SCHEMA_V5,
+    _SCHEMA_V6,
+)
 
 
 class StoreError(Exception):
     """The database file cannot be used (unreadable, not a Tankesmedja file, too new)."""
+
+
+class VoteIdTaken(Exception):
+    """A vote message's client-made id was used by another participant or session."""
+
+
+class VoteOverBudget(Exception):
+    """A vote would give a participant more dots in a phase than it allows."""
 
 
 class JoinKeyErased(Exception):
@@ -192,21 +236,37 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def _phase_to_json(p: Phase) -> dict[str, object]:
+    data: dict[str, object] = {
+        "kind": p.kind.value,
+        "title": p.title,
+        "minutes": p.minutes,
+        "prompt": p.prompt,
+    }
+    if p.kind == PhaseKind.PRIORITISE:
+        data.update(dots=p.dots, per_card=p.per_card, scope=p.scope.value, open_votes=p.open_votes)
+    return data
+
+
 def _program_to_json(program: tuple[Phase, ...]) -> str:
-    return json.dumps(
-        [
-            {"kind": p.kind.value, "title": p.title, "minutes": p.minutes, "prompt": p.prompt}
-            for p in program
-        ],
-        ensure_ascii=False,
+    return json.dumps([_phase_to_json(p) for p in program], ensure_ascii=False)
+
+
+def _phase_from_json(p: dict[str, Any]) -> Phase:
+    return Phase(
+        PhaseKind(p["kind"]),
+        p["title"],
+        int(p["minutes"]),
+        p.get("prompt", ""),
+        dots=int(p.get("dots", 3)),
+        per_card=int(p.get("per_card", 2)),
+        scope=VoteScope(p.get("scope", VoteScope.MUNICIPALITY.value)),
+        open_votes=bool(p.get("open_votes", False)),
     )
 
 
 def _program_from_json(text: str) -> tuple[Phase, ...]:
-    return tuple(
-        Phase(PhaseKind(p["kind"]), p["title"], int(p["minutes"]), p.get("prompt", ""))
-        for p in json.loads(text)
-    )
+    return tuple(_phase_from_json(p) for p in json.loads(text))
 
 
 def _survey_to_json(items: tuple[SurveyItem, ...]) -> str:
@@ -716,6 +776,8 @@ class Store(WorkshopStore):
                 ),
             )
             row = db.execute("SELECT * FROM reflections WHERE id = ?", (r.id,)).fetchone()
+            if row["withdrawn"]:
+                db.execute("DELETE FROM votes WHERE card_id = ?", (r.id,))  # dots go back
         return _reflection(row)
 
     def set_moderation(self, reflection_id: str, *, hidden: bool, highlighted: bool) -> None:
@@ -725,6 +787,8 @@ class Store(WorkshopStore):
                 "UPDATE reflections SET hidden = ?, highlighted = ? WHERE id = ?",
                 (int(hidden), int(highlighted), reflection_id),
             )
+            if hidden:
+                db.execute("DELETE FROM votes WHERE card_id = ?", (reflection_id,))  # dots back
 
     def survey_answers(self, session_id: int) -> list[tuple[str, str, int | None, str]]:
         """Return (participant id, item, value, text) for every stored survey answer."""
@@ -760,6 +824,115 @@ class Store(WorkshopStore):
                     for item, value in answers.items()
                 ],
             )
+
+    # -- votes (rules in app.votes) ------------------------------------------------------
+
+    def votes(self, session_id: int) -> list[tuple[int, str, str, int]]:
+        """Return (phase index, participant id, card id, dots) for every vote of a session."""
+        return [
+            (r["phase_index"], r["participant_id"], r["card_id"], r["dots"])
+            for r in self._db.execute(
+                "SELECT phase_index, participant_id, card_id, dots FROM votes"
+                " WHERE session_id = ? ORDER BY updated_at, card_id",
+                (session_id,),
+            )
+        ]
+
+    def vote_ops(self, session_id: int) -> dict[str, str]:
+        """Return the applied vote message ids of a session, each with its participant."""
+        return {
+            r["id"]: r["participant_id"]
+            for r in self._db.execute(
+                "SELECT id, participant_id FROM vote_ops WHERE session_id = ?", (session_id,)
+            )
+        }
+
+    def put_vote(
+        self,
+        op_id: str,
+        session_id: int,
+        phase_index: int,
+        participant_id: str,
+        card_id: str,
+        dots: int,
+        budget: int,
+    ) -> dict[str, int] | None:
+        """Set a participant's dots on one card, once per client-made ``op_id``.
+
+        Returns the participant's dots per card in the phase as stored now, or None when
+        this ``op_id`` was applied before (a resend: nothing changes).
+
+        Raises:
+            VoteIdTaken: if ``op_id`` belongs to another participant or session.
+            VoteOverBudget: if the participant would hold more than ``budget`` dots in the
+                phase (checked here, inside the transaction, so two messages committed in
+                one batch cannot both spend the last dot).
+        """
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT session_id, participant_id FROM vote_ops WHERE id = ?", (op_id,)
+            ).fetchone()
+            if row is not None:
+                if row["session_id"] != session_id or row["participant_id"] != participant_id:
+                    raise VoteIdTaken(op_id)
+                return None
+            spent = db.execute(
+                "SELECT COALESCE(SUM(dots), 0) FROM votes WHERE session_id = ?"
+                " AND phase_index = ? AND participant_id = ? AND card_id != ?",
+                (session_id, phase_index, participant_id, card_id),
+            ).fetchone()[0]
+            if spent + dots > budget:
+                raise VoteOverBudget(op_id)
+            db.execute(
+                "INSERT INTO vote_ops (id, session_id, participant_id) VALUES (?, ?, ?)",
+                (op_id, session_id, participant_id),
+            )
+            key = (session_id, phase_index, participant_id, card_id)
+            if dots:
+                db.execute(
+                    "INSERT INTO votes (session_id, phase_index, participant_id, card_id, dots,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id,"
+                    " phase_index, participant_id, card_id) DO UPDATE SET dots = excluded.dots,"
+                    " updated_at = excluded.updated_at",
+                    (*key, dots, time.time()),
+                )
+            else:
+                db.execute(
+                    "DELETE FROM votes WHERE session_id = ? AND phase_index = ?"
+                    " AND participant_id = ? AND card_id = ?",
+                    key,
+                )
+            return {
+                r["card_id"]: r["dots"]
+                for r in db.execute(
+                    "SELECT card_id, dots FROM votes WHERE session_id = ? AND phase_index = ?"
+                    " AND participant_id = ?",
+                    (session_id, phase_index, participant_id),
+                )
+            }
+
+    def closed_votes(self, session_id: int) -> set[int]:
+        """Return the phases whose voting the facilitator closed before the phase ended."""
+        return {
+            r[0]
+            for r in self._db.execute(
+                "SELECT phase_index FROM vote_closed WHERE session_id = ?", (session_id,)
+            )
+        }
+
+    def set_votes_closed(self, session_id: int, phase_index: int, closed: bool) -> None:
+        """Close (or reopen) the voting of a prioritise phase."""
+        with self._tx() as db:
+            if closed:
+                db.execute(
+                    "INSERT OR IGNORE INTO vote_closed (session_id, phase_index) VALUES (?, ?)",
+                    (session_id, phase_index),
+                )
+            else:
+                db.execute(
+                    "DELETE FROM vote_closed WHERE session_id = ? AND phase_index = ?",
+                    (session_id, phase_index),
+                )
 
     def integrity_ok(self) -> bool:
         """Return True when SQLite's integrity check finds nothing wrong."""

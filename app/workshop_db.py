@@ -363,6 +363,8 @@ class WorkshopStore:
         with self._tx() as db:
             args = (participant_id,)
             db.execute("DELETE FROM survey_answers WHERE participant_id = ?", args)
+            db.execute("DELETE FROM vote_ops WHERE participant_id = ?", args)
+            db.execute("DELETE FROM votes WHERE participant_id = ?", args)
             db.execute("DELETE FROM reflections WHERE participant_id = ?", args)
             db.execute("DELETE FROM group_members WHERE participant_id = ?", args)
             db.execute("DELETE FROM roster WHERE claimed_by = ?", args)
@@ -389,7 +391,16 @@ class WorkshopStore:
             args = (session_id,)
             # join_keys before participants: deleting those would keep the keys as tombstones
             # (see app.store), needless once the room token and code are gone.
-            for table in ("survey_answers", "reflections", "group_rounds", "roster", "join_keys"):
+            for table in (
+                "vote_ops",
+                "votes",
+                "vote_closed",
+                "survey_answers",
+                "reflections",
+                "group_rounds",
+                "roster",
+                "join_keys",
+            ):
                 db.execute(f"DELETE FROM {table} WHERE session_id = ?", args)
             db.execute("DELETE FROM participants WHERE session_id = ?", args)
             db.execute(

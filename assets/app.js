@@ -12,8 +12,9 @@
   const MAX_TEXT = 2000;
   const ACK_TIMEOUT = 10000;
   // Errors after which resending an outbox item can never succeed: drop it, tell the person.
-  const FINAL = ["phase_closed", "not_yours", "no_reflections", "text_too_long", "text_empty", "bad_field"];
-  const ITEM_FIELDS = /^(id|phase|text|revision|answers)(\.|$)/;
+  const FINAL = ["phase_closed", "not_yours", "no_reflections", "text_too_long", "text_empty", "bad_field",
+    "no_voting", "voting_closed", "card_unavailable", "other_group", "too_many_dots"];
+  const ITEM_FIELDS = /^(id|phase|text|revision|answers|card|dots)(\.|$)/;
 
   let strings = {};
   let lang = "sv";
@@ -305,6 +306,7 @@
       }
     }
     renderWork();
+    renderVote();
     flush();
   }
 
@@ -322,6 +324,7 @@
     delete outbox[id];
     saveOutbox();
     renderWork();
+    renderVote();
     flush();
     return true;
   }
@@ -383,12 +386,93 @@
     const reflecting = kind === "mixed_groups" || kind === "municipality";
     $("card-form").hidden = !reflecting;
     $("survey-form").hidden = kind !== "survey";
+    $("vote").hidden = kind !== "prioritise";
     $("thanks").hidden = kind !== "closing" && kind !== "ended";
     $("thanks").textContent = t("thanks_text");
     renderGroup(reflecting ? state.group : null, reflecting);
     if (kind === "survey") buildSurvey(state.survey);
     renderWork();
+    renderVote();
     tick();
+  }
+
+  // -- prioritise: dots on the group's cards, each change an outbox item -------------------
+
+  function myDots(id) {
+    let dots = (state.vote.mine || {})[id] || 0;
+    for (const m of Object.values(outbox)) if (m.type === "vote" && m.card === id) dots = m.dots;
+    return dots;
+  }
+
+  function renderVote() {
+    const v = state && state.vote;
+    if (!v || $("vote").hidden) return;
+    const ballot = state.cards || [];
+    const left = v.dots - ballot.reduce((sum, c) => sum + myDots(c.id), 0);
+    $("vote-help").textContent = t(v.open ? "vote_help" : "vote_closed", { max: v.per_card });
+    note("vote-left", ballot.length ? (v.open ? t("vote_remaining", { count: Math.max(0, left), dots: v.dots }) : "") : t("vote_none"));
+    const list = $("ballot");
+    const nodes = new Map(Array.from(list.children, (node) => [node.dataset.id, node]));
+    for (const [id, node] of nodes) if (!ballot.some((c) => c.id === id)) node.remove();
+    ballot.forEach((card, i) => {
+      let node = nodes.get(card.id);
+      if (!node) {
+        node = el("li", "card");
+        node.dataset.id = card.id;
+        const row = el("div", "dots");
+        for (const d of [-1, 1]) {
+          const b = el("button", "small secondary", d < 0 ? "−" : "+");
+          b.type = "button";
+          b.dataset.d = d;
+          row.append(b);
+        }
+        const count = el("span", "mine");
+        count.id = "dots-" + card.id; // ids are [A-Za-z0-9_-]: the buttons point at their count
+        for (const b of row.children) b.setAttribute("aria-describedby", count.id);
+        row.insertBefore(count, row.lastChild);
+        node.append(el("p", "text"), el("p", "meta"), row, el("p", "error"));
+      }
+      const [text, meta, row, error] = node.children;
+      const mine = myDots(card.id);
+      const short = card.text.slice(0, 40);
+      text.textContent = card.text;
+      let who = card.author + (card.organisation ? ", " + card.organisation : "");
+      if (v.counts) who += " · " + t(v.counts[card.id] === 1 ? "vote_total_one" : "vote_total", { count: v.counts[card.id] || 0 });
+      meta.textContent = who;
+      row.hidden = !v.open;
+      const [minus, count, plus] = row.children;
+      const circles = el("span", "", "●".repeat(mine));
+      circles.setAttribute("aria-hidden", "true");
+      count.replaceChildren(circles, " " + t("vote_mine", { count: mine }));
+      // aria-disabled, not disabled: the button keeps focus after the last dot is spent.
+      minus.setAttribute("aria-disabled", String(!mine));
+      plus.setAttribute("aria-disabled", String(mine >= v.per_card || left <= 0));
+      minus.setAttribute("aria-label", t("vote_remove", { text: short }));
+      plus.setAttribute("aria-label", t("vote_add", { text: short }));
+      const lost = Array.from(failed.values()).reverse().find((f) => f.msg.type === "vote" && f.msg.card === card.id);
+      error.hidden = !lost;
+      error.textContent = lost ? t("error_" + lost.code) : "";
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    });
+    const top = $("top");
+    top.replaceChildren();
+    for (const c of v.top || []) {
+      const item = el("li", "card");
+      item.append(el("p", "text", c.text), el("p", "meta", t(c.dots === 1 ? "vote_dot_one" : "vote_dots", { count: c.dots })));
+      top.append(item);
+    }
+    $("top-heading").hidden = !top.children.length;
+  }
+
+  function castVote(id, delta) {
+    const dots = myDots(id) + delta;
+    // Absolute numbers: a newer unsent vote on the card replaces the older one.
+    for (const m of Object.values(outbox)) {
+      if (m.type === "vote" && m.card === id && !(inflight && inflight.id === m.id)) delete outbox[m.id];
+    }
+    for (const [fid, f] of failed) if (f.msg.type === "vote") failed.delete(fid);
+    enqueue({ type: "vote", id: newId(), phase: state.phase.index, card: id, dots: dots });
+    renderVote();
   }
 
   function renderGroup(group, reflecting) {
@@ -397,7 +481,8 @@
     if (!group) return;
     const municipality = group.kind === "municipality";
     $("group-heading").textContent = t(municipality ? "group_heading_municipality" : "group_heading", { number: group.number });
-    const place = group.attendance === "remote" ? "place_remote" : group.attendance === "in_room" ? "place_in_room" : null;
+    const mode = group.attendance === "mixed" && joined ? joined.participant.attendance : group.attendance;
+    const place = mode === "remote" ? "place_remote" : mode === "in_room" ? "place_in_room" : null;
     $("group-place").textContent = place ? t(place, { number: group.number }) : "";
     $("group-place").hidden = !place;
     const list = $("members");
@@ -414,7 +499,9 @@
     const safe = /^https?:\/\//i.test(link);
     $("group-link-line").hidden = !link;
     anchor.hidden = !safe;
-    if (safe) { anchor.href = link; anchor.textContent = link; } else { anchor.removeAttribute("href"); anchor.textContent = ""; }
+    // A safe link is a button into the group's call; anything else is plain text.
+    $("group-link-label").hidden = safe;
+    if (safe) { anchor.href = link; anchor.title = link; } else { anchor.removeAttribute("href"); anchor.removeAttribute("title"); }
     $("group-link-text").textContent = safe ? "" : link;
   }
 
@@ -815,6 +902,10 @@
     if (button) cardAction(button.dataset.act, button.closest("li").dataset.id);
   });
   $("survey-form").addEventListener("submit", (event) => { event.preventDefault(); submitSurvey(); });
+  $("ballot").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-d]");
+    if (button && button.getAttribute("aria-disabled") !== "true") castVote(button.closest("li").dataset.id, Number(button.dataset.d));
+  });
 
   $("lang").addEventListener("click", () => {
     const next = lang === "sv" ? "en" : "sv";

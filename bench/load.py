@@ -3,6 +3,7 @@
     python bench/load.py                   # N = 500 and 1000, asyncio loop
     python bench/load.py --clients 500 --loop qt    # the server on the console's qasync loop
     python bench/load.py --clients 500 --loop console   # ... with the console window on it
+    python bench/load.py --clients 100 --via tunnel     # through sshd + Caddy, beside direct
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
@@ -33,6 +34,13 @@ the floor no durable server gets under. Cards that arrive together share a commi
 (:mod:`app.commit`); the number of commits is reported too.
 Server-side and client-side times use ``time.monotonic()``, one clock for all processes on
 Linux.
+
+``--via tunnel`` runs the room twice, directly and the way participants at home reach it in
+an online session (issue 15): wss to a relay's name (Caddy with TLS on loopback, see
+``scripts/relay.py``) → sshd's reverse-forwarded port → the laptop's SSH tunnel
+(:mod:`room_server.tunnel`) → the room server; each client from its own loopback address as
+on the internet. It prints join, fan-out and submit-to-ack p50/p99 of both and their ratio.
+It starts sshd, so it needs root.
 """
 
 from __future__ import annotations
@@ -108,7 +116,11 @@ class LagProbe:
 
 
 async def room_main(
-    data_dir: Path, qt_probe: LagProbe | None, export_mode: str, console: bool = False
+    data_dir: Path,
+    qt_probe: LagProbe | None,
+    export_mode: str,
+    console: bool = False,
+    tunnel_json: str | None = None,
 ) -> None:
     from app.export import export_all
     from app.export.process import export_in_process
@@ -121,6 +133,20 @@ async def room_main(
     room = Room(store)
     server = RoomServer(room, "127.0.0.1", 0)
     await server.start()
+    tunnel = None
+    if tunnel_json:
+        # The online session: the room reached through the relay, as the console opens it.
+        from room_server.tunnel import Tunnel, TunnelSettings, TunnelState
+
+        options = json.loads(tunnel_json)
+        settings = TunnelSettings(
+            **{k: Path(v) if k in ("key_file", "known_hosts") else v for k, v in options.items()}
+        )
+        server.set_public_url(settings.public_url)
+        tunnel = Tunnel(settings, server.port)
+        tunnel.start()
+        while tunnel.status.state != TunnelState.UP:
+            await asyncio.sleep(0.05)
     window = None
     if console:
         # The facilitator's console on the same loop, as the app runs it: the roster, the
@@ -199,15 +225,19 @@ async def room_main(
             )
         elif command == "quit":
             probe_task.cancel()
+            if tunnel is not None:
+                await tunnel.stop()
             await server.stop()
             store.close()
             emit({"bye": True})
             return
 
 
-def serve_room(data_dir: Path, loop_kind: str, export_mode: str) -> None:
+def serve_room(
+    data_dir: Path, loop_kind: str, export_mode: str, tunnel_json: str | None = None
+) -> None:
     if loop_kind == "asyncio":
-        asyncio.run(room_main(data_dir, None, export_mode))
+        asyncio.run(room_main(data_dir, None, export_mode, tunnel_json=tunnel_json))
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
@@ -224,7 +254,9 @@ def serve_room(data_dir: Path, loop_kind: str, export_mode: str) -> None:
     timer.timeout.connect(qt_probe.tick)
     timer.start()
     with loop:
-        loop.run_until_complete(room_main(data_dir, qt_probe, export_mode, console))
+        loop.run_until_complete(
+            room_main(data_dir, qt_probe, export_mode, console, tunnel_json=tunnel_json)
+        )
 
 
 # -- the bare websockets server, in the subprocess ---------------------------------------------
@@ -588,7 +620,7 @@ def durable_commit_ms(folder: Path, rounds: int = 200) -> tuple[float, float]:
     return pct(times, 0.5), pct(times, 0.99)
 
 
-async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
+async def run_room(n: int, args: argparse.Namespace, *, tunnel: bool = False) -> dict[str, Any]:
     from app.room import Room
     from app.store import DB_NAME, Store
     from room_server.bots import make_profiles
@@ -596,24 +628,67 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         floor = durable_commit_ms(data_dir)
-        server, ready = await ServerProcess.launch(
-            "--serve-room", str(data_dir), *server_options(args)
-        )
-        url = f"ws://127.0.0.1:{ready['port']}/ws"
-        bot_class = timed_bot_class()
-        bots = [
-            bot_class(url, ready["token"], profile, seed=i, ack_timeout=120.0)
-            for i, profile in enumerate(make_profiles(n, args.seed))
-        ]
-        late = [
-            bot_class(url, ready["token"], profile, seed=n + i, ack_timeout=120.0)
-            for i, profile in enumerate(make_profiles(max(10, n // 10), args.seed + 1))
-        ]
+        relay = None
+        extra: list[str] = []
+        if tunnel:
+            from scripts.relay import HOST, Relay
+
+            relay = Relay(data_dir / "relay")
+            relay.prepare()
+            relay.start_sshd()
+            relay.start_caddy()
+            extra = ["--tunnel-settings", json.dumps(relay_settings(relay, data_dir))]
         try:
-            result = await drive(server, bots, ready, room=True, seed=args.seed, late=late)
+            server, ready = await ServerProcess.launch(
+                "--serve-room", str(data_dir), *server_options(args), *extra
+            )
+            url = f"ws://127.0.0.1:{ready['port']}/ws"
+            if relay is not None:
+                url = f"wss://{HOST}:{relay.https_port}/ws"
+            ssl_context = relay.ssl_context() if relay is not None else None
+
+            def options(i: int) -> dict[str, Any]:
+                if relay is None:
+                    return {}
+                # Each participant at home from an address of their own, to the relay's name.
+                return {
+                    "ssl": ssl_context,
+                    "host": "127.0.0.1",
+                    "port": relay.https_port,
+                    "local_addr": (f"127.0.{1 + i // 250}.{1 + i % 250}", 0),
+                }
+
+            bot_class = timed_bot_class()
+            bots = [
+                bot_class(
+                    url,
+                    ready["token"],
+                    profile,
+                    seed=i,
+                    ack_timeout=120.0,
+                    connect_options=options(i),
+                )
+                for i, profile in enumerate(make_profiles(n, args.seed))
+            ]
+            late = [
+                bot_class(
+                    url,
+                    ready["token"],
+                    profile,
+                    seed=n + i,
+                    ack_timeout=120.0,
+                    connect_options=options(n + i),
+                )
+                for i, profile in enumerate(make_profiles(max(10, n // 10), args.seed + 1))
+            ]
+            try:
+                result = await drive(server, bots, ready, room=True, seed=args.seed, late=late)
+            finally:
+                await asyncio.gather(*(b.close() for b in [*bots, *late]), return_exceptions=True)
+                await server.quit()
         finally:
-            await asyncio.gather(*(b.close() for b in [*bots, *late]), return_exceptions=True)
-            await server.quit()
+            if relay is not None:
+                relay.stop()
         # What the database holds, through its own connection.
         store = Store(data_dir / DB_NAME)
         try:
@@ -633,6 +708,67 @@ async def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
         result["integrity"] = ok
         result["commit_p50"], result["commit_p99"] = floor
         return result
+
+
+def relay_settings(relay: Any, data_dir: Path) -> dict[str, Any]:
+    """The tunnel's settings for the server process (JSON), as the console would keep them."""
+    return {
+        "relay_host": "127.0.0.1",
+        "public_url": relay.public_url,
+        "key_file": str(relay.key_file),
+        "known_hosts": str(data_dir / "known_hosts"),
+        "user": relay.user,
+        "ssh_port": relay.ssh_port,
+        "relay_port": relay.relay_port,
+    }
+
+
+TUNNEL_ROWS = (
+    ("join storm, joins/s", "joins_per_s"),
+    ("join latency p50 ms", "join_p50"),
+    ("join latency p99 ms", "join_p99"),
+    ("phase broadcast fan-out p50 ms", "phase_p50"),
+    ("phase broadcast fan-out p99 ms", "phase_p99"),
+    ("groups broadcast fan-out p50 ms", "groups_p50"),
+    ("groups broadcast fan-out p99 ms", "groups_p99"),
+    ("state broadcast with N cards p50 ms", "cards_p50"),
+    ("state broadcast with N cards p99 ms", "cards_p99"),
+    ("submit-to-ack, burst, p50 ms", "burst_p50"),
+    ("submit-to-ack, burst, p99 ms", "burst_p99"),
+    ("submit-to-ack, paced, p50 ms", "paced_p50"),
+    ("submit-to-ack, paced, p99 ms", "paced_p99"),
+    ("late joiners, join p50 ms", "late_p50"),
+    ("late joiners, join p99 ms", "late_p99"),
+)
+
+
+def tunnel_report(
+    n: int, args: argparse.Namespace, direct: dict[str, Any], tunnel: dict[str, Any]
+) -> str:
+    """The tunnel run beside the direct one: same stages, ratio tunnel / direct."""
+    head = ("metric", "direct", "tunnel", "ratio")
+    rows = []
+    for name, key in TUNNEL_ROWS:
+        d, t = direct.get(key), tunnel.get(key)
+        fmt = (lambda v: f"{v:.0f}") if key == "joins_per_s" else (lambda v: f"{v:.1f}")
+        ratio = f"{t / d:.2f}x" if isinstance(d, int | float) and d and t is not None else ""
+        rows.append(
+            (name, fmt(d) if d is not None else "-", fmt(t) if t is not None else "-", ratio)
+        )
+    for label, room in (("direct", direct), ("tunnel", tunnel)):
+        held = f"{room['held']}/{room['held_end']} of {n}"
+        lost = f"{room['lost']} lost, {room['duplicated']} duplicated, {room['join_failed']}"
+        rows.append((f"{label}: held, lost/duplicated/join failed", held, lost + " failed", ""))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    out = [
+        f"N = {n} clients through the tunnel (wss → Caddy → sshd → SSH → server) vs direct"
+        f" (ws to 127.0.0.1), server loop: {args.loop}, {os.cpu_count()} CPUs",
+        "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    for r in rows:
+        out.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(out)
 
 
 async def run_bare(n: int, seed: int) -> dict[str, Any]:
@@ -774,6 +910,13 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
 
 
 async def bench(args: argparse.Namespace) -> None:
+    if args.via == "tunnel":
+        for n in args.clients:
+            direct = await run_room(n, args)
+            tunnel = await run_room(n, args, tunnel=True)
+            print(tunnel_report(n, args, direct, tunnel))
+            print(flush=True)
+        return
     for n in args.clients:
         room = await run_room(n, args)
         bare = await run_bare(n, args.seed)
@@ -798,7 +941,14 @@ def main(argv: list[str] | None = None) -> None:
         default="process",
         help="where the export beside the load runs (the console uses a spawned process)",
     )
+    parser.add_argument(
+        "--via",
+        choices=("direct", "tunnel"),
+        default="direct",
+        help="tunnel: run the room directly and through sshd + Caddy on loopback, side by side",
+    )
     parser.add_argument("--serve-room", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tunnel-settings", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # Every client is a socket here, and every connection one in the server: raise the limit.
@@ -806,7 +956,7 @@ def main(argv: list[str] | None = None) -> None:
     want = max(soft, min(hard, 4 * max(args.clients) + 256))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     if args.serve_room:
-        serve_room(args.serve_room, args.loop, args.export_in)
+        serve_room(args.serve_room, args.loop, args.export_in, args.tunnel_settings)
     elif args.serve_bare:
         asyncio.run(bare_main())
     else:

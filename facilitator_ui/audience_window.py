@@ -60,6 +60,14 @@ from app.room import JoinInfo, Room
 from facilitator_ui.bridge import RoomBridge
 from facilitator_ui.common import OrgColours, countdown_seconds, format_countdown, plain_label
 from facilitator_ui.qr_widget import QrWidget
+from facilitator_ui.ranking_view import (
+    PROJECTOR_TOP,
+    RankingChart,
+    WordCloud,
+    ranking_blocks,
+    session_themes,
+    vote_phase,
+)
 
 DESIGN_HEIGHT = 1080.0  # type sizes below are pixels at this window height
 DESIGN_WIDTH = 1920.0
@@ -112,6 +120,8 @@ class AudienceView(StrEnum):
     WALL = "wall"
     SURVEY = "survey"
     THANKS = "thanks"
+    RANKING = "ranking"
+    THEMES = "themes"
 
 
 VIEW_KEYS: dict[AudienceView, str] = {
@@ -121,6 +131,8 @@ VIEW_KEYS: dict[AudienceView, str] = {
     AudienceView.WALL: "audience_view_wall",
     AudienceView.SURVEY: "audience_view_survey",
     AudienceView.THANKS: "audience_view_thanks",
+    AudienceView.RANKING: "audience_view_ranking",
+    AudienceView.THEMES: "audience_view_themes",
 }
 
 
@@ -136,6 +148,8 @@ def default_view(live: Live) -> AudienceView:
         return AudienceView.GROUPS
     if phase.kind == PhaseKind.SURVEY:
         return AudienceView.SURVEY
+    if phase.kind == PhaseKind.PRIORITISE:
+        return AudienceView.RANKING
     if phase.kind == PhaseKind.CLOSING:
         return AudienceView.THANKS
     return AudienceView.QR  # the lecture: people are still arriving
@@ -801,6 +815,7 @@ class AudienceWindow(QWidget):
         self._colours = OrgColours(room)
         self._overrides: dict[int, AudienceView] = {}
         self._anonymous = False
+        self._themes_organisation: int | None = None
         self._view: AudienceView | None = None
         self._scale = 1.0
         self._countdown_state = ""
@@ -837,7 +852,13 @@ class AudienceWindow(QWidget):
         self.wall_page = WallStage()
         self.survey_page = SurveyStage()
         self.thanks_page = ThanksPage()
+        self.ranking_page = RankingChart(top=PROJECTOR_TOP)
+        self.ranking_page.setObjectName("audienceRanking")
+        self.themes_page = WordCloud()
+        self.themes_page.setObjectName("audienceThemes")
         self._pages: dict[AudienceView, QWidget] = {
+            AudienceView.RANKING: self.ranking_page,
+            AudienceView.THEMES: self.themes_page,
             AudienceView.QR: self.join_page,
             AudienceView.GROUPS: self.groups_page,
             AudienceView.WALL: self.wall_page,
@@ -867,6 +888,8 @@ class AudienceWindow(QWidget):
         bridge.connectionChanged.connect(lambda _pid, _on: self._on_people_changed())
         bridge.reflectionChanged.connect(lambda _rid, _mod: self._schedule_for(AudienceView.WALL))
         bridge.surveyAnswered.connect(self._on_survey_answered)
+        bridge.votesChanged.connect(lambda _index: self._schedule_for(AudienceView.RANKING))
+        bridge.reflectionChanged.connect(lambda _r, _m: self._schedule_for(AudienceView.THEMES))
 
         self.resize(1280, 720)
         self.retranslate()
@@ -905,6 +928,12 @@ class AudienceWindow(QWidget):
     def anonymous(self) -> bool:
         """Return True when the wall leaves authors' names out."""
         return self._anonymous
+
+    def set_themes_organisation(self, organisation_id: int | None) -> None:
+        """Show the word cloud of one organisation's reflections (None: the whole session)."""
+        if organisation_id != self._themes_organisation:
+            self._themes_organisation = organisation_id
+            self._schedule_for(AudienceView.THEMES)
 
     def set_anonymous(self, on: bool) -> None:
         """Leave authors' names off the wall (the console's wall toggle drives this)."""
@@ -945,6 +974,10 @@ class AudienceWindow(QWidget):
             self._show_wall()
         elif view == AudienceView.SURVEY:
             self._show_survey()
+        elif view == AudienceView.RANKING:
+            self._show_ranking()
+        elif view == AudienceView.THEMES:
+            self._show_themes()
         else:
             self._show_thanks()
         self._tick()
@@ -1085,6 +1118,32 @@ class AudienceWindow(QWidget):
         )
         self.survey_page.set_items(items, caption)
 
+    def _show_ranking(self) -> None:
+        # The room sees the counts only once the vote has closed, or with open voting: a
+        # projected ranking would otherwise tell everyone how others voted.
+        index = vote_phase(self._live)
+        votes = self._live.votes
+        if index is None:
+            self.ranking_page.empty_text = tr("ranking_empty")
+            self.ranking_page.set_blocks([])
+            return
+        if votes.is_open(index) and not self._live.program[index].open_votes:
+            voters = len({pid for p_index, pid, _c, _d in votes.rows() if p_index == index})
+            self.ranking_page.empty_text = tr("audience_ranking_secret", voters=voters)
+            self.ranking_page.set_blocks([])
+            return
+        self.ranking_page.empty_text = tr("ranking_empty")
+        self.ranking_page.set_blocks(ranking_blocks(self._room, index))
+
+    def _show_themes(self) -> None:
+        org = self._themes_organisation
+        if org is not None:  # whose themes: the room reads it in the header
+            self.title_label.setText(
+                tr("audience_themes_of", name=self._room.organisation_name(org))
+            )
+        self.themes_page.empty_text = tr("themes_none")
+        self.themes_page.set_themes(session_themes(self._room, org, top=30))
+
     def _show_thanks(self) -> None:
         self.thanks_page.thanks_label.setText(tr("audience_thanks"))
         title, subtitle = self._session_line()
@@ -1153,6 +1212,8 @@ class AudienceWindow(QWidget):
         self._countdown_state = ""
         for stage in (self.groups_page, self.wall_page, self.survey_page):
             stage.scale = scale
+        self.ranking_page.scale = scale
+        self.themes_page.scale = scale
         self.join_page.apply_scale(scale)
         self.thanks_page.apply_scale(scale)
         self.refresh()

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
 from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent
+from app.votes import VotesChanged
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class RoomBridge(QObject):
         reflectionChanged(str, bool): a reflection card (by id) was written, edited or
             withdrawn (False), or moderated by the facilitator (True).
         surveyAnswered(str): a participant (by id) saved survey answers.
+        votesChanged(int): dots changed in a prioritise phase (by index), or its vote
+            closed or reopened.
     """
 
     participantJoined = Signal(str)
@@ -46,6 +49,7 @@ class RoomBridge(QObject):
     groupsChanged = Signal(int)
     reflectionChanged = Signal(str, bool)
     surveyAnswered = Signal(str)
+    votesChanged = Signal(int)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
         """Subscribe to ``room``'s events.
@@ -87,5 +91,7 @@ class RoomBridge(QObject):
             self.reflectionChanged.emit(event.reflection.id, event.moderated)
         elif isinstance(event, SurveyAnswered):
             self.surveyAnswered.emit(event.participant_id)
+        elif isinstance(event, VotesChanged):
+            self.votesChanged.emit(event.phase_index)
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

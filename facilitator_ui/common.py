@@ -47,6 +47,7 @@ PHASE_KIND_KEYS: dict[PhaseKind, str] = {
     PhaseKind.MUNICIPALITY: "phase_kind_municipality",
     PhaseKind.SURVEY: "phase_kind_survey",
     PhaseKind.CLOSING: "phase_kind_closing",
+    PhaseKind.PRIORITISE: "phase_kind_prioritise",
 }
 
 ROLE_SHORT_KEYS: dict[Role, str] = {

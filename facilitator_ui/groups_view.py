@@ -341,8 +341,10 @@ class GroupCard(QFrame):
     ) -> None:
         """Show this group's members and state; rebuilds the chips only if they changed."""
         remote = bool(members) and all(p.attendance == Attendance.REMOTE for p in members)
+        # A hybrid group (a municipality's table and its people at home) needs the call too.
+        some_remote = any(p.attendance == Attendance.REMOTE for p in members)
         chips = tuple((p.id, p.id in late, p.id in connected) for p in members)
-        signature = (chips, locked, link, remote)
+        signature = (chips, locked, link, remote, some_remote)
         if signature == self._signature:
             return
         self._signature = signature
@@ -381,7 +383,7 @@ class GroupCard(QFrame):
         if not self.link_edit.hasFocus() and self.link_edit.text() != link:
             self.link_edit.setText(link)
         self.remote_tag.setVisible(remote)
-        self.link_edit.setVisible(remote or bool(link))
+        self.link_edit.setVisible(some_remote or bool(link))
         self.setProperty("locked", locked)
         _repolish(self)
         self.retranslate()

@@ -70,6 +70,7 @@ from facilitator_ui.help_overlay import HelpOverlay
 from facilitator_ui.phase_bar import PhaseBar
 from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
+from facilitator_ui.ranking_view import PrioritiesView
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
 from facilitator_ui.roster_model import Column, RosterModel
 from facilitator_ui.settings import Settings, SettingsDialog
@@ -416,6 +417,7 @@ class MainWindow(QMainWindow):
         self.groups_view = GroupsView(room, self.bridge, self.tasks)
         self.wall = ReflectionWall(room, self.bridge)
         self.survey_view = SurveyView(room, self.bridge)
+        self.priorities_view = PrioritiesView(room, self.bridge)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
@@ -425,6 +427,7 @@ class MainWindow(QMainWindow):
             self.groups_view,
             self.wall,
             self.survey_view,
+            self.priorities_view,
         ):
             self.tabs.addTab(page, "")
         outer.addWidget(self.tabs, 1)
@@ -533,7 +536,14 @@ class MainWindow(QMainWindow):
         self._session_menu.setTitle(tr("menu_session"))
         self.rehearse_action.setText(tr("rehearse_action"))
         for number, key in enumerate(
-            ("tab_participants", "tab_program", "tab_groups", "tab_wall", "tab_survey")
+            (
+                "tab_participants",
+                "tab_program",
+                "tab_groups",
+                "tab_wall",
+                "tab_survey",
+                "tab_priorities",
+            )
         ):
             self.tabs.setTabText(number, tr(key))
         self.phase_bar.retranslate()
@@ -541,6 +551,7 @@ class MainWindow(QMainWindow):
         self.groups_view.retranslate()
         self.wall.retranslate()
         self.survey_view.retranslate()
+        self.priorities_view.retranslate()
         if self._rehearsing:
             self._rehearsal_label.setText(tr("rehearse_running", count=self._rehearsal_count))
         self._language_menu.setTitle(tr("menu_language"))
@@ -626,6 +637,16 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def add_header_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` in the header row, before the copy-link button (e.g. a state light)."""
+        layout = self._header.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.insertWidget(layout.indexOf(self._copy_button), widget)
+
+    def add_session_action(self, action: QAction) -> None:
+        """Add ``action`` to the Session menu (e.g. the online session dialog)."""
+        self._session_menu.addAction(action)
+
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 - Qt's names
         """Move the focus with Tab; the widget reached keeps Space and letters for itself."""
         moved = super().focusNextPrevChild(next)
@@ -647,6 +668,9 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(self.audience.deleteLater)
         self.audience.set_anonymous(self.wall.anonymous())
         self.wall.anonymous_check.toggled.connect(self.audience.set_anonymous)
+        self.priorities_view.themesOrganisationChanged.connect(
+            self.audience.set_themes_organisation
+        )
         self.audience.visibilityChanged.connect(self._on_audience_visible)
         self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
         self.bridge.phaseChanged.connect(self._sync_audience_choice)

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -33,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.live import Live, PhaseStatus
-from app.model import Phase, PhaseKind
+from app.model import Phase, PhaseKind, VoteScope
+from app.protocol import MAX_DOTS
 from facilitator_ui.bridge import RoomBridge
 from facilitator_ui.common import PHASE_KIND_KEYS, big_button, plain_label
 
@@ -136,18 +138,45 @@ class ProgramPanel(QFrame):
         self._prompt_caption = plain_label("promptCaption", 14, bold=True)
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setTabChangesFocus(True)
+        # A prioritise phase's vote: dots, at most per card, which cards, open or secret.
+        self._vote_caption = plain_label("voteCaption", 14, bold=True)
+        self.vote_box = QWidget()
+        vote_grid = QGridLayout(self.vote_box)
+        vote_grid.setContentsMargins(0, 0, 0, 0)
+        self._dots_caption = plain_label("dotsCaption")
+        self.dots_spin = QSpinBox()
+        self.dots_spin.setRange(1, MAX_DOTS)
+        self._per_card_caption = plain_label("perCardCaption")
+        self.per_card_spin = QSpinBox()
+        self.per_card_spin.setRange(1, MAX_DOTS)
+        self._scope_caption = plain_label("scopeCaption")
+        self.scope_combo = QComboBox()
+        for scope in VoteScope:
+            self.scope_combo.addItem("", scope)
+        self.open_votes_check = QCheckBox()
+        for number, (caption, field) in enumerate(
+            (
+                (self._dots_caption, self.dots_spin),
+                (self._per_card_caption, self.per_card_spin),
+                (self._scope_caption, self.scope_combo),
+            )
+        ):
+            vote_grid.addWidget(caption, number, 0)
+            vote_grid.addWidget(field, number, 1)
+        vote_grid.addWidget(self.open_votes_check, 3, 0, 1, 2)
         for row, (caption, field) in enumerate(
             (
                 (self._title_caption, self.title_edit),
                 (self._minutes_caption, self.minutes_spin),
                 (self._kind_caption, self.kind_combo),
+                (self._vote_caption, self.vote_box),
                 (self._prompt_caption, self.prompt_edit),
             )
         ):
             align = Qt.AlignmentFlag.AlignTop if field is self.prompt_edit else Qt.AlignmentFlag(0)
             form.addWidget(caption, row, 0, align)
             form.addWidget(field, row, 1)
-        form.setRowStretch(3, 1)
+        form.setRowStretch(4, 1)
         right.addLayout(form, 1)
         self._locked_hint = plain_label("lockedHint", 13, wrap=True)
         self._locked_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -171,6 +200,12 @@ class ProgramPanel(QFrame):
         self.minutes_spin.valueChanged.connect(self._edit_minutes)
         self.kind_combo.activated.connect(self._edit_kind)
         self.prompt_edit.textChanged.connect(self._edit_prompt)
+        self.dots_spin.valueChanged.connect(lambda value: self._edit_vote(dots=value))
+        self.per_card_spin.valueChanged.connect(lambda value: self._edit_vote(per_card=value))
+        self.scope_combo.activated.connect(
+            lambda index: self._edit_vote(scope=VoteScope(self.scope_combo.itemData(index)))
+        )
+        self.open_votes_check.toggled.connect(lambda on: self._edit_vote(open_votes=on))
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.up_button.clicked.connect(lambda: self._move(-1))
@@ -224,6 +259,13 @@ class ProgramPanel(QFrame):
         self._minutes_caption.setText(tr("program_minutes"))
         self._kind_caption.setText(tr("program_kind"))
         self._prompt_caption.setText(tr("program_prompt"))
+        self._vote_caption.setText(tr("program_vote"))
+        self._dots_caption.setText(tr("program_dots"))
+        self._per_card_caption.setText(tr("program_per_card"))
+        self._scope_caption.setText(tr("program_scope"))
+        self.open_votes_check.setText(tr("program_open_votes"))
+        for i in range(self.scope_combo.count()):
+            self.scope_combo.setItemText(i, tr(f"scope_{self.scope_combo.itemData(i)}"))
         self.minutes_spin.setSuffix(tr("program_minutes_suffix"))
         for i in range(self.kind_combo.count()):
             self.kind_combo.setItemText(i, tr(PHASE_KIND_KEYS[self.kind_combo.itemData(i)]))
@@ -300,6 +342,10 @@ class ProgramPanel(QFrame):
                 self.kind_combo.setCurrentIndex(self.kind_combo.findData(phase.kind))
                 if self.prompt_edit.toPlainText() != phase.prompt:
                     self.prompt_edit.setPlainText(phase.prompt)
+                self.dots_spin.setValue(phase.dots)
+                self.per_card_spin.setValue(phase.per_card)
+                self.scope_combo.setCurrentIndex(self.scope_combo.findData(phase.scope))
+                self.open_votes_check.setChecked(phase.open_votes)
         finally:
             self._loading = False
         self._update_controls()
@@ -311,8 +357,12 @@ class ProgramPanel(QFrame):
         movable = has_row and row > fixed
         for field in (self.title_edit, self.minutes_spin, self.prompt_edit):
             field.setEnabled(has_row)
+        voting = has_row and self._rows[row].phase.kind == PhaseKind.PRIORITISE
+        self.vote_box.setVisible(voting)
+        self._vote_caption.setVisible(voting)
         # A phase that has run (or runs) keeps its kind: its groups and cards depend on it.
         self.kind_combo.setEnabled(movable)
+        self.scope_combo.setEnabled(movable)  # the ballot of a vote under way stays as it is
         self.remove_button.setEnabled(movable and len(self._rows) > 1)
         self.up_button.setEnabled(movable and row - 1 > fixed)
         self.down_button.setEnabled(movable and row + 1 < len(self._rows))
@@ -348,6 +398,11 @@ class ProgramPanel(QFrame):
         if row >= 0 and not self._loading:
             kind = PhaseKind(self.kind_combo.itemData(index))
             self._replace(row, replace(self._rows[row].phase, kind=kind))
+
+    def _edit_vote(self, **changes: object) -> None:
+        row = self._selected()
+        if row >= 0 and not self._loading:
+            self._replace(row, replace(self._rows[row].phase, **changes))  # type: ignore[arg-type]
 
     def _edit_prompt(self) -> None:
         row = self._selected()

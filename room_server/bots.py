@@ -147,8 +147,9 @@ GROUP_PHASES = ("mixed_groups", "municipality")
 # As the page (assets/app.js): errors after which resending an item can never succeed.
 FINAL_ERRORS = frozenset(
     {"phase_closed", "not_yours", "no_reflections", "text_too_long", "text_empty", "bad_field"}
+    | {"no_voting", "voting_closed", "card_unavailable", "other_group", "too_many_dots"}
 )
-_ITEM_FIELD = re.compile(r"^(id|phase|text|revision|answers)(\.|$)")
+_ITEM_FIELD = re.compile(r"^(id|phase|text|revision|answers|card|dots)(\.|$)")
 ACK_TIMEOUT = 10.0  # no answer to the item in flight: start over on a fresh connection
 RETRY_AFTER_ERROR = 3.0  # a passing error (server_error…): try the item again after this
 
@@ -305,6 +306,7 @@ class Bot:
         edit_share: float = 0.1,
         withdraw_share: float = 0.05,
         ack_timeout: float = ACK_TIMEOUT,
+        connect_options: dict[str, Any] | None = None,
     ) -> None:
         """Prepare a bot; nothing connects until :meth:`start`.
 
@@ -314,8 +316,8 @@ class Bot:
             room_token: the room token from the join link.
             profile: the join form.
             seed: seed of the bot's own random choices (delays, texts, answers).
-            autoplay: act on phases by itself: write 1–2 cards in group phases, answer the
-                survey in the survey phase.
+            autoplay: act on phases by itself: write 1–2 cards in group phases, spend its
+                dots in a prioritise phase, answer the survey in the survey phase.
             stop: when set, the bot closes its connection and stops.
             think: (min, max) seconds a bot "thinks" before writing or answering.
             backoff: (first, max) seconds between reconnection attempts; doubled each try,
@@ -324,6 +326,8 @@ class Bot:
             withdraw_share: chance that an autoplaying bot withdraws one of its cards.
             ack_timeout: seconds to wait for the answer to the item in flight before
                 starting over on a fresh connection (the page's 10 s).
+            connect_options: more arguments for ``websockets``' ``connect`` (e.g. ``ssl``,
+                ``host``/``port`` and ``local_addr`` to reach a relay's name on loopback).
         """
         self.url = ws_url(url)
         self.room_token = room_token
@@ -334,6 +338,7 @@ class Bot:
         self.edit_share = edit_share
         self.withdraw_share = withdraw_share
         self.ack_timeout = ack_timeout
+        self.connect_options = dict(connect_options or {})
         self._rng = random.Random(f"tankesmedja-bot:{seed}:{profile.name}")
         self._stop = stop
 
@@ -617,6 +622,7 @@ class Bot:
                     close_timeout=2,
                     max_size=2**20,
                     origin=page_origin(self.url),  # type: ignore[arg-type]
+                    **self.connect_options,
                 )
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 log.debug("%s: cannot connect: %s", self.name, exc)
@@ -775,6 +781,9 @@ class Bot:
         elif phase["kind"] == "survey" and message.get("survey"):
             self._acting.add(index)
             self._spawn(self._answer(index, message["survey"]["items"]))
+        elif phase["kind"] == "prioritise" and (message.get("vote") or {}).get("open"):
+            self._acting.add(index)
+            self._spawn(self._vote(index, list(message.get("cards") or ()), message["vote"]))
         elif phase["kind"] not in GROUP_PHASES:
             self.acted.add(index)
 
@@ -796,6 +805,25 @@ class Bot:
         if len(written) > 1 and self._rng.random() < self.withdraw_share:
             await self._pause()
             await self.withdraw_reflection(written[-1])
+        self.acted.add(index)
+
+    async def vote(self, phase: int, card_id: str, dots: int) -> str:
+        """Put ``dots`` on a card in a prioritise phase; return the vote message's id."""
+        vote_id = new_id()
+        message = {"type": "vote", "id": vote_id, "phase": phase, "card": card_id, "dots": dots}
+        await self._submit(vote_id, message, 0)
+        return vote_id
+
+    async def _vote(self, index: int, cards: list[dict[str, Any]], vote: dict[str, Any]) -> None:
+        # Like a person: spend the dots on a few cards, sometimes two on one.
+        left = int(vote["remaining"])
+        for card in self._rng.sample(cards, len(cards)):
+            if left <= 0:
+                break
+            await self._pause()
+            dots = min(left, self._rng.choice((1, 1, int(vote["per_card"]))))
+            await self.vote(index, card["id"], dots)
+            left -= dots
         self.acted.add(index)
 
     async def _answer(self, index: int, items: list[dict[str, Any]]) -> None:

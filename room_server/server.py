@@ -10,7 +10,6 @@ import asyncio
 import errno
 import ipaddress
 import logging
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from websockets.http11 import Request, Response
 from app import protocol
 from app.commit import GroupCommitter
 from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
-from app.model import Participant, Reflection
+from app.model import Participant, PhaseKind, Reflection
 from app.protocol import (
     ErrorCode,
     Hello,
@@ -33,6 +32,7 @@ from app.protocol import (
     ProtocolError,
     Reflect,
     SurveyAnswers,
+    Vote,
     Withdraw,
 )
 from app.ratelimit import RateLimiter
@@ -46,6 +46,7 @@ from app.room import (
     RosterChanged,
     normalise_public_url,
 )
+from app.votes import VotesChanged
 from room_server import netinfo, static
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,17 @@ MAX_CONNECTIONS = 2000
 # Connections one address may hold: one script must not fill the room. A town hall's NAT
 # can put a dozen remote officials (two tabs each) behind one address, hence not lower.
 MAX_PER_ADDRESS = 64
-# This machine is not capped: a tunnel that brings remote participants in (the public
-# address) connects from here for all of them.
+# This machine is not capped: the console's rehearsal participants connect from here. A
+# tunnel or proxy here brings remote participants in too, but it names each one's address in
+# a forwarded header (see :func:`real_address`), and the caps apply to that address.
 UNCAPPED_ADDRESSES = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+# Peers whose forwarded headers we believe: this machine, where the SSH tunnel's end (and a
+# reverse proxy the organisers run beside the console) connects from. Others are added with
+# ``trusted_proxies`` (e.g. the organisers' proxy on another machine).
+LOOPBACK_PROXIES = ("127.0.0.1", "::1")
+# Forwarded headers a proxy may name a client in; which one is read is a setting, because a
+# proxy that manages one passes the other through from the client untouched (spoofable).
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")
 # The page sends a ping every 25 s; a connection silent for this long is a dead browser.
 IDLE_TIMEOUT = 75.0
 # Messages one connection may send per 10 s; a page's outbox sends one item at a time.
@@ -75,7 +84,108 @@ OPEN_TIMEOUT = 10.0
 # Distinct device addresses remembered for the console's reachability count.
 MAX_DEVICES_SEEN = 4096
 
-_HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the address in one forwarded entry (``1.2.3.4``, ``[::1]:80``…), or None."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # IPv4 with a port
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return mapped or ip
+
+
+def _forwarded_chain(headers: Headers, header: str) -> list[str]:
+    """Return the client addresses a forwarded header lists, nearest proxy's entry last."""
+    values = headers.get_all(header)
+    entries = [e for value in values for e in value.split(",")]
+    if header == "x-forwarded-for":
+        return [e.strip() for e in entries]
+    chain = []
+    for entry in entries:  # RFC 7239: ``for=192.0.2.43;proto=https, for="[2001:db8::1]"``
+        found = ""
+        for pair in entry.split(";"):
+            key, _, value = pair.partition("=")
+            if key.strip().lower() == "for":
+                found = value.strip()
+        chain.append(found)
+    return chain
+
+
+def real_address(
+    peer: str,
+    headers: Headers | None,
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+    header: str = "x-forwarded-for",
+) -> str:
+    """Return the participant's real address: the peer's, or the one its proxy vouches for.
+
+    The forwarded header is believed only when the connection comes from a trusted proxy;
+    from anyone else it is ignored, whatever it says. The header is read from the right (the
+    entry the nearest proxy added) past any further trusted proxies, so entries a client
+    wrote itself, to the left of what the proxies appended, are never taken. An entry that
+    is no address (``unknown``, an obfuscated name) ends the walk at the last proxy.
+
+    Args:
+        peer: the TCP peer's address.
+        headers: the request's headers (None before a request was read).
+        trusted: networks of the proxies whose header is believed.
+        header: ``x-forwarded-for`` or ``forwarded`` (RFC 7239), whichever the proxy sets.
+    """
+
+    def is_trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return ip is not None and any(ip in net for net in trusted if net.version == ip.version)
+
+    current = _parse_ip(peer)
+    if headers is None or not is_trusted(current):
+        return peer
+    address = str(current)
+    for entry in reversed(_forwarded_chain(headers, header)):
+        ip = _parse_ip(entry)
+        if ip is None:
+            break
+        address = str(ip)
+        if not is_trusted(ip):
+            break
+    return address
+
+
+def trusted_networks(
+    addresses: tuple[str, ...] | list[str],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Return the networks of trusted proxies (``10.0.0.5``, ``10.1.0.0/16``…).
+
+    Raises:
+        ValueError: for an entry that is no address or network.
+    """
+    return tuple(ipaddress.ip_network(a.strip(), strict=False) for a in addresses if a.strip())
+
+
+def content_security_policy(origins: frozenset[str]) -> str:
+    """Return the pages' CSP: their own files, and sockets to exactly the origins they have.
+
+    ``connect-src`` names the WebSocket form of every origin the page is served from
+    (``wss://`` for an https public address): older Safari does not count ``ws:``/``wss:``
+    as ``'self'``. It is built from the server's own list, never from the request's Host,
+    which a proxy may have rewritten (to ``127.0.0.1:PORT``) and a client may forge.
+    """
+    sockets = sorted(
+        "wss://" + o.removeprefix("https://")
+        if o.startswith("https://")
+        else "ws://" + o.removeprefix("http://")
+        for o in origins
+    )
+    connect = " ".join(["'self'", *sockets])
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -116,6 +226,8 @@ class RoomServer:
         port: int = DEFAULT_PORT,
         *,
         advertise_host: str | None = None,
+        trusted_proxies: tuple[str, ...] | list[str] = (),
+        forwarded_header: str = "x-forwarded-for",
     ) -> None:
         """Prepare a server; nothing is bound until :meth:`start`.
 
@@ -125,6 +237,13 @@ class RoomServer:
             port: preferred port; a taken port falls back to a free one.
             advertise_host: address to put in the join link; default: the LAN address found
                 by listing interfaces (or ``host`` when a specific one is bound).
+            trusted_proxies: addresses or networks of reverse proxies whose forwarded header
+                names the participant (this machine, where the tunnel ends, always counts).
+            forwarded_header: the header those proxies set: ``x-forwarded-for`` (Caddy,
+                nginx) or ``forwarded`` (RFC 7239).
+
+        Raises:
+            ValueError: for a trusted proxy that is no address or network, or another header.
         """
         self.room = room
         self.host = host
@@ -132,6 +251,10 @@ class RoomServer:
         self.port = port
         self.port_fallback = False
         self._advertise_host = advertise_host
+        if forwarded_header.lower() not in FORWARDED_HEADERS:
+            raise ValueError(f"forwarded_header is one of {', '.join(FORWARDED_HEADERS)}")
+        self.forwarded_header = forwarded_header.lower()
+        self.trusted_proxies = trusted_networks([*LOOPBACK_PROXIES, *trusted_proxies])
         self.loopback_only = False
         self._files = static.load()
         self._server: Server | None = None
@@ -140,6 +263,7 @@ class RoomServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
         self._origins: frozenset[str] = frozenset()
+        self._csp = content_security_policy(self._origins)
         self._public_url: str | None = None
         self._devices_seen: dict[str, bool] = {}  # address -> is loopback (this machine)
         self.max_connections = MAX_CONNECTIONS
@@ -189,7 +313,7 @@ class RoomServer:
                         "only this computer can join. Join a Wi-Fi network or a phone "
                         "hotspot and restart."
                     )
-        self._origins = self._allowed_origins()
+        self._set_origins()
         if self.requested_port and self.port != self.requested_port:
             log.warning(
                 "Port %d was taken, so the server uses port %d instead; "
@@ -298,8 +422,20 @@ class RoomServer:
         """
         self._public_url = normalise_public_url(url)
         if self._server is not None:
-            self._origins = self._allowed_origins()
+            self._set_origins()
         return self.join_info()
+
+    def client_address(self, connection: ServerConnection, request: Request | None) -> str:
+        """Return the address a connection's limits count against: the real participant's.
+
+        The one place the client's address is decided: the wrong-code limit, the per-address
+        connection cap, join rates and the device count all use it. Behind the tunnel or a
+        trusted proxy it is the address the proxy names; from anyone else the TCP peer's,
+        whatever headers they send (see :func:`real_address`).
+        """
+        peer = str(connection.remote_address[0]) if connection.remote_address else "?"
+        headers = request.headers if request is not None else None
+        return real_address(peer, headers, self.trusted_proxies, self.forwarded_header)
 
     def device_counts(self) -> tuple[int, int]:
         """Return (devices that opened the page or its socket, of which not this machine).
@@ -327,6 +463,10 @@ class RoomServer:
 
     # -- HTTP ----------------------------------------------------------------------------------
 
+    def _set_origins(self) -> None:
+        self._origins = self._allowed_origins()
+        self._csp = content_security_policy(self._origins)
+
     def _allowed_origins(self) -> frozenset[str]:
         """Return the origins the page can have: this machine's addresses at our port."""
         hosts = {c.address for c in netinfo.candidates()} | {"localhost", "127.0.0.1"}
@@ -347,8 +487,9 @@ class RoomServer:
             response.headers["Allow"] = "GET"
             return response
         path = request.path.split("?", 1)[0]
-        if path in ("/", "/index.html", WS_PATH) and connection.remote_address:
-            self._seen_device(str(connection.remote_address[0]))
+        address = self.client_address(connection, request)
+        if path in ("/", "/index.html", WS_PATH):
+            self._seen_device(address)
         if path == WS_PATH:
             # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
             # for our address) sends another Origin; scripts without a browser send none.
@@ -360,7 +501,6 @@ class RoomServer:
                 return self._response(
                     HTTPStatus.SERVICE_UNAVAILABLE, b"Room is full\n", "text/plain", request
                 )
-            address = str(connection.remote_address[0]) if connection.remote_address else "?"
             if (
                 address not in UNCAPPED_ADDRESSES
                 and self._per_address[address] >= self.max_per_address
@@ -387,15 +527,7 @@ class RoomServer:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Frame-Options"] = "DENY"
-        connect = "'self'"
-        host = request.headers.get("Host", "")
-        if _HOST_HEADER.match(host):
-            connect += f" ws://{host}"
-        headers["Content-Security-Policy"] = (
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src {connect}; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'none'"
-        )
+        headers["Content-Security-Policy"] = self._csp
         return Response(status.value, status.phrase, headers, body)
 
     def _process_response(
@@ -419,7 +551,7 @@ class RoomServer:
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        address = str(ws.remote_address[0]) if ws.remote_address else "?"
+        address = self.client_address(ws, ws.request)
         client = _Client(ws, address)
         self._clients.add(client)
         self._per_address[address] += 1
@@ -533,7 +665,7 @@ class RoomServer:
         await self._send(client, self.room.live.state_message(result.participant))
 
     async def _participant_message(
-        self, client: _Client, message: Reflect | Withdraw | SurveyAnswers
+        self, client: _Client, message: Reflect | Withdraw | SurveyAnswers | Vote
     ) -> None:
         participant = (
             self.room.participant(client.participant_id) if client.participant_id else None
@@ -553,13 +685,18 @@ class RoomServer:
             await self._send(client, error)
 
     async def _apply(
-        self, client: _Client, participant: Participant, message: Reflect | Withdraw | SurveyAnswers
+        self,
+        client: _Client,
+        participant: Participant,
+        message: Reflect | Withdraw | SurveyAnswers | Vote,
     ) -> None:
         live = self.room.live
         if isinstance(message, Reflect):
             pending = live.plan_reflect(participant, message)
         elif isinstance(message, Withdraw):
             pending = live.plan_withdraw(participant, message)
+        elif isinstance(message, Vote):
+            pending = live.plan_vote(participant, message)
         else:
             pending = live.plan_survey(participant, message)
         stored = None
@@ -585,6 +722,10 @@ class RoomServer:
             self._send_states()
         elif isinstance(event, GroupsChanged):
             self._send_states(event.affected)
+        elif isinstance(event, VotesChanged):
+            self._send_states(event.affected)
+        elif isinstance(event, ReflectionChanged) and self._voting():
+            self._send_states()  # a card hidden (or shown) changes the ballots of a vote
         elif isinstance(event, ReflectionChanged) and not event.moderated:
             self._queue_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
@@ -592,6 +733,10 @@ class RoomServer:
             self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
         elif isinstance(event, ParticipantRemoved):
             self._drop_participant(event.participant_id)
+
+    def _voting(self) -> bool:
+        phase = self.room.live.phase
+        return phase is not None and phase.kind == PhaseKind.PRIORITISE
 
     def _send_roster(self) -> None:
         # People still on the join form see a name disappear as soon as someone picks it.

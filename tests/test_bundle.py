@@ -116,6 +116,7 @@ def _exec_spec() -> _Recorder:
     # The spec asks PyInstaller for the package metadata; the test venv has no PyInstaller.
     hooks = ModuleType("PyInstaller.utils.hooks")
     hooks.copy_metadata = lambda name: [(f"{name}.dist-info", f"{name}.dist-info")]  # type: ignore[attr-defined]
+    hooks.collect_data_files = lambda name: [(f"{name}/data.json", name)]  # type: ignore[attr-defined]
     stubs = {
         "PyInstaller": ModuleType("PyInstaller"),
         "PyInstaller.utils": ModuleType("x"),
@@ -131,7 +132,8 @@ def test_build_spec_uses_the_shared_list_launcher_and_hidden_imports() -> None:
     [(args, kwargs)] = recorder.calls["Analysis"]
     assert [Path(p) for p in args[0]] == [ROOT / "scripts" / "launcher.py"]
     assert kwargs["datas"] == _bundle_data().data_files(ROOT) + [
-        ("tankesmedja.dist-info", "tankesmedja.dist-info")  # for --version
+        ("tankesmedja.dist-info", "tankesmedja.dist-info"),  # for --version
+        ("stopwordsiso/data.json", "stopwordsiso"),  # the themes' stop-word lists
     ]
     assert "_rl_accel" in kwargs["hiddenimports"]
     assert {"tkinter", "PyQt5", "PyQt6"} <= set(kwargs["excludes"])

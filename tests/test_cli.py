@@ -134,3 +134,58 @@ def test_self_test_checks_server_join_pdf_and_window() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("self-test:")]
     assert len(lines) == 4 and all(line.endswith(": ok") for line in lines), lines
+
+
+def test_headless_behind_a_proxy_takes_a_public_url(tmp_path: Path) -> None:
+    bad = run("--headless", "--data-dir", str(tmp_path), "--public-url", "ftp://x")
+    assert bad.returncode == 2 and "https://" in bad.stderr and "Traceback" not in bad.stderr
+    bad = run("--headless", "--data-dir", str(tmp_path), "--trusted-proxy", "the relay")
+    assert bad.returncode == 2 and "not an IP address" in bad.stderr
+    proc = subprocess.Popen(
+        [
+            *CMD,
+            "--headless",
+            "--data-dir",
+            str(tmp_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--public-url",
+            "https://Workshop.test:8443/",
+            "--trusted-proxy",
+            "127.0.0.4",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stderr is not None
+    try:
+        lines = []
+        for _ in range(20):
+            lines.append(proc.stderr.readline())
+            if "Join address" in lines[-1] or not lines[-1]:
+                break
+        output = "".join(lines)
+        match = re.search(r"Join address: https://workshop\.test:8443/#t=(\S+) ", output)
+        assert match, output
+        token = match.group(1)
+        # The server's own port, which the proxy forwards to, is in the log line before.
+        port = re.search(r"listening on port (\d+)", output).group(1)  # type: ignore[union-attr]
+
+        async def through_proxy() -> dict[str, object]:
+            # A page loaded from the public address opens the socket (was 403 before).
+            async with connect(
+                f"ws://127.0.0.1:{port}/ws",
+                proxy=None,
+                origin="https://workshop.test:8443",  # type: ignore[arg-type]
+                additional_headers={"X-Forwarded-For": "198.51.100.7"},
+            ) as ws:
+                await ws.send(json.dumps({"type": "hello", "room_token": token}))
+                return json.loads(await ws.recv())
+
+        assert asyncio.run(through_proxy())["type"] == "welcome"
+    finally:
+        stop(proc)

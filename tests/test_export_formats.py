@@ -115,6 +115,7 @@ def test_the_workbook_has_typed_sheets_with_frozen_swedish_headers_and_no_formul
         "Grupper",
         "Reflektioner",
         "Enkätsvar",
+        "Prickar",
         "Enkät per person",
         "Kodbok",
     ]
@@ -225,7 +226,7 @@ def test_the_codebook_describes_every_variable_in_both_languages(
     long_header = _csv_rows(out / "serie-data" / "survey_long.csv", ",", "utf-8")[0]
     assert list(book) == long_header  # every column of the table, in order
     # ... and every column of every other table of the raw data, described.
-    for table in ("participants", "groups", "reflections", "survey"):
+    for table in ("participants", "groups", "reflections", "survey", "votes"):
         columns = _csv_rows(out / "serie-data" / f"{table}.csv", ",", "utf-8")[0]
         described = [e for e in entries if e["table"] == table]
         assert [e["variable"] for e in described] == columns, table

@@ -110,14 +110,18 @@ def test_a_late_joiner_is_stored_with_one_row_and_survives_a_restart(room: Room)
     late = [join(room, f"Sen {n}", n) for n in range(3)]
     rnd = live.round()
     assert rnd is not None and all(rnd.group_of(pid) not in (None, 0) for pid in late)
-    # The municipality phase: someone from an organisation nobody else is from starts a group.
+    # The municipality phase: someone from an organisation nobody else is from is never left
+    # alone in a group of their own (issue 15): they join the group of those who came alone.
     live.start(MIXED + 1)
     municipal = live.make_groups()
     before = len(municipal.groups)
     newcomer = join(room, "Ensam Kommun", len(room.series.organisations) - 1)
     after = live.round()
-    assert after is not None and len(after.groups) == before + 1
-    assert after.groups[-1] == (newcomer,)
+    assert after is not None and len(after.groups) == before
+    joined = after.group_of(newcomer)
+    assert joined is not None and len(after.groups[joined]) >= 2
+    orgs = {p.id: p.organisation_id for p in room.participants()}
+    assert len({orgs[pid] for pid in after.groups[joined]}) > 1
     again = Room(Store(room.store.path))
     try:
         for phase in (MIXED, MIXED + 1):

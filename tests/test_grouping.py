@@ -31,7 +31,6 @@ from app.grouping import (
     groups_for_size,
     make_groups,
     metrics,
-    municipality_groups,
     org_pair_lower_bound,
     place_late_joiner,
     plan_metrics,
@@ -459,51 +458,6 @@ def test_predicted_deltas_match_recomputed_costs() -> None:
     rounds_ids = [[[str(i) for i in g] for g in plan.members[t]] for t in range(rounds)]
     m = plan_metrics(rounds_ids, members, history)
     assert (m.same_org_pairs, m.repeated_pairs, m.role_deviation) == plan.cost()
-
-
-# ------------------------------------------------------------------------------------------
-# Municipality groups
-
-
-def test_municipality_groups() -> None:
-    members = roster({"Uddevalla": 14, "Tanum": 6, "Dals-Ed": 5}, remote=0.2, seed=2)
-    people = by_id(members)
-    groups = municipality_groups(members, max_size=5)
-    assert sorted(i for g in groups for i in g) == sorted(people)
-    for g in groups:
-        assert len({people[i].organisation for i in g}) == 1
-        assert len({people[i].attendance for i in g}) == 1
-        assert len(g) <= 5
-    by_key: dict[tuple[str, Attendance], list[list[str]]] = {}
-    for g in groups:
-        by_key.setdefault((people[g[0]].organisation, people[g[0]].attendance), []).append(g)
-    for subgroups in by_key.values():
-        sizes = [len(g) for g in subgroups]
-        assert max(sizes) - min(sizes) <= 1
-        people_n = sum(sizes)
-        elected = sum(people[i].role == ELECTED for g in subgroups for i in g)
-        for g in subgroups:
-            share = len(g) * elected / people_n
-            e = sum(people[i].role == ELECTED for i in g)
-            assert int(share) <= e <= -int(-share // 1)
-    # Organisations in alphabetical order (in-room before remote within one).
-    names = [people[g[0]].organisation for g in groups]
-    assert names == sorted(names, key=str.casefold)
-
-
-def test_municipality_groups_split_a_large_organisation_evenly() -> None:
-    members = roster({"Uddevalla": 14})
-    groups = municipality_groups(members, max_size=6)
-    assert sorted(len(g) for g in groups) == [4, 5, 5]
-    assert sorted(
-        sum(
-            i in {"Uddevalla-0", "Uddevalla-1", "Uddevalla-2", "Uddevalla-3", "Uddevalla-4"}
-            for i in g
-        )
-        for g in groups
-    ) == [1, 2, 2]
-    with pytest.raises(GroupingError):
-        municipality_groups(members, max_size=1)
 
 
 # ------------------------------------------------------------------------------------------

@@ -248,6 +248,11 @@ async def test_phases_group_and_cards_live_between_members(
     assert await link.get_attribute("href") == "https://meet.example.se/grupp-1"
     assert await link.get_attribute("rel") == "noopener noreferrer"
     assert await link.get_attribute("target") == "_blank"
+    # A button into the group's call (issue 15), the address in its title.
+    assert await link.text_content() == "Öppna gruppens möte"
+    assert await link.get_attribute("class") == "button"
+    assert await link.get_attribute("title") == "https://meet.example.se/grupp-1"
+    assert await anna.locator("#group-link-label").is_hidden()
 
     # A card is "sparas…" until its ack, while the others already see it.
     release = gate_acks()
@@ -294,12 +299,13 @@ async def test_phases_group_and_cards_live_between_members(
     anna_card = store.reflection(stored.id)
     assert anna_card is not None and anna_card.withdrawn and anna_card.revision == 3
 
-    # Municipality phase: Anna and Karin (Uddevalla) together; Johan elsewhere.
+    # Municipality phase: Anna and Karin (Uddevalla) together; Johan, the only one from
+    # Trollhättan, sits with them rather than alone in a group of one (issue 15).
     live.next_phase()
     live.make_groups()
     await anna.wait_for_selector("#group-heading:has-text('Du är i kommungrupp')")
     names = await anna.locator("#members .name").all_text_contents()
-    assert sorted(names) == ["Anna Karlsson", "Karin Svensson"]
+    assert sorted(names) == [MARKUP + " Johan", "Anna Karlsson", "Karin Svensson"]
     assert await anna.locator("#cards li").count() == 0  # last phase's cards stay there
     await karin.send(
         {"type": "reflect", "id": "karin-card-0001", "phase": 2, "text": "Vår IT", "revision": 1}
@@ -307,7 +313,7 @@ async def test_phases_group_and_cards_live_between_members(
     assert (await karin.recv_type("ack"))["id"] == "karin-card-0001"
     await anna.wait_for_selector("#cards li .text:text-is('Vår IT')")
     await johan.wait_for_selector("#group-heading:has-text('kommungrupp')")
-    assert await johan.locator("#cards li").count() == 0
+    await johan.wait_for_selector("#cards li .text:text-is('Vår IT')")
 
     await pages.close()
     pages.watch.check()
@@ -533,5 +539,27 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
     await page.wait_for_timeout(1000)  # time enough for an outbox to be resent
     assert all("XYZZY" not in r.text for r in store.reflections(room.session.id))
     assert [p.name for p in room.participants()] == ["Ny Person"]
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_a_hybrid_municipality_group_tells_each_member_where_to_go(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    _, home = await pages.open(PHONE)
+    _, table = await pages.open(PHONE)
+    await join(home, "Cilla Hemma", "Tanum", attendance="remote")
+    await join(table, "Anna Bord", "Tanum")
+    live = room.live
+    live.start(2)  # municipality reflection: Tanum's two together (issue 15)
+    live.make_groups()
+    live.set_link(0, "https://meet.example.se/tanum")
+    for page, place in ((home, "Gå till grupprum 1"), (table, "Sätt dig vid bord 1")):
+        await page.wait_for_selector("#group-link[href]")
+        assert await page.text_content("#group-place") == place
+        names = await page.locator("#members .name").all_text_contents()
+        assert sorted(names) == ["Anna Bord", "Cilla Hemma"]
+        assert await page.text_content("#group-link") == "Öppna gruppens möte"
     await pages.close()
     pages.watch.check()

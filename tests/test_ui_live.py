@@ -278,6 +278,32 @@ def test_groups_made_in_the_executor_dragged_locked_reshuffled_and_undone(
     assert live.round().link(0) == "https://meet.example/grupp-1"
 
 
+def test_a_hybrid_municipality_group_shows_its_meeting_link_field(
+    qtbot, window: MainWindow, room: Room
+) -> None:
+    from app.model import Attendance
+
+    # Tanum: two at the table, one at home; Lysekil: both in the room.
+    tanum = [join(room, f"Tanum {i}", 7) for i in range(2)]
+    home = join(room, "Tanum hemma", 7, attendance=Attendance.REMOTE)
+    lysekil = [join(room, f"Lysekil {i}", 2) for i in range(2)]
+    live = room.live
+    live.start(2)  # municipality reflection
+    rnd = live.make_groups()
+    view = window.groups_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: len(view.cards) == 2)
+    number = rnd.group_of(home)
+    assert number is not None and set(rnd.groups[number]) == {*tanum, home}
+    hybrid, in_room = view.cards[number], view.cards[1 - number]
+    assert set(in_room.member_ids()) == set(lysekil)
+    qtbot.waitUntil(lambda: hybrid.link_edit.isVisible())
+    assert not in_room.link_edit.isVisible()
+    hybrid.link_edit.setText("https://meet.example/tanum")
+    hybrid.link_edit.editingFinished.emit()
+    assert live.round().link(number) == "https://meet.example/tanum"
+
+
 def test_a_late_joiner_is_placed_and_highlighted(qtbot, window: MainWindow, room: Room) -> None:
     live = room.live
     crowd(room, 8)
@@ -514,6 +540,7 @@ def test_the_new_views_switch_language_live(qtbot, window: MainWindow) -> None:
         EN["tab_groups"],
         EN["tab_wall"],
         EN["tab_survey"],
+        EN["tab_priorities"],
     ]
     assert window.phase_bar.start_button.text() == EN["phase_start"]
     assert window.groups_view.make_button.text() == EN["groups_make"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from app.model import (
     GroupRound,
     Organisation,
     Participant,
+    PhaseKind,
     Reflection,
     Role,
     Series,
@@ -27,6 +29,8 @@ from app.model import (
     SurveyKind,
 )
 from app.store import Store
+from app.themes import Theme, themes
+from app.votes import RankedGroup, rank
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,37 @@ class SessionData:
     by_id: dict[str, Participant] = field(default_factory=dict, compare=False)
     #: Participant id → e-mail address of the roster entry they claimed (if it had one).
     emails: dict[str, str] = field(default_factory=dict, compare=False)
+    votes: tuple[tuple[int, str, str, int], ...] = ()  # phase, participant, card, dots
+
+    # -- what the votes and the themes need (rules in app.votes and app.themes) ------------
+
+    def round(self, phase_index: int | None = None) -> GroupRound | None:
+        """Return the groups of a phase."""
+        return next((r for r in self.rounds if r.phase_index == phase_index), None)
+
+    def rankings(self) -> list[tuple[int, list[RankedGroup]]]:
+        """Return (phase index, ranked groups) for each prioritise phase with votes."""
+        source = _Source(self)
+        found = []
+        for index, phase in enumerate(self.session.program):
+            if phase.kind == PhaseKind.PRIORITISE and any(v[0] == index for v in self.votes):
+                found.append((index, rank(source, index, self.votes)))
+        return found
+
+    def themes(
+        self, organisation_id: int | None, names: Sequence[str], top: int = 10
+    ) -> list[Theme]:
+        """Return the themes of the shown cards (of one organisation's people, or everyone's).
+
+        ``names`` (people and organisations) are never themes.
+        """
+        texts = [
+            r.text
+            for r in self.reflections
+            if organisation_id is None or r.organisation_id == organisation_id
+        ]
+        every = [*names, *(p.name for p in self.participants)]
+        return themes(texts, every, top)
 
     @property
     def date(self) -> float | None:
@@ -112,6 +147,31 @@ class SessionData:
         return [(i.key, i.text) for i in self.session.survey if i.kind == SurveyKind.OPEN]
 
 
+class _Source:
+    """A :class:`app.votes.CardSource` over an exported session (closed, unchanging)."""
+
+    def __init__(self, data: SessionData) -> None:
+        self.program = data.session.program
+        self._data = data
+        self._cards = {r.id: r for r in data.all_reflections}
+
+    def card(self, reflection_id: str) -> Reflection | None:
+        return self._cards.get(reflection_id)
+
+    def cards(self) -> list[Reflection]:
+        return list(self._data.all_reflections)
+
+    def round(self, phase_index: int | None = None) -> GroupRound | None:
+        return self._data.round(phase_index)
+
+    def phase_open(self, index: int) -> bool:
+        return False
+
+    @property
+    def cards_version(self) -> int:
+        return 0
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A series and the sessions chosen for export."""
@@ -179,6 +239,7 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                         answers=tuple(store.survey_answers(session.id)),
                         by_id={p.id: p for p in participants},
                         emails=emails[session.id],
+                        votes=tuple(store.votes(session.id)),
                     )
                 )
             persons = person_pseudonyms(everyone)

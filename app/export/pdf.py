@@ -44,6 +44,7 @@ from app.export.data import SessionData, Snapshot
 from app.export.textblock import TextBlock
 from app.i18n import tr
 from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
+from app.votes import GroupKey, source_phase
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -388,8 +389,84 @@ def municipality_story(snapshot: Snapshot, org: Organisation, names: bool) -> li
     story.append(para(tr("pdf_cover_note"), "small"))
     for data in snapshot.sessions:
         story += [PageBreak(), para(_session_line(data), "h1")]
+        # What the municipality takes home comes first: its priorities and its themes.
+        story += _priorities_section(snapshot, data, org)
+        story += _themes_section(snapshot, data, org)
         story += _municipality_session(snapshot, data, org, names)
     return story
+
+
+def _group_label(
+    data: SessionData,
+    phase_index: int,
+    key: GroupKey,
+    snapshot: Snapshot,
+    organisation_id: int | None = None,
+) -> str:
+    kind, number = key
+    if kind == "room":
+        return tr("pdf_room_vote")
+    if kind == "organisation":
+        return snapshot.organisation_name(number)
+    source = source_phase(data.session.program, phase_index)
+    rnd = data.round(source) if source is not None else None
+    if rnd is not None and rnd.kind == GroupKind.MUNICIPALITY:
+        label = tr("pdf_municipality_group", number=number + 1)
+        if organisation_id is not None:
+            label = f"{snapshot.organisation_name(organisation_id)} · {label}"
+        return label
+    return tr("pdf_group_heading", number=number + 1)
+
+
+def _priority_rows(
+    snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
+) -> list[list[Any]]:
+    """Return table rows (rank, card, dots, group) of the groups ``org`` voted in (None: all)."""
+    ids = {p.id for p in data.participants_of(org.id)} if org else None
+    rows: list[list[Any]] = []
+    for index, groups in data.rankings():
+        source = source_phase(data.session.program, index)
+        rnd = data.round(source) if source is not None else None
+        for group in groups:
+            kind, number = group.key
+            if ids is not None and not (
+                kind == "room"
+                or (kind == "organisation" and number == org.id)  # type: ignore[union-attr]
+                or (kind == "group" and rnd is not None and ids & set(rnd.groups[number]))
+            ):
+                continue
+            label = _group_label(data, index, group.key, snapshot, group.organisation_id)
+            voted = [r for r in group.cards if r.dots > 0][:top]
+            for place, ranked in enumerate(voted, start=1):
+                rows.append([place, para(ranked.card.text), ranked.dots, _cell(label)])
+    return rows
+
+
+def _priority_table(rows: list[list[Any]]) -> Table:
+    header = [tr("pdf_rank"), tr("pdf_card"), tr("pdf_dots"), tr("pdf_from_group")]
+    return _table([header, *rows], [9 * mm, 111 * mm, 16 * mm, 38 * mm])
+
+
+def _priorities_section(snapshot: Snapshot, data: SessionData, org: Organisation) -> list[Flowable]:
+    out: list[Flowable] = [para(tr("pdf_priorities_heading"), "h1")]
+    rows = _priority_rows(snapshot, data, org, top=5)
+    if not rows:
+        return [*out, para(tr("pdf_no_priorities"), "small")]
+    return [*out, para(tr("pdf_priorities_note"), "small"), _priority_table(rows)]
+
+
+def _name_list(snapshot: Snapshot) -> list[str]:
+    return [o.name for o in snapshot.series.organisations]
+
+
+def _themes_section(snapshot: Snapshot, data: SessionData, org: Organisation) -> list[Flowable]:
+    out: list[Flowable] = [para(tr("pdf_themes_heading"), "h1")]
+    found = data.themes(org.id, _name_list(snapshot))
+    if not found:
+        return [*out, para(tr("pdf_no_themes"), "small")]
+    rows: list[list[Any]] = [[tr("pdf_theme"), tr("pdf_reflections")]]
+    rows += [[_cell(t.label), t.count] for t in found]
+    return [*out, para(tr("pdf_themes_note"), "small"), _table(rows, [120 * mm, 30 * mm])]
 
 
 def _municipality_session(
@@ -517,6 +594,11 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
         story += [PageBreak(), para(_session_line(data), "h1")]
         story.append(para(tr("pdf_participation_heading"), "h2"))
         story.append(_participation_table(snapshot, data))
+        story += _themes_comparison(snapshot, data)
+        priorities = _priority_rows(snapshot, data, None, top=3)
+        if priorities:
+            story.append(para(tr("pdf_overview_priorities_heading"), "h1"))
+            story.append(_priority_table(priorities))
         story.append(para(tr("pdf_groups_heading"), "h1"))
         for rnd in data.rounds:
             title = (
@@ -544,6 +626,27 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
         story += _survey_section(snapshot, data, None)
         story += _survey_by_organisation(snapshot, data)
     return story
+
+
+def _themes_comparison(snapshot: Snapshot, data: SessionData) -> list[Flowable]:
+    """Return the top themes of each organisation side by side, the session's first."""
+    names = _name_list(snapshot)
+    columns = [(tr("pdf_whole_session"), data.themes(None, names, top=5))]
+    columns += [(o.name, data.themes(o.id, names, top=5)) for o in snapshot.taking_part()]
+    if not any(found for _name, found in columns):
+        return []
+    rows: list[list[Any]] = [[tr("pdf_organisation"), tr("pdf_top_themes")]]
+    for name, found in columns:
+        # No-break spaces keep "4. förändringsarbetet (3)" together on one line.
+        ranked = " · ".join(
+            f"{n}.\u00a0{t.label}\u00a0({t.count})" for n, t in enumerate(found, start=1)
+        )
+        rows.append([_cell(name), para(ranked or "–")])
+    return [
+        para(tr("pdf_themes_compare_heading"), "h1"),
+        para(tr("pdf_themes_compare_note"), "small"),
+        _table(rows, [40 * mm, 134 * mm]),
+    ]
 
 
 def _survey_by_organisation(snapshot: Snapshot, data: SessionData) -> list[Flowable]:

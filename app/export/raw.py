@@ -23,6 +23,7 @@ from app.atomic import write_atomic
 from app.export.data import Snapshot
 from app.export.research import codebook, survey_long
 from app.export.tables import Table, excel_csv, plain_csv, write_csv, write_xlsx
+from app.model import Phase, PhaseKind
 
 # Columns of tables that may be empty (an empty table still gets its header row).
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -40,8 +41,10 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "hidden",
         "highlighted",
         "written",
+        "card",
     ),
     "survey": ("session", "participant", "organisation", "item", "value", "text"),
+    "votes": ("session", "phase", "participant", "card", "dots"),
 }
 
 
@@ -61,6 +64,7 @@ def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]
         "groups": [],
         "reflections": [],
         "survey": [],
+        "votes": [],
     }
     for data in snapshot.sessions:
         number = data.session.number
@@ -104,6 +108,7 @@ def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]
                     "hidden": r.hidden,
                     "highlighted": r.highlighted,
                     "written": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(r.created_at)),
+                    "card": r.id,  # the page's random id: what ``votes`` refers to
                 }
             )
         for pid, item, value, text in data.answers:
@@ -118,7 +123,29 @@ def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]
                     "text": text,
                 }
             )
+        for phase_index, pid, card_id, dots in data.votes:
+            tables["votes"].append(
+                {
+                    "session": number,
+                    "phase": phase_index,
+                    "participant": alias.get(pid, ""),
+                    "card": card_id,
+                    "dots": dots,
+                }
+            )
     return tables
+
+
+def _phase(p: Phase) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "kind": p.kind.value,
+        "title": p.title,
+        "minutes": p.minutes,
+        "prompt": p.prompt,
+    }
+    if p.kind == PhaseKind.PRIORITISE:
+        found.update(dots=p.dots, per_card=p.per_card, scope=p.scope.value, open_votes=p.open_votes)
+    return found
 
 
 def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
@@ -142,15 +169,7 @@ def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
                 "number": s.session.number,
                 "theme": s.session.theme,
                 "subtitle": s.session.subtitle,
-                "program": [
-                    {
-                        "kind": p.kind.value,
-                        "title": p.title,
-                        "minutes": p.minutes,
-                        "prompt": p.prompt,
-                    }
-                    for p in s.session.program
-                ],
+                "program": [_phase(p) for p in s.session.program],
                 "survey": [
                     {"key": i.key, "kind": i.kind.value, "text": i.text} for i in s.session.survey
                 ],

@@ -90,6 +90,8 @@ _VARIABLES: dict[str, tuple[str, str]] = {
     "written": ("datetime", "written"),
     "item": ("category", "item"),
     "value": ("integer", "value"),
+    "card": ("id", "card"),
+    "dots": ("integer", "dots"),
 }
 
 
