@@ -116,8 +116,44 @@ def municipality_outline(
     add(Para(tr("pdf_cover_note"), note=True))
     for data in snapshot.sessions:
         add(Heading(2, _session_line(data)))
+        # As in the PDF: what the municipality takes home first, its priorities and themes.
+        outline.blocks.extend(_priorities(snapshot, data, org))
+        outline.blocks.extend(_themes(snapshot, data, org))
         outline.blocks.extend(_session(snapshot, data, org, names))
     return outline
+
+
+def _priorities(snapshot: Snapshot, data: SessionData, org: Organisation) -> list[Block]:
+    out: list[Block] = [Heading(3, tr("pdf_priorities_heading"))]
+    rows = _priority_rows(snapshot, data, org, top=5)
+    if not rows:
+        return [*out, Para(tr("pdf_no_priorities"), note=True)]
+    return [*out, _priority_grid(rows, tr("pdf_priorities_note"))]
+
+
+def _priority_rows(
+    snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
+) -> list[tuple[str, ...]]:
+    from app.export.pdf import priority_entries  # one rule for which priorities are shown
+
+    return [
+        (str(place), text, str(dots), label)
+        for place, text, dots, label in priority_entries(snapshot, data, org, top)
+    ]
+
+
+def _priority_grid(rows: list[tuple[str, ...]], caption: str = "") -> Grid:
+    header = (tr("pdf_rank"), tr("pdf_card"), tr("pdf_dots"), tr("pdf_from_group"))
+    return Grid(header, tuple(rows), caption)
+
+
+def _themes(snapshot: Snapshot, data: SessionData, org: Organisation) -> list[Block]:
+    out: list[Block] = [Heading(3, tr("pdf_themes_heading"))]
+    found = data.themes(org.id, [o.name for o in snapshot.series.organisations])
+    if not found:
+        return [*out, Para(tr("pdf_no_themes"), note=True)]
+    rows = tuple((t.label, str(t.count)) for t in found)
+    return [*out, Grid((tr("pdf_theme"), tr("pdf_reflections")), rows, tr("pdf_themes_note"))]
 
 
 def _session(snapshot: Snapshot, data: SessionData, org: Organisation, names: bool) -> list[Block]:
@@ -253,12 +289,34 @@ def overview_outline(snapshot: Snapshot, names: bool, language: str) -> Outline:
             header = (tr("pdf_group"), tr("pdf_members"), tr("pdf_mix"))
             add(Heading(4, title or tr("pdf_groups_heading")))
             add(Grid(header, tuple(rows)))
+        outline.blocks.extend(_themes_comparison(snapshot, data))
+        priorities = _priority_rows(snapshot, data, None, top=3)
+        if priorities:
+            add(Heading(3, tr("pdf_overview_priorities_heading")))
+            add(_priority_grid(priorities))
         add(Heading(3, tr("pdf_highlighted_heading")))
         highlighted = [_card(snapshot, data, c, names) for c in data.reflections if c.highlighted]
         outline.blocks.extend(highlighted or [Para(tr("pdf_none"), note=True)])
         outline.blocks.extend(_survey(data, None))
         outline.blocks.extend(_survey_by_organisation(snapshot, data))
     return outline
+
+
+def _themes_comparison(snapshot: Snapshot, data: SessionData) -> list[Block]:
+    names = [o.name for o in snapshot.series.organisations]
+    columns = [(tr("pdf_whole_session"), data.themes(None, names, top=5))]
+    columns += [(o.name, data.themes(o.id, names, top=5)) for o in snapshot.taking_part()]
+    if not any(found for _, found in columns):
+        return []
+    rows = tuple(
+        (name, " · ".join(f"{n}. {t.label} ({t.count})" for n, t in enumerate(found, 1)) or "–")
+        for name, found in columns
+    )
+    header = (tr("pdf_organisation"), tr("pdf_top_themes"))
+    return [
+        Heading(3, tr("pdf_themes_compare_heading")),
+        Grid(header, rows, tr("pdf_themes_compare_note")),
+    ]
 
 
 def _participation(snapshot: Snapshot, data: SessionData) -> Grid:

@@ -422,8 +422,21 @@ def _priority_rows(
     snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
 ) -> list[list[Any]]:
     """Return table rows (rank, card, dots, group) of the groups ``org`` voted in (None: all)."""
+    return [
+        [place, para(text), dots, _cell(label)]
+        for place, text, dots, label in priority_entries(snapshot, data, org, top)
+    ]
+
+
+def priority_entries(
+    snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
+) -> list[tuple[int, str, int, str]]:
+    """Return (rank, card text, dots, group) of the groups ``org`` voted in (None: all).
+
+    The PDFs and the Word and HTML forms (:mod:`app.export.outline`) show these rows.
+    """
     ids = {p.id for p in data.participants_of(org.id)} if org else None
-    rows: list[list[Any]] = []
+    rows: list[tuple[int, str, int, str]] = []
     for index, groups in data.rankings():
         source = source_phase(data.session.program, index)
         rnd = data.round(source) if source is not None else None
@@ -438,7 +451,7 @@ def _priority_rows(
             label = _group_label(data, index, group.key, snapshot, group.organisation_id)
             voted = [r for r in group.cards if r.dots > 0][:top]
             for place, ranked in enumerate(voted, start=1):
-                rows.append([place, para(ranked.card.text), ranked.dots, _cell(label)])
+                rows.append((place, ranked.card.text, ranked.dots, label))
     return rows
 
 
