@@ -47,6 +47,9 @@ class SessionData:
     #: Participant id → e-mail address of the roster entry they claimed (if it had one).
     emails: dict[str, str] = field(default_factory=dict, compare=False)
     votes: tuple[tuple[int, str, str, int], ...] = ()  # phase, participant, card, dots
+    _themes: dict[tuple[object, ...], list[Theme]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     # -- what the votes and the themes need (rules in app.votes and app.themes) ------------
 
@@ -68,15 +71,19 @@ class SessionData:
     ) -> list[Theme]:
         """Return the themes of the shown cards (of one organisation's people, or everyone's).
 
-        ``names`` (people and organisations) are never themes.
+        ``names`` (people and organisations) are never themes. Remembered per snapshot: the
+        PDF and the Word/HTML forms of a summary ask for the same themes.
         """
-        texts = [
-            r.text
-            for r in self.reflections
-            if organisation_id is None or r.organisation_id == organisation_id
-        ]
-        every = [*names, *(p.name for p in self.participants)]
-        return themes(texts, every, top)
+        key = (organisation_id, tuple(names), top)
+        if key not in self._themes:
+            texts = [
+                r.text
+                for r in self.reflections
+                if organisation_id is None or r.organisation_id == organisation_id
+            ]
+            every = [*names, *(p.name for p in self.participants)]
+            self._themes[key] = themes(texts, every, top)
+        return list(self._themes[key])
 
     @property
     def date(self) -> float | None:
