@@ -376,3 +376,28 @@ def test_a_roster_reimported_with_e_mails_reaches_those_who_joined(
     emails = {e.name: e.email for e in room.store.roster(room.session.id)}
     assert emails == {"Åsa": "asa@amal.example", "Bo": "bo@tanum.example"}
     assert all("email" not in entry for entry in room.roster_payload())
+
+
+def test_a_version_5_file_gets_the_roster_e_mail_column(tmp_path: Path) -> None:
+    from app import store as store_module
+
+    path = tmp_path / "v5.sqlite3"
+    db = sqlite3.connect(path)
+    for schema in store_module._MIGRATIONS[:5]:
+        db.executescript(schema)
+    db.execute("INSERT INTO series (id, name) VALUES (1, 'S')")
+    db.execute("INSERT INTO organisations (id, series_id, name, position) VALUES (1, 1, 'O', 0)")
+    db.execute("INSERT INTO sessions (id, series_id, number, theme) VALUES (1, 1, 1, 'T')")
+    db.execute(
+        "INSERT INTO roster (session_id, external_id, name, organisation_id, role, position)"
+        " VALUES (1, 'x1', 'Åsa', 1, 'elected', 0)"
+    )
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        [entry] = store.roster(1)
+        assert (entry.external_id, entry.name, entry.email) == ("x1", "Åsa", "")
+    finally:
+        store.close()
