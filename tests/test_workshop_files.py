@@ -364,7 +364,9 @@ def test_a_roster_reimported_with_e_mails_reaches_those_who_joined(
     plan = plan_roster(read_roster(path), room.series.organisations, room.session.id)
     room.import_roster(list(plan.entries))
     first = room.store.roster(room.session.id)[0]
-    room.join(Join("", 0, Role.OFFICIAL, Attendance.IN_ROOM, "", first.id))
+    room.attach(
+        room.join(Join("", 0, Role.OFFICIAL, Attendance.IN_ROOM, "", first.id)).participant.id
+    )
     with_mail = tmp_path / "med-epost.csv"
     with_mail.write_text(
         "ID;Namn;Kommun;Roll;Närvaro;E-post\n1;Åsa;Åmål;förtroendevald;på plats;asa@amal.example\n"
@@ -376,6 +378,10 @@ def test_a_roster_reimported_with_e_mails_reaches_those_who_joined(
     emails = {e.name: e.email for e in room.store.roster(room.session.id)}
     assert emails == {"Åsa": "asa@amal.example", "Bo": "bo@tanum.example"}
     assert all("email" not in entry for entry in room.roster_payload())
+    # Erasing the person erases their address with their roster entry.
+    [claimed] = [e for e in room.store.roster(room.session.id) if e.claimed_by]
+    assert room.erase_participant(claimed.claimed_by)
+    assert [e.email for e in room.store.roster(room.session.id)] == ["bo@tanum.example"]
 
 
 def test_a_version_5_file_gets_the_roster_e_mail_column(tmp_path: Path) -> None:
