@@ -268,3 +268,32 @@ def test_the_table_catalogues_match() -> None:
     for area in ("", "export-"):
         other = json.loads((root / f"{area}sv.json").read_text("utf-8"))
         assert not set(sv) & set(other), set(sv) & set(other)
+
+
+def test_pseudonyms_link_sessions_but_never_two_people_of_one_session() -> None:
+    from app.export.data import person_pseudonyms
+    from app.model import Participant
+
+    def someone(pid: str, session: int, name: str, at: float, org: int = 1) -> Participant:
+        return Participant(pid, session, name, org, Role.ELECTED, Attendance.IN_ROOM, "", at)
+
+    people = [
+        (someone("a", 1, "Anna Ek", 1), None),
+        (someone("f", 1, "Bosse", 1.5), "r1"),
+        (someone("b", 1, "anna  ek", 2), None),  # a second Anna Ek in the same session
+        (someone("c", 2, "ANNA EK", 3), None),
+        (someone("d", 2, "Anna Ek", 4), None),
+        (someone("e", 2, "Bo Berg", 5), "r1"),  # another name, the same roster id
+        (someone("g", 3, "Bosse", 6), None),  # linked through session 1's name
+        (someone("h", 3, "Anna Ek", 7, org=2), None),  # another organisation: another person
+    ]
+    assert person_pseudonyms(people) == {
+        "a": "P001",
+        "f": "P002",
+        "b": "P003",
+        "c": "P001",
+        "d": "P003",
+        "e": "P002",
+        "g": "P002",
+        "h": "P004",
+    }

@@ -262,12 +262,13 @@ def _name_key(name: str) -> str:
 def person_pseudonyms(people: list[tuple[Participant, str | None]]) -> dict[str, str]:
     """Give every participant the pseudonym of the person, stable across the series.
 
-    A person joins each session anew (a new participant id each time). Two participants are
-    the same person when they claimed the same roster id (the organisers' own id, e.g. from
-    one roster file used for every session), or when they gave the same name (ignoring case,
-    width and spacing) for the same organisation; links are followed transitively. People
-    are numbered ``P001``… in the order they first joined the series, so exporting one session
-    or the whole series gives the same person the same pseudonym.
+    A person joins each session anew (a new participant id each time). A participant is the
+    same person as one of an earlier session who claimed the same roster id (the organisers'
+    own id, e.g. from one roster file used for every session), or else who gave the same
+    name (ignoring case, width and spacing) for the same organisation. Two participants of
+    one session are never one person, even with the same name. People are numbered
+    ``P001``… in the order they first joined the series, so exporting one session or the
+    whole series gives the same person the same pseudonym.
 
     Args:
         people: Every participant of the series with the roster id they claimed (or None).
@@ -275,33 +276,30 @@ def person_pseudonyms(people: list[tuple[Participant, str | None]]) -> dict[str,
     Returns:
         Participant id → pseudonym.
     """
-    parent: dict[str, str] = {}
-
-    def find(item: str) -> str:
-        while parent.setdefault(item, item) != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
+    by_key: dict[str, list[int]] = {}  # roster id or name key -> person numbers, first first
+    sessions_of: list[set[int]] = []  # person number -> sessions they took part in
+    result: dict[str, str] = {}
     ordered = sorted(people, key=lambda pair: (pair[0].joined_at, pair[0].session_id))
     for participant, roster_id in ordered:
-        node = f"p:{participant.id}"
-        find(node)
-        keys = []
-        if roster_id:
-            keys.append(f"r:{roster_id}")
+        keys = [f"r:{roster_id}"] if roster_id else []
         name = _name_key(participant.name)
         if name:
             keys.append(f"n:{participant.organisation_id}:{name}")
+        person = next(
+            (
+                known
+                for k in keys
+                for known in by_key.get(k, ())
+                if participant.session_id not in sessions_of[known]
+            ),
+            None,
+        )
+        if person is None:
+            person = len(sessions_of)
+            sessions_of.append(set())
+        sessions_of[person].add(participant.session_id)
         for key in keys:
-            a, b = find(node), find(key)
-            if a != b:
-                parent[b] = a
-    numbers: dict[str, str] = {}
-    result: dict[str, str] = {}
-    for participant, _ in ordered:
-        root = find(f"p:{participant.id}")
-        if root not in numbers:
-            numbers[root] = f"P{len(numbers) + 1:03d}"
-        result[participant.id] = numbers[root]
+            if person not in by_key.setdefault(key, []):
+                by_key[key].append(person)
+        result[participant.id] = f"P{person + 1:03d}"
     return result
