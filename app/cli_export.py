@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None, default_data_dir: Path | None = None) ->
         )
         return 2
     print(tr("export_done", count=len(files), folder=args.out))
+    if not args.names:
+        print(tr("export_groups_need_names"), file=sys.stderr)
     return 0
 
 

@@ -245,6 +245,8 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert len(list(out.glob("*.pdf"))) == len(room.series.organisations) + 1
+    assert "skrivs bara med --names" in result.stderr  # where the groups' files went
+    assert not (out / "traff1-grupper").exists()
     bad = subprocess.run(
         [
             sys.executable,
