@@ -39,22 +39,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("tankesmedja")
 
 
-def open_room(data_dir: Path, session: int | None) -> Room:
+def open_room(data_dir: Path, session: int | None, max_participants: int | None = None) -> Room:
     """Open (creating with the sample workshop if needed) the workshop in ``data_dir``.
 
     ``data_dir`` may also be a workshop file itself (``*.tankesmedja``, see
     :mod:`app.workshop`), as Arkiv > Öppna and the recent workshops remember them.
+    ``max_participants`` (``--max-participants``) is remembered in the workshop.
 
     Raises:
         StoreError: if the folder or database cannot be used.
     """
     if data_dir.is_file():
-        return Room(Store(data_dir), session)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(tr("data_dir_error", path=data_dir, error=exc.strerror or exc)) from exc
-    return Room(Store(data_dir / DB_NAME), session)
+        room = Room(Store(data_dir), session)
+    else:
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            error = exc.strerror or exc
+            raise StoreError(tr("data_dir_error", path=data_dir, error=error)) from exc
+        room = Room(Store(data_dir / DB_NAME), session)
+    if max_participants is not None:
+        room.set_max_participants(max_participants)
+    return room
 
 
 def announce(server: RoomServer) -> None:
@@ -75,6 +81,7 @@ def run_headless(
     host: str | None,
     port: int,
     session: int | None,
+    max_participants: int | None = None,
     *,
     public_url: str | None = None,
     trusted_proxies: list[str] | None = None,
@@ -90,7 +97,7 @@ def run_headless(
 
     setup_logging()
     try:
-        room = open_room(data_dir, session)
+        room = open_room(data_dir, session, max_participants)
     except (StoreError, ValueError) as exc:
         print(f"tankesmedja: {exc}", file=sys.stderr)
         return 2
@@ -386,6 +393,7 @@ def run_console(
     session: int | None,
     *,
     lang: str | None = None,
+    max_participants: int | None = None,
 ) -> int:
     """Open the facilitator console with the room server in Qt's loop; return the exit code.
 
@@ -435,7 +443,7 @@ def run_console(
         data_dir = last if last is not None and last.exists() else default_data_dir()
 
     try:
-        room = open_room(data_dir, session)
+        room = open_room(data_dir, session, max_participants)
     except (StoreError, ValueError) as exc:
         print(f"tankesmedja: {exc}", file=sys.stderr)
         QMessageBox.critical(None, tr("error_title"), str(exc))
@@ -571,6 +579,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def _public_url(text: str) -> str:
     from app.room import normalise_public_url
 
@@ -632,6 +650,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--session", type=int, default=None, help="session (träff) number to run (default: last)"
+    )
+    parser.add_argument(
+        "--max-participants",
+        type=_positive,
+        default=None,
+        help="most participants one session takes, remembered in the workshop (default: 1000)",
     )
     parser.add_argument(
         "--self-test",
@@ -699,12 +723,20 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             port,
             args.session,
+            args.max_participants,
             public_url=args.public_url,
             trusted_proxies=args.trusted_proxy,
             forwarded_header=args.forwarded_header,
         )
     # The console falls back on its remembered settings for what was not given.
-    return run_console(args.data_dir, args.host, args.port, args.session, lang=args.lang)
+    return run_console(
+        args.data_dir,
+        args.host,
+        args.port,
+        args.session,
+        lang=args.lang,
+        max_participants=args.max_participants,
+    )
 
 
 if __name__ == "__main__":

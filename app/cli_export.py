@@ -57,13 +57,13 @@ def main(argv: list[str] | None = None, default_data_dir: Path | None = None) ->
         print(f"tankesmedja export: no workshop database in {data_dir}", file=sys.stderr)
         return 2
     sessions = None if args.series else [args.session] if args.session else None
-    if sessions is None and not args.series:
-        sessions = _current_session(db_path)
 
     def show(done: int, total: int, name: str) -> None:
         print(tr("export_progress", done=done, total=total, name=name), file=sys.stderr)
 
     try:
+        if sessions is None and not args.series:
+            sessions = _current_session(db_path)
         files = export_all(db_path, args.out, sessions=sessions, names=args.names, progress=show)
     except (StoreError, ValueError) as exc:
         print(f"tankesmedja export: {exc}", file=sys.stderr)
@@ -85,7 +85,7 @@ def _current_session(db_path: Path) -> list[int] | None:
     from app.room import CURRENT_SESSION_KEY
     from app.store import Store
 
-    store = Store(db_path)
+    store = Store(db_path, read_only=True)
     try:
         value = store.get_meta(CURRENT_SESSION_KEY)
     finally:

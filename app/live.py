@@ -13,6 +13,7 @@ executor thread), and :meth:`Live.apply_groups` commits the result on the loop t
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -41,6 +42,7 @@ from app.protocol import (
     Vote,
     Withdraw,
 )
+from app.store import NotYours
 from app.votes import Votes, VotesChanged
 
 if TYPE_CHECKING:
@@ -51,6 +53,9 @@ WARNING_SECONDS = 120  # "two minutes left", on the console and every participan
 DEFAULT_GROUP_SIZE = 6
 MUNICIPALITY_MAX_SIZE = 8
 UNDO_DEPTH = 50
+# Cards (and withdrawn placeholders) one participant may make in a session, whatever their
+# number of tabs: a real person writes a handful per phase; a script must not fill the wall.
+MAX_CARDS_PER_PARTICIPANT = 100
 # Survey item keys travel as JSON keys in the ``survey`` message: identifiers only.
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
@@ -275,6 +280,7 @@ class Live:
             elif rnd.kind == GroupKind.MIXED:
                 self._history.append(rnd.groups)
         self._cards = _Cards({r.id: r for r in store.reflections(session.id)})
+        self._authored: Counter[str] = Counter(r.participant_id for r in self._cards.values())
         self._buckets: (
             tuple[tuple[int, int, int], GroupRound | None, dict[int | None, list[Reflection]]]
             | None
@@ -543,6 +549,7 @@ class Live:
             del self._cards[card.id]
             self.votes.drop_card(card.id)
         self.votes.forget(participant_id)
+        self._authored.pop(participant_id, None)
         if self._answers.pop(participant_id, None) is not None:
             self._emit(SurveyAnswered(participant_id))
         self._undo = [without(r) for r in self._undo]
@@ -679,6 +686,7 @@ class Live:
                 raise ProtocolError(ErrorCode.PHASE_CLOSED, "id")
             card = replace(existing, text=message.text, revision=message.revision, updated_at=now)
         else:
+            self._check_card_count(participant)
             index = message.phase
             if not 0 <= index < len(self.program) or index > max(self.clock.index, -1):
                 raise ProtocolError(ErrorCode.NO_REFLECTIONS, "phase")
@@ -727,6 +735,7 @@ class Live:
         if card is None:
             # The card itself has not arrived (it may still be on its way over an old
             # connection): keep a withdrawn tombstone so it cannot come back to life later.
+            self._check_card_count(participant)
             tombstone = Reflection(
                 id=message.id,
                 session_id=self.room.session.id,
@@ -753,6 +762,10 @@ class Live:
         )
         return self._card_write(card, announce=True)
 
+    def _check_card_count(self, participant: Participant) -> None:
+        if self._authored[participant.id] >= MAX_CARDS_PER_PARTICIPANT:
+            raise ProtocolError(ErrorCode.TOO_MANY_CARDS, "id")
+
     def _card_write(self, card: Reflection, announce: bool) -> Pending:
         def apply(stored: object) -> None:
             assert isinstance(stored, Reflection)
@@ -765,13 +778,22 @@ class Live:
                 # Moderation is the facilitator's, set on this thread, store and memory at
                 # once: the row read back on the writer's thread may predate a click.
                 stored = replace(stored, hidden=current.hidden, highlighted=current.highlighted)
+            else:
+                self._authored[stored.participant_id] += 1
             self._cards[stored.id] = stored
             if announce:
                 self._emit(ReflectionChanged(stored))
             if stored.withdrawn:
                 self.votes.drop_card(stored.id)  # the store dropped its votes with it
 
-        return Pending(card.revision, write=lambda store: store.put_reflection(card), apply=apply)
+        def write(store: Store) -> Reflection:
+            try:
+                return store.put_reflection(card)
+            except NotYours:
+                # Another person's card, e.g. of an earlier session (its id is not in memory).
+                raise ProtocolError(ErrorCode.NOT_YOURS, "id") from None
+
+        return Pending(card.revision, write=write, apply=apply)
 
     def _settle(self, pending: Pending) -> Pending:
         # The synchronous path (the console, tests, the simulator): commit, then apply.

@@ -22,6 +22,8 @@ MAX_NAME = 80
 MAX_FUNCTION = 80
 MAX_TOKEN = 64
 MAX_TEXT = 2000  # a reflection card or an open survey answer
+# Combining marks kept on one character (see ``clean_text``).
+MAX_MARKS = 4
 MAX_ANSWERS = 50
 MAX_DOTS = 20  # dots one participant may have in a prioritise phase (the phase sets how many)
 # A join key is the page's random 128 bits (32 hex digits); a little room for other clients,
@@ -54,6 +56,8 @@ class ErrorCode(StrEnum):
     NO_SURVEY = "no_survey"
     SESSION_ENDED = "session_ended"
     ROSTER_TAKEN = "roster_taken"
+    ROOM_FULL = "room_full"
+    TOO_MANY_CARDS = "too_many_cards"
     SERVER_ERROR = "server_error"
     NO_VOTING = "no_voting"
     VOTING_CLOSED = "voting_closed"
@@ -84,6 +88,8 @@ ERROR_TEXT: dict[ErrorCode, str] = {
     ErrorCode.NO_SURVEY: "The survey has not started yet.",
     ErrorCode.SESSION_ENDED: "This session has ended.",
     ErrorCode.ROSTER_TAKEN: "Someone has already picked this name; pick another or write yours.",
+    ErrorCode.ROOM_FULL: "The session is full. Tell the facilitator.",
+    ErrorCode.TOO_MANY_CARDS: "You have written as many cards as one person may in a session.",
     ErrorCode.SERVER_ERROR: "Something went wrong on the facilitator's computer; try again.",
     ErrorCode.NO_VOTING: "There is no vote in this phase.",
     ErrorCode.VOTING_CLOSED: "The vote has closed; your dots stay as they were.",
@@ -214,7 +220,27 @@ def clean_text(value: str, keep_lines: bool = False) -> str:
         for ch in value
         if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
     )
-    return " ".join("".join(kept).split())
+    return " ".join(_bound_marks("".join(kept)).split())
+
+
+def _bound_marks(text: str) -> str:
+    """Keep at most ``MAX_MARKS`` combining marks on each character.
+
+    Why: a letter with dozens of stacked accents ("Zalgo" text) is drawn as a column of
+    marks over the lines above and below it, on other people's entries. No language needs
+    more than a few on one letter (Vietnamese uses two, NFC has composed most of them).
+    """
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_MARKS:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out)
 
 
 def normalise_room_code(value: str) -> str:

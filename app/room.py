@@ -37,6 +37,11 @@ CODE_LENGTH = 6
 TOKEN_BYTES = 12  # 96 bits: a QR join needs no typing, and guessing is hopeless
 
 CURRENT_SESSION_KEY = "current_session"
+# The workshop's limit on participants per session (``tankesmedja --max-participants``):
+# a script with the room token must not fill the database with junk joins. Far above the
+# 88 of the Fyrbodal series and the 500 of the load bench.
+MAX_PARTICIPANTS_KEY = "max_participants"
+DEFAULT_MAX_PARTICIPANTS = 1000
 
 
 def format_room_code(code: str) -> str:
@@ -72,7 +77,21 @@ class RosterChanged:
     """The session's unclaimed roster names changed (import, a claim, an erasure)."""
 
 
-RoomEvent = ParticipantJoined | ConnectionChanged | ParticipantRemoved | RosterChanged | LiveEvent
+@dataclass(frozen=True, slots=True)
+class RoomFull:
+    """A join was refused: the session has as many participants as its limit allows."""
+
+    limit: int
+
+
+RoomEvent = (
+    ParticipantJoined
+    | ConnectionChanged
+    | ParticipantRemoved
+    | RosterChanged
+    | RoomFull
+    | LiveEvent
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +203,35 @@ class Room:
         }
         self._connections: Counter[str] = Counter()
         self._listeners: list[Callable[[RoomEvent], None]] = []
+        stored_limit = store.get_meta(MAX_PARTICIPANTS_KEY)
+        self.max_participants = (
+            int(stored_limit)
+            if stored_limit and stored_limit.isdigit() and int(stored_limit) > 0
+            else DEFAULT_MAX_PARTICIPANTS
+        )
+        self._full_reported = 0.0
         self.live = Live(self, self._emit)
+
+    def set_max_participants(self, limit: int) -> None:
+        """Set (and remember in the workshop) how many may join a session.
+
+        Raises:
+            ValueError: for a limit below 1.
+        """
+        if limit < 1:
+            raise ValueError("the limit on participants is at least 1")
+        self.store.set_meta(MAX_PARTICIPANTS_KEY, str(limit))
+        self.max_participants = limit
+
+    def report_full(self) -> None:
+        """Tell the console that a join was refused because the session is full.
+
+        At most once every ten seconds: a queue of refused joins is one message.
+        """
+        now = time.monotonic()
+        if now - self._full_reported >= 10.0:
+            self._full_reported = now
+            self._emit(RoomFull(self.max_participants))
 
     def _pick_session(self, number: int | None) -> Session:
         if number is None:
@@ -276,6 +323,7 @@ class Room:
                 joined_at=time.time(),
             )
         roster_id = entry.id if entry is not None else None
+        limit = self.max_participants
 
         def write(store: Store) -> Participant | None:
             """Store the join; return the earlier participant when this repeats a join key."""
@@ -293,6 +341,10 @@ class Room:
                     return earlier
             if participant is None:
                 raise ProtocolError(ErrorCode.ROSTER_TAKEN, "roster_id")
+            # Counted on the writer's connection, in the transaction that adds them: joins
+            # committed in one batch cannot slip past the limit together.
+            if store.participant_count(session_id) >= limit:
+                raise ProtocolError(ErrorCode.ROOM_FULL)
             try:
                 store.add_participant(
                     participant, resume_token, roster_id=roster_id, join_key=form.join_key

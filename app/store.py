@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from app import sample
+from app import instance_lock, sample
 from app.model import (
     Attendance,
     GroupKind,
@@ -219,6 +219,42 @@ class StoreError(Exception):
     """The database file cannot be used (unreadable, not a Tankesmedja file, too new)."""
 
 
+class WorkshopInUse(StoreError):
+    """Another running Tankesmedja has the workshop open for writing (:mod:`app.instance_lock`)."""
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading only, also on read-only media.
+
+    A WAL database needs its ``-shm`` file to be read; where that cannot be made (a
+    read-only folder, after the writer closed cleanly and removed it) the file is opened
+    as immutable, which is right there: nobody can be writing it.
+    """
+    if not path.is_file():
+        raise sqlite3.OperationalError("no such file")
+    uri = path.absolute().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        db.execute("PRAGMA user_version").fetchone()
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        wal = Path(f"{path}-wal")
+        if wal.is_file() and wal.stat().st_size > 0:
+            # Not closed cleanly, and the log cannot be read here: reading the file alone
+            # would silently leave out what the log holds.
+            raise sqlite3.OperationalError(
+                "the workshop was not closed cleanly and its log cannot be read from here;"
+                " copy the folder to a disk you can write to, or open it in the app first"
+            ) from None
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return db
+
+
+class NotYours(Exception):
+    """A client-made id names a row of another participant or another session."""
+
+
 class VoteIdTaken(Exception):
     """A vote message's client-made id was used by another participant or session."""
 
@@ -286,28 +322,75 @@ class Store(WorkshopStore):
     :class:`app.workshop_db.WorkshopStore`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (creating if needed) the database at ``path`` and migrate it.
 
+        With ``read_only`` (exports) the file is only read: nothing is created, migrated or
+        locked, and a file on read-only media or in a folder we may not write works. A
+        writer holds the workshop's instance lock (:mod:`app.instance_lock`) while open.
+        The schema version is checked before anything is written, so a file this version
+        refuses is left byte for byte as it was.
+
         Raises:
-            StoreError: if the file is not a usable Tankesmedja database.
+            StoreError: if the file is not a usable Tankesmedja database, or another
+                running Tankesmedja has it open (:class:`WorkshopInUse`).
         """
         self.path = Path(path)
+        self.read_only = read_only
+        self._lock: str | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction covers
-            # exactly one logical write, and nothing stays open between calls.
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            if read_only:
+                self._db = _connect_read_only(self.path)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = instance_lock.acquire(self.path)
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
+                # covers exactly one logical write, and nothing stays open between calls.
+                self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.row_factory = sqlite3.Row
+            self._check_version()
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            self._migrate()
+            if not read_only:
+                self._migrate()
+        except instance_lock.WorkshopInUse as exc:
+            raise WorkshopInUse(str(exc)) from None
         except sqlite3.DatabaseError as exc:
+            self._give_up()
             raise StoreError(f"{self.path}: {exc}") from exc
         except OSError as exc:
+            self._give_up()
             raise StoreError(f"{self.path}: {exc.strerror or exc}") from exc
+        except BaseException:
+            self._give_up()
+            raise
+
+    def _give_up(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        if self._lock is not None:
+            instance_lock.release(self._lock)
+            self._lock = None
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer Tankesmedja (schema {version}); update the app"
+            )
+        if version == 0 and self._db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            # Another program's database (ours always carries a schema version): refused
+            # before the migrations would add our tables to it.
+            raise StoreError(f"{self.path}: not a Tankesmedja workshop (another program's file)")
+        if self.read_only and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by an older Tankesmedja (schema {version}); open it in "
+                "the console once to update it"
+            )
 
     def close(self) -> None:
         """Close the connection (all writes are already committed).
@@ -315,9 +398,12 @@ class Store(WorkshopStore):
         A compaction that an export kept from finishing (after an erasure) is finished
         first, so erased words do not stay in the write-ahead log.
         """
-        if self.compaction_owed:
+        if self.compaction_owed and not self.read_only:
             self.compact()
         self._db.close()
+        if self._lock is not None:
+            instance_lock.release(self._lock)
+            self._lock = None
 
     @property
     def in_transaction(self) -> bool:
@@ -375,10 +461,6 @@ class Store(WorkshopStore):
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: made by a newer Tankesmedja (schema {version}); update the app"
-            )
         for number in range(version, SCHEMA_VERSION):
             with self._tx() as db:
                 for statement in _MIGRATIONS[number].split(";"):
@@ -575,6 +657,13 @@ class Store(WorkshopStore):
         ).fetchone()
         return None if row is None else _participant(row)
 
+    def participant_count(self, session_id: int) -> int:
+        """Return how many participants the session has."""
+        row = self._db.execute(
+            "SELECT count(*) FROM participants WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
     def participants(self, session_id: int) -> list[Participant]:
         """Return the session's participants in the order they joined."""
         return [
@@ -748,8 +837,20 @@ class Store(WorkshopStore):
         the facilitator's and is set only by :meth:`set_moderation`, so an edit that was on
         its way while the card was hidden cannot show it again. The row returned is what is
         stored now, which is what memory must hold (two tabs can race with one revision).
+
+        The id is made by the page and seen by every group member, so it proves nothing: a
+        card belongs to its author and its session, and a write naming another person's
+        (or another session's) card changes nothing.
+
+        Raises:
+            NotYours: if a card with this id belongs to someone else or another session.
         """
         with self._tx() as db:
+            owner = db.execute(
+                "SELECT participant_id, session_id FROM reflections WHERE id = ?", (r.id,)
+            ).fetchone()
+            if owner is not None and (owner[0], owner[1]) != (r.participant_id, r.session_id):
+                raise NotYours(r.id)
             db.execute(
                 "INSERT INTO reflections (id, session_id, participant_id, phase_index, round_id,"
                 " group_no, organisation_id, text, revision, withdrawn, hidden, highlighted,"
@@ -757,7 +858,9 @@ class Store(WorkshopStore):
                 " ON CONFLICT (id) DO UPDATE SET text = excluded.text,"
                 " revision = excluded.revision, withdrawn = excluded.withdrawn,"
                 " updated_at = excluded.updated_at"
-                " WHERE excluded.revision > reflections.revision",
+                " WHERE excluded.revision > reflections.revision"
+                " AND reflections.participant_id = excluded.participant_id"
+                " AND reflections.session_id = excluded.session_id",
                 (
                     r.id,
                     r.session_id,

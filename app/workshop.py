@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app import sample
+from app import instance_lock, sample
 from app.atomic import atomic_path
 from app.model import Organisation
 from app.room import Room
@@ -74,6 +74,23 @@ def _drop_stale_log(target: Path) -> None:
             os.remove(f"{target}{suffix}")
 
 
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[None]:
+    """Hold ``path``'s instance lock while it is replaced: never under a running app's feet.
+
+    Raises:
+        WorkshopFileError: ``in_use`` when another running Tankesmedja has it open.
+    """
+    try:
+        handle = instance_lock.acquire(path)
+    except instance_lock.WorkshopInUse as exc:
+        raise WorkshopFileError("in_use", path, str(exc)) from None
+    try:
+        yield
+    finally:
+        instance_lock.release(handle)
+
+
 def create_workshop(
     path: Path, *, template: bool = True, name: str = "", first_theme: str = ""
 ) -> Path:
@@ -95,7 +112,7 @@ def create_workshop(
     path = with_suffix(path)
     if not template and not name.strip():
         raise ValueError("a new series needs a name")
-    with atomic_path(path) as tmp:
+    with _replacing(path), atomic_path(path) as tmp:
         store = Store(tmp)
         try:
             if template:
@@ -121,13 +138,14 @@ def save_copy(
     a temporary one beside it), and an existing file there untouched.
 
     Raises:
-        WorkshopFileError: ``same_file`` when ``target`` is the open workshop itself.
+        WorkshopFileError: ``same_file`` when ``target`` is the open workshop itself,
+            ``in_use`` when another running Tankesmedja has it open.
         OSError, sqlite3.Error: if the copy cannot be written.
     """
     target = with_suffix(target)
     if target.exists() and target.resolve() == store.path.resolve():
         raise WorkshopFileError("same_file", target)
-    with atomic_path(target) as tmp:
+    with _replacing(target), atomic_path(target) as tmp:
         store.backup(tmp, progress)
         _drop_stale_log(target)
     return target

@@ -12,8 +12,8 @@
   const MAX_TEXT = 2000;
   const ACK_TIMEOUT = 10000;
   // Errors after which resending an outbox item can never succeed: drop it, tell the person.
-  const FINAL = ["phase_closed", "not_yours", "no_reflections", "text_too_long", "text_empty", "bad_field",
-    "no_voting", "voting_closed", "card_unavailable", "other_group", "too_many_dots"];
+  const FINAL = ["phase_closed", "not_yours", "too_many_cards", "no_reflections", "text_too_long", "text_empty",
+    "bad_field", "no_voting", "voting_closed", "card_unavailable", "other_group", "too_many_dots"];
   const ITEM_FIELDS = /^(id|phase|text|revision|answers|card|dots)(\.|$)/;
 
   let strings = {};

@@ -3,6 +3,7 @@
     python bench/load.py                   # N = 500 and 1000, asyncio loop
     python bench/load.py --clients 500 --loop qt    # the server on the console's qasync loop
     python bench/load.py --clients 500 --loop console   # ... with the console window on it
+    python bench/load.py --clients 200 --soak 10     # 200 reconnecting at random for 10 min
     python bench/load.py --clients 100 --via tunnel     # through sshd + Caddy, beside direct
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
@@ -218,6 +219,7 @@ async def room_main(
             emit(
                 {
                     "connections": server.connection_count,
+                    "waiting": server.waiting_count,
                     "stall_ms": worst,
                     "commits": batches,
                     "largest_batch": largest,
@@ -782,6 +784,109 @@ async def run_bare(n: int, seed: int) -> dict[str, Any]:
         await server.quit()
 
 
+def open_fds(pid: int) -> int:
+    """Return how many file descriptors process ``pid`` has open (Linux)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
+    """N participants reconnecting at random (and writing now and then) for a while.
+
+    Reports the server's memory and descriptors at the start and the end, and what was
+    lost: nothing acknowledged may be missing, and no connection or descriptor may leak.
+    """
+    from app.live import MAX_CARDS_PER_PARTICIPANT
+    from app.store import DB_NAME, Store
+    from room_server.bots import Bot, make_profiles
+
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        server, ready = await ServerProcess.launch(
+            "--serve-room", str(data_dir), *server_options(args)
+        )
+        pid = ready["pid"]
+        url = f"ws://127.0.0.1:{ready['port']}/ws"
+        bots = [
+            Bot(url, ready["token"], profile, seed=i, ack_timeout=60.0)
+            for i, profile in enumerate(make_profiles(n, args.seed))
+        ]
+        drops = 0
+        try:
+            await asyncio.gather(*(b.start(120) for b in bots))
+            await server.trigger(f"phase {MIXED}")
+            await server.trigger("groups")
+            await asyncio.sleep(2.0)
+            start = await server.ask("stats")
+            rss_start, fds_start = server.rss_kib(), open_fds(pid)
+            deadline = time.monotonic() + minutes * 60
+
+            async def life(bot: Any, own: random.Random) -> None:
+                nonlocal drops
+                while time.monotonic() < deadline:
+                    await asyncio.sleep(own.uniform(1.0, 9.0))
+                    if time.monotonic() >= deadline:
+                        break
+                    writes = own.random() < args.soak_write_share
+                    if writes and len(bot.cards) < MAX_CARDS_PER_PARTICIPANT - 10:
+                        await bot.submit_reflection(
+                            MIXED, f"Tanke {len(bot.cards)} från {bot.name}"
+                        )
+                    else:
+                        drops += 1
+                        await bot.drop_connection(offline=own.uniform(0.0, 3.0))
+
+            samples: list[str] = []
+
+            async def sample() -> None:
+                while time.monotonic() < deadline:
+                    await asyncio.sleep(min(30.0, max(1.0, minutes * 6)))
+                    samples.append(f"{server.rss_kib() / 1024:.1f}")
+
+            sampler = asyncio.ensure_future(sample())
+            await asyncio.gather(*(life(b, random.Random(rng.random())) for b in bots))
+            sampler.cancel()
+            # Everyone back and every outbox empty before the end is measured.
+            await asyncio.gather(*(b.reconnect(120) for b in bots if not b.connected))
+            await asyncio.gather(*(b.wait_drained(120) for b in bots))
+            await asyncio.sleep(2.0)
+            end = await server.ask("stats")
+            rss_end, fds_end = server.rss_kib(), open_fds(pid)
+        finally:
+            await asyncio.gather(*(b.close() for b in bots), return_exceptions=True)
+            await server.quit()
+        store = Store(data_dir / DB_NAME, read_only=True)
+        try:
+            series = store.series()
+            assert series is not None
+            rows = [r for s in series.sessions for r in store.reflections(s.id)]
+            people = sum(store.participant_count(s.id) for s in series.sessions)
+            ok = store.integrity_ok()
+        finally:
+            store.close()
+    acked = {k for b in bots for k in b.acked}
+    written = {k for b in bots for k in b.cards}
+    stored = {r.id for r in rows}
+    refused = sum(len(b.refused) for b in bots)
+    lines = [
+        f"soak: {n} participants, {minutes:g} min, server loop {args.loop},"
+        f" share of actions writing a card {args.soak_write_share:g}",
+        f"  server RSS        start {rss_start / 1024:.1f} MiB   end {rss_end / 1024:.1f} MiB",
+        f"  server RSS along the way (MiB): {' '.join(samples)}",
+        f"  open descriptors  start {fds_start}   end {fds_end}",
+        f"  connections       start {start['connections']}   end {end['connections']}"
+        f"   (not yet in the room: {start['waiting']} / {end['waiting']})",
+        f"  connection drops  {drops} (reconnects counted by the bots:"
+        f" {sum(b.reconnects for b in bots)})",
+        f"  cards written {len(written)}, acked {len(acked)}, stored {len(stored)},"
+        f" refused {refused}",
+        f"  lost (acked, not stored) {len(acked - stored)}; unknown stored"
+        f" {len(stored - written)}; participants stored {people} of {n};"
+        f" integrity_check {ok}",
+    ]
+    return "\n".join(lines)
+
+
 def server_options(args: argparse.Namespace) -> list[str]:
     return ["--loop", args.loop, "--export-in", args.export_in]
 
@@ -910,6 +1015,9 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
 
 
 async def bench(args: argparse.Namespace) -> None:
+    if args.soak is not None:
+        print(await run_soak(args.clients[0], args.soak, args), flush=True)
+        return
     if args.via == "tunnel":
         for n in args.clients:
             direct = await run_room(n, args)
@@ -940,6 +1048,22 @@ def main(argv: list[str] | None = None) -> None:
         choices=("thread", "process"),
         default="process",
         help="where the export beside the load runs (the console uses a spawned process)",
+    )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="instead of the stages: --clients N (first value) participants reconnecting at"
+        " random and writing now and then for MINUTES; memory and descriptors at the start"
+        " and end, and what was lost",
+    )
+    parser.add_argument(
+        "--soak-write-share",
+        type=float,
+        default=0.5,
+        help="in a soak: the share of a participant's actions that write a card (the rest"
+        " drop the connection); 0 shows what reconnecting alone costs",
     )
     parser.add_argument(
         "--via",

@@ -58,7 +58,13 @@ from app.live import WARNING_SECONDS, Live, PhaseStatus
 from app.model import REFLECTION_PHASES, Attendance, GroupKind, PhaseKind, Reflection, SurveyKind
 from app.room import JoinInfo, Room
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import OrgColours, countdown_seconds, format_countdown, plain_label
+from facilitator_ui.common import (
+    OrgColours,
+    breakable,
+    countdown_seconds,
+    format_countdown,
+    plain_label,
+)
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.ranking_view import (
     PROJECTOR_TOP,
@@ -1096,8 +1102,8 @@ class AudienceWindow(QWidget):
             [
                 WallCard(
                     c.id,
-                    c.text,
-                    self._wall_meta(c),
+                    breakable(c.text),
+                    breakable(self._wall_meta(c)),
                     self._colours.colour(c.organisation_id),
                     c.highlighted,
                 )

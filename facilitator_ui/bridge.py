@@ -20,7 +20,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
-from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent
+from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent, RoomFull
 from app.votes import VotesChanged
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class RoomBridge(QObject):
         surveyAnswered(str): a participant (by id) saved survey answers.
         votesChanged(int): dots changed in a prioritise phase (by index), or its vote
             closed or reopened.
+        roomFull(int): a join was refused because the session reached its limit (given).
     """
 
     participantJoined = Signal(str)
@@ -50,6 +51,7 @@ class RoomBridge(QObject):
     reflectionChanged = Signal(str, bool)
     surveyAnswered = Signal(str)
     votesChanged = Signal(int)
+    roomFull = Signal(int)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
         """Subscribe to ``room``'s events.
@@ -93,5 +95,7 @@ class RoomBridge(QObject):
             self.surveyAnswered.emit(event.participant_id)
         elif isinstance(event, VotesChanged):
             self.votesChanged.emit(event.phase_index)
+        elif isinstance(event, RoomFull):
+            self.roomFull.emit(event.limit)
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

@@ -56,6 +56,34 @@ ROLE_SHORT_KEYS: dict[Role, str] = {
 }
 
 
+# Longest run of characters without a break opportunity that the console and the projector
+# show as it is; longer words get zero-width break opportunities (see :func:`breakable`).
+LONGEST_UNBROKEN = 16
+_ZWSP = "\u200b"
+
+
+def breakable(text: str, longest: int = LONGEST_UNBROKEN) -> str:
+    """Return ``text`` for display with a break opportunity in every over-long word.
+
+    Qt wraps only between words: a card of one 2 000-letter word would stretch the wall
+    (and its window) off the screen. A zero-width space every ``longest`` letters lets it
+    wrap there; what is stored and exported is never changed.
+    """
+    if len(text) <= longest or all(len(word) <= longest for word in text.split()):
+        return text
+    out = []
+    run = 0
+    for ch in text:
+        if ch.isspace():
+            run = 0
+        elif run >= longest:
+            out.append(_ZWSP)
+            run = 0
+        run += 0 if ch.isspace() else 1
+        out.append(ch)
+    return "".join(out)
+
+
 def plain_label(
     name: str = "", point_size: int | None = None, *, bold: bool = False, wrap: bool = False
 ) -> QLabel:

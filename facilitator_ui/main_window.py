@@ -631,6 +631,8 @@ class MainWindow(QMainWindow):
             interfaces=self._interfaces,
             apply_public_url=self.apply_public_url if self._set_public_url else None,
             apply_language=self._switch_language,
+            max_participants=self._room.max_participants,
+            apply_max_participants=self._room.set_max_participants,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.applied.connect(lambda: self._show_message(tr("settings_saved")))
@@ -674,6 +676,7 @@ class MainWindow(QMainWindow):
         self.audience.visibilityChanged.connect(self._on_audience_visible)
         self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
         self.bridge.phaseChanged.connect(self._sync_audience_choice)
+        self.bridge.roomFull.connect(lambda limit: self._show_message(tr("room_full", limit=limit)))
         for view in VIEW_KEYS:
             self.audience_combo.addItem("", view.value)
         self.audience_combo.activated.connect(

@@ -195,7 +195,8 @@ class SettingsDialog(QDialog):
     """Arkiv → Inställningar: language, port, interface and public address.
 
     Attributes:
-        language_combo, port_spin, host_combo, public_edit: the fields.
+        language_combo, port_spin, host_combo, public_edit, max_participants_spin: the
+            fields (the last one the open workshop's limit on participants per session).
         error_label: why the public address or interface was refused (hidden when fine).
 
     Signals:
@@ -213,6 +214,8 @@ class SettingsDialog(QDialog):
         interfaces: Callable[[], list[str]] | None = None,
         apply_public_url: Callable[[str | None], None] | None = None,
         apply_language: Callable[[str], None] | None = None,
+        max_participants: int | None = None,
+        apply_max_participants: Callable[[int], None] | None = None,
     ) -> None:
         """Show ``settings`` for editing.
 
@@ -223,6 +226,9 @@ class SettingsDialog(QDialog):
             interfaces: lists this computer's addresses for the interface field.
             apply_public_url: applies a new public address now; raises ValueError to refuse.
             apply_language: switches the console's language now.
+            max_participants: the open workshop's limit on participants per session (its
+                field is shown only with ``apply_max_participants``).
+            apply_max_participants: sets (and remembers in the workshop) a new limit.
         """
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -230,6 +236,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._apply_public_url = apply_public_url
         self._apply_language = apply_language
+        self._apply_max_participants = apply_max_participants
 
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -262,7 +269,14 @@ class SettingsDialog(QDialog):
         self.public_edit.setPlaceholderText("https://workshop.example.se")
         self.public_edit.setClearButtonEnabled(True)
 
+        self.max_participants_spin = QSpinBox()
+        self.max_participants_spin.setObjectName("settingsMaxParticipants")
+        self.max_participants_spin.setRange(1, 100_000)
+        self.max_participants_spin.setValue(max_participants or 1000)
+        self._shown_max = self.max_participants_spin.value()
+
         self._language_caption = plain_label("settingsCaption")
+        self._max_caption = plain_label("settingsCaption")
         self._port_caption = plain_label("settingsCaption")
         self._host_caption = plain_label("settingsCaption")
         self._public_caption = plain_label("settingsCaption")
@@ -270,6 +284,10 @@ class SettingsDialog(QDialog):
         form.addRow(self._port_caption, self.port_spin)
         form.addRow(self._host_caption, self.host_combo)
         form.addRow(self._public_caption, self.public_edit)
+        if apply_max_participants is not None:
+            form.addRow(self._max_caption, self.max_participants_spin)
+        else:
+            self.max_participants_spin.hide()
         layout.addLayout(form)
         self._public_hint = plain_label("settingsHint", wrap=True)
         self._restart_hint = plain_label("settingsHint", wrap=True)
@@ -295,6 +313,7 @@ class SettingsDialog(QDialog):
         self._port_caption.setText(tr("settings_port"))
         self._host_caption.setText(tr("settings_host"))
         self._public_caption.setText(tr("settings_public_url"))
+        self._max_caption.setText(tr("settings_max_participants"))
         self._public_hint.setText(tr("settings_public_hint"))
         self._restart_hint.setText(tr("settings_restart_hint"))
 
@@ -332,6 +351,9 @@ class SettingsDialog(QDialog):
         if self.port_spin.value() != self._shown_port or settings.port is not None:
             settings.port = self.port_spin.value()  # untouched, it stays "not set"
         settings.host = host or None
+        limit = self.max_participants_spin.value()
+        if self._apply_max_participants is not None and limit != self._shown_max:
+            self._apply_max_participants(limit)  # the workshop's own, at once
         lang = str(self.language_combo.currentData())
         settings.language = lang
         settings.sync()

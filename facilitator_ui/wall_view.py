@@ -38,7 +38,7 @@ from app.live import Live
 from app.model import REFLECTION_PHASES, Reflection
 from app.room import Room
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import OrgColours, Throttle, plain_label
+from facilitator_ui.common import OrgColours, Throttle, breakable, plain_label
 
 MAX_SHOWN = 120
 REBUILD_EVERY_MS = 250
@@ -152,8 +152,9 @@ class ReflectionCard(QFrame):
         """Show ``card`` (a newer revision, or new moderation) with the ``meta`` line."""
         old = self._card
         self._card = card
-        if self.text_label.text() != card.text:
-            self.text_label.setText(card.text)
+        text, meta = breakable(card.text), breakable(meta)
+        if self.text_label.text() != text:
+            self.text_label.setText(text)
         if self.meta_label.text() != meta:
             self.meta_label.setText(meta)
         self.highlight_button.setChecked(card.highlighted)

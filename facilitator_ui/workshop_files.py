@@ -234,6 +234,9 @@ class NewWorkshopDialog(QDialog):
                 name=self.name_edit.text(),
                 first_theme=self.theme_edit.text(),
             )
+        except WorkshopFileError as exc:  # ``in_use``: another running app has that file
+            self._fail(tr("ws_error_in_use", path=exc.path))
+            return
         except (OSError, sqlite3.Error, StoreError) as exc:
             self._fail(tr("ws_create_failed", error=getattr(exc, "strerror", None) or exc))
             return
@@ -417,8 +420,11 @@ class WorkshopActions(QObject):
             path = Path(name)
         try:
             saved = save_as(self._room, path)
-        except WorkshopFileError:
-            show_problems(self._window, tr("ws_save_as_title"), tr("ws_error_same_file"), [])
+        except WorkshopFileError as exc:
+            text = tr("ws_error_in_use", path=path) if exc.code == "in_use" else None
+            show_problems(
+                self._window, tr("ws_save_as_title"), text or tr("ws_error_same_file"), []
+            )
             return None
         except (OSError, sqlite3.Error) as exc:
             error = getattr(exc, "strerror", None) or exc

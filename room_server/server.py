@@ -14,11 +14,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 from app import protocol
 from app.commit import GroupCommitter
@@ -57,6 +60,10 @@ WS_PATH = "/ws"
 PORT_TRIES = 10
 # Failed token or code attempts per address per minute before we stop checking.
 ENTRY_ATTEMPTS_PER_MINUTE = 5
+# Failed room-code attempts per minute from all addresses together before typed codes are
+# no longer checked (for anyone, until the minute has passed): many addresses must not
+# guess faster than this. The QR link's room token is not affected (it cannot be guessed).
+ROOM_CODE_GUESSES_PER_MINUTE = 30
 # Presence counts are batched: a join storm would otherwise cost n^2 messages.
 PRESENCE_DELAY = 0.5
 MAX_CONNECTIONS = 2000
@@ -78,11 +85,26 @@ FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")
 IDLE_TIMEOUT = 75.0
 # Messages one connection may send per 10 s; a page's outbox sends one item at a time.
 MESSAGES_PER_10S = 40
+# Writes (cards, withdrawals, survey answers) one participant may send per 10 s across all
+# their tabs and devices; past it they get rate_limited and their outbox tries again later.
+WRITES_PER_PARTICIPANT_10S = 40
 MAX_FRAME = 16 * 1024
 # Seconds a client may take from TCP connect to a finished WebSocket handshake.
 OPEN_TIMEOUT = 10.0
 # Distinct device addresses remembered for the console's reachability count.
 MAX_DEVICES_SEEN = 4096
+# Connections that have not said ``hello`` yet (TCP open, handshake under way, or silent
+# after it), from every address, this machine included: idle sockets must not use up the
+# process's file descriptors before real participants arrive. Past the cap the idlest go
+# first (never sent a byte), then the oldest. Further bounded by the descriptor limit.
+MAX_WAITING = 256
+# Descriptors kept free of connections: the database, its log, the console's own files.
+FD_RESERVE = 64
+# Descriptors we ask the OS for (the soft limit is raised up to the hard one, at most this).
+WANTED_FDS = 16384
+# The same error from the loop (e.g. accept() failing while descriptors are exhausted) is
+# logged once per this many seconds, with a count of the repeats in between.
+ERROR_LOG_INTERVAL = 60.0
 
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -188,6 +210,25 @@ def content_security_policy(origins: frozenset[str]) -> str:
     )
 
 
+# Headers a request may carry at most once: the origin check and the CSP read them.
+_SINGLE_HEADERS = ("Host", "Origin")
+
+
+def _single_header(request: Request, name: str) -> str:
+    """Return a header that must appear once; empty if missing or repeated."""
+    values = request.headers.get_all(name)
+    return values[0] if len(values) == 1 else ""
+
+
+def _peer_address(connection: ServerConnection) -> str:
+    """Return a connection's TCP peer: all that is known of it before its request arrives.
+
+    Only the waiting-socket cap uses it (it counts sockets before any header is read);
+    every limit on participants goes through :meth:`RoomServer.client_address`.
+    """
+    return str(connection.remote_address[0]) if connection.remote_address else "?"
+
+
 class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """The websockets logger with DEBUG switched off for good.
 
@@ -203,6 +244,176 @@ class _NoDebugLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 _QUIET_LOGGER = _NoDebugLogger(logging.getLogger("websockets.server"), {})
+
+
+def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
+    """Raise the soft limit on open files towards the hard one; return the limit now.
+
+    macOS starts programs with a soft limit of 256 descriptors, which a busy room passes.
+    Where the OS does not allow more (or has no such limit), the limit stays as it is.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process descriptor limit of this kind
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        for value in (target, 10240):  # macOS refuses more than OPEN_MAX (10240)
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, target), hard))
+                break
+            except (ValueError, OSError):
+                continue
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return wanted if soft == resource.RLIM_INFINITY else int(soft)
+
+
+class _Doorway:
+    """Connections that have not said ``hello`` yet, oldest first, under a cap.
+
+    Past the cap, waiting connections are closed: first those that have not sent a single
+    byte (idle sockets), then those that have; within each, from the address holding the
+    most waiting connections (so one flooding device cannot push out everybody else's
+    pages), oldest first. A newcomer gets a moment (``TRIM_DELAY``) to send its request
+    before the count is trimmed, so a real page that arrives amid a burst of idle sockets
+    is not taken for one of them; past twice the cap the idle ones are closed at once.
+    """
+
+    TRIM_DELAY = 0.2
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        # connection -> (its address, has sent bytes), oldest first
+        self._waiting: dict[ServerConnection, tuple[str, bool]] = {}
+        self._per_address: Counter[str] = Counter()
+        self._trim: asyncio.TimerHandle | None = None
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def arrived(self, connection: ServerConnection) -> None:
+        address = _peer_address(connection)
+        self._waiting[connection] = (address, False)
+        self._per_address[address] += 1
+        if len(self._waiting) > 2 * self.cap:
+            self.trim(2 * self.cap, idle_only=True)
+        if len(self._waiting) > self.cap and self._trim is None:
+            self._trim = asyncio.get_running_loop().call_later(self.TRIM_DELAY, self.trim)
+
+    def trim(self, cap: int | None = None, *, idle_only: bool = False) -> None:
+        """Close waiting connections until at most ``cap`` (default: the cap) are left."""
+        if cap is None:
+            self._trim = None
+            cap = self.cap
+        for talking in (False, True):
+            if talking and idle_only:
+                return
+            while len(self._waiting) > cap:
+                victim = self._victim(talking)
+                if victim is None:
+                    break
+                self.left(victim)
+                self.dropped += 1
+                victim.transport.abort()
+
+    def _victim(self, talking: bool) -> ServerConnection | None:
+        """Return the oldest connection (idle, or talking) of the busiest address."""
+        candidates = [(c, a) for c, (a, spoke) in self._waiting.items() if spoke == talking]
+        if not candidates:
+            return None
+        busiest = max(self._per_address[a] for _, a in candidates)
+        return next(c for c, a in candidates if self._per_address[a] == busiest)
+
+    def spoke(self, connection: ServerConnection) -> None:
+        entry = self._waiting.get(connection)
+        if entry is not None and not entry[1]:
+            self._waiting[connection] = (entry[0], True)
+
+    def left(self, connection: ServerConnection) -> None:
+        entry = self._waiting.pop(connection, None)
+        if entry is not None:
+            self._per_address[entry[0]] -= 1
+            if self._per_address[entry[0]] <= 0:
+                del self._per_address[entry[0]]
+
+    def close(self) -> None:
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+
+
+def _answer_unreadable_requests(protocol: ServerProtocol) -> None:
+    """Make ``protocol`` answer a request it cannot parse with ``400`` before closing.
+
+    websockets closes such a connection without a word (a garbage request line, a header
+    line without a colon, a header name that is not ASCII); a client deserves a status.
+    """
+    send_eof = protocol.send_eof
+
+    def answer_then_eof() -> None:
+        exc = protocol.handshake_exc
+        if (
+            protocol.state is State.CONNECTING
+            and isinstance(exc, InvalidMessage)
+            and not isinstance(exc.__cause__, EOFError)  # the client is gone: nobody to tell
+        ):
+            response = protocol.reject(HTTPStatus.BAD_REQUEST, "Bad request\n")
+            protocol.writes.append(response.serialize())
+        send_eof()
+
+    protocol.send_eof = answer_then_eof  # type: ignore[method-assign]
+
+
+def _counted_connection(doorway: _Doorway) -> type[ServerConnection]:
+    """Return a connection class that reports its arrival, first bytes and end to ``doorway``."""
+
+    class CountedConnection(ServerConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _answer_unreadable_requests(self.protocol)
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            doorway.arrived(self)
+
+        def data_received(self, data: bytes) -> None:
+            doorway.spoke(self)
+            super().data_received(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            doorway.left(self)
+            super().connection_lost(exc)
+
+    return CountedConnection
+
+
+class _QuietErrors:
+    """A loop exception handler that logs a run of the same error once per interval."""
+
+    def __init__(self, previous: Any, interval: float = ERROR_LOG_INTERVAL) -> None:
+        self.previous = previous
+        self.interval = interval
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        key = (str(context.get("message", "")), type(exc).__name__)
+        now = time.monotonic()
+        last, repeats = self._last.get(key, (-self.interval, 0))
+        if now - last < self.interval:
+            self._last[key] = (last, repeats + 1)
+            return
+        if len(self._last) > 256:
+            self._last.clear()
+        self._last[key] = (now, 0)
+        if repeats:
+            context = {**context, "message": f"{key[0]} (and {repeats} times more since)"}
+        if self.previous is not None:
+            self.previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
 
 @dataclass(eq=False)
@@ -262,6 +473,9 @@ class RoomServer:
         self._by_participant: dict[str, set[_Client]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._entry_limiter = RateLimiter(ENTRY_ATTEMPTS_PER_MINUTE, 60.0)
+        self._code_guesses = RateLimiter(ROOM_CODE_GUESSES_PER_MINUTE, 60.0)
+        self.writes_per_participant_10s = WRITES_PER_PARTICIPANT_10S  # read by start()
+        self._write_limiter = RateLimiter(WRITES_PER_PARTICIPANT_10S, 10.0)
         self._origins: frozenset[str] = frozenset()
         self._csp = content_security_policy(self._origins)
         self._public_url: str | None = None
@@ -269,6 +483,9 @@ class RoomServer:
         self.max_connections = MAX_CONNECTIONS
         self.max_per_address = MAX_PER_ADDRESS
         self._per_address: Counter[str] = Counter()
+        self.max_waiting = MAX_WAITING  # read by start(), bounded there by the fd limit
+        self._doorway = _Doorway(MAX_WAITING)
+        self.fd_limit = 0  # the process's descriptor limit, read by start()
         self.idle_timeout = IDLE_TIMEOUT
         self.open_timeout = OPEN_TIMEOUT  # read by start()
         self.messages_per_10s = MESSAGES_PER_10S  # read when a connection opens
@@ -282,6 +499,17 @@ class RoomServer:
 
     async def start(self) -> None:
         """Bind and start serving; falls back to another port if the asked one is taken."""
+        self.fd_limit = raise_fd_limit()
+        self._write_limiter = RateLimiter(self.writes_per_participant_10s, 10.0)
+        # Waiting sockets may briefly reach twice their cap (see _Doorway): both fit.
+        room_for_sockets = max(32, self.fd_limit - FD_RESERVE)
+        self._doorway.cap = max(8, min(self.max_waiting, room_for_sockets // 5))
+        self.max_connections = max(
+            8, min(self.max_connections, room_for_sockets - 2 * self._doorway.cap)
+        )
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop.get_exception_handler(), _QuietErrors):
+            loop.set_exception_handler(_QuietErrors(loop.get_exception_handler()))
         ports = [self.requested_port + i for i in range(PORT_TRIES)] if self.requested_port else []
         last_error: OSError | None = None
         for port in [*ports, 0]:
@@ -343,6 +571,7 @@ class RoomServer:
             ping_timeout=20,
             server_header=None,
             logger=_QUIET_LOGGER,
+            create_connection=_counted_connection(self._doorway),
         )
 
     async def stop(self) -> None:
@@ -351,6 +580,7 @@ class RoomServer:
             self._presence_handle.cancel()
         if self._roster_handle is not None:
             self._roster_handle.cancel()
+        self._doorway.close()
         if self._server is None:
             return
         message = protocol.encode({"type": "ended"})
@@ -457,6 +687,11 @@ class RoomServer:
         self._devices_seen[address] = (mapped or ip).is_loopback
 
     @property
+    def waiting_count(self) -> int:
+        """Open connections that have not said ``hello`` yet."""
+        return len(self._doorway)
+
+    @property
     def connection_count(self) -> int:
         """Open WebSocket connections right now."""
         return len(self._clients)
@@ -480,6 +715,11 @@ class RoomServer:
         return frozenset(origins)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if any(len(request.headers.get_all(name)) > 1 for name in _SINGLE_HEADERS):
+            # Two Origin (or Host) headers: which one would a check read? Neither.
+            return self._response(
+                HTTPStatus.BAD_REQUEST, b"Repeated header\n", "text/plain", request
+            )
         if request.method != "GET":
             response = self._response(
                 HTTPStatus.METHOD_NOT_ALLOWED, b"Method not allowed\n", "text/plain", request
@@ -493,7 +733,7 @@ class RoomServer:
         if path == WS_PATH:
             # Only our own page may open the socket: a foreign site (or a DNS-rebinding name
             # for our address) sends another Origin; scripts without a browser send none.
-            if request.headers.get("Origin") not in self._origins:
+            if _single_header(request, "Origin") not in self._origins:
                 return self._response(
                     HTTPStatus.FORBIDDEN, b"Forbidden origin\n", "text/plain", request
                 )
@@ -537,8 +777,11 @@ class RoomServer:
         # broken handshake); give those the same security headers as ours.
         if response.status_code == 101 or "Content-Security-Policy" in response.headers:
             return None
+        status = response.status_code
+        if status == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            status = HTTPStatus.BAD_REQUEST  # a malformed handshake is the client's: a 4xx
         secured = self._response(
-            HTTPStatus(response.status_code),
+            HTTPStatus(status),
             response.body or b"",
             "text/plain; charset=utf-8",
             request,
@@ -618,12 +861,17 @@ class RoomServer:
                     self._entry_limiter.hit(client.address)
                     raise ProtocolError(ErrorCode.BAD_TOKEN, "room_token")
             elif hello.room_code is not None:
+                if self._code_guesses.blocked("room"):
+                    # Not even a right code is checked now: an answer would tell a guesser.
+                    raise ProtocolError(ErrorCode.RATE_LIMITED)
                 if not self.room.code_ok(hello.room_code):
                     self._entry_limiter.hit(client.address)
+                    self._code_guesses.hit("room")
                     raise ProtocolError(ErrorCode.BAD_CODE, "room_code")
             else:
                 raise ProtocolError(ErrorCode.NOT_IN_ROOM)
             client.in_room = True
+            self._doorway.left(client.ws)  # in the room now: no longer a waiting socket
         welcome = self.room.welcome_message()
         # The page keeps the token so a reload needs no code; hand it to code users too.
         welcome["room_token"] = self.room.room_token
@@ -649,7 +897,12 @@ class RoomServer:
         # handles both alike, and no second participant is made.
         plan = self.room.plan_join(form)
         assert self._committer is not None  # messages arrive only while serving
-        result = plan.finish(await self._committer.write(plan.write))
+        try:
+            result = plan.finish(await self._committer.write(plan.write))
+        except ProtocolError as exc:
+            if exc.code == ErrorCode.ROOM_FULL:
+                self.room.report_full()  # the console says so
+            raise
         if result.rejoined and result.participant.id == client.participant_id:
             # This connection's own token was just replaced: later double taps send the new one.
             client.resume_token = result.resume_token
@@ -673,6 +926,10 @@ class RoomServer:
         if participant is None:
             raise ProtocolError(ErrorCode.NOT_JOINED)
         try:
+            # Per person, not per connection: twenty tabs do not write twenty times as fast.
+            if self._write_limiter.blocked(participant.id):
+                raise ProtocolError(ErrorCode.RATE_LIMITED)
+            self._write_limiter.hit(participant.id)
             await self._apply(client, participant, message)
         except ProtocolError as exc:
             # ``ref`` tells the page which outbox item was refused.

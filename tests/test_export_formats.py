@@ -297,3 +297,18 @@ def test_pseudonyms_link_sessions_but_never_two_people_of_one_session() -> None:
         "g": "P002",
         "h": "P004",
     }
+
+
+def test_the_per_person_survey_is_as_anonymous_as_the_participant_rows(
+    series: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    export_all(series, out, sessions=None)
+    people = list(csv.DictReader(open(out / "serie-data" / "participants.csv", encoding="utf-8")))
+    long = list(csv.DictReader(open(out / "serie-data" / "survey_long.csv", encoding="utf-8")))
+    shown = {(r["participant"], r["session"]): r for r in people}
+    assert any(r["organisation"] == "*" for r in people)  # four people: generalised
+    for row in long:
+        match = shown[(row["person"], row["session"])]
+        for column in ("organisation", "role", "attendance"):
+            assert row[column] == match[column], (row, match)

@@ -419,6 +419,7 @@ class Harness:
         self.server = RoomServer(self.room, "127.0.0.1", 0)
         # The limiter has its own test; here the handler itself is fuzzed.
         self.server.messages_per_10s = 10**6
+        self.server.writes_per_participant_10s = 10**6
         self.peers: list[Peer] = []
         self.good_ids: list[str] = []
         self.good_submissions: list[str] = []

@@ -22,7 +22,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.protocol import MAX_NAME, MAX_TEXT, clean_text
+from app.protocol import MAX_MARKS, MAX_NAME, MAX_TEXT, clean_text
 from app.ratelimit import RateLimiter
 from app.room import Room
 from app.store import DB_NAME, Store
@@ -449,9 +449,11 @@ def test_the_cleaning_policy() -> None:
     # Everything else stays literally: markup, entities, quotes, scripts, emoji.
     for text in ("<b>bold</b>", "&amp;", "</script>", "\"'`", "田中", "﷽"):
         assert clean_text(text) == text
-    # Combining marks stay (NFC composes what it can).
+    # Combining marks stay (NFC composes what it can), at most MAX_MARKS on one letter
+    # (issue 13: a stack of 78 drew over other people's entries).
     assert clean_text("A\u030a") == "Å"
-    assert clean_text("x" + "\u0301" * 50) == unicodedata.normalize("NFC", "x" + "\u0301" * 50)
+    assert clean_text("x" + "\u0301" * 50) == "x" + "\u0301" * MAX_MARKS
+    assert clean_text("Vie\u0302\u0323t") == unicodedata.normalize("NFC", "Vie\u0302\u0323t")
     # White space collapses; in cards line breaks survive, at most one empty line in a row.
     assert clean_text("  a \t\u2028 b  ") == "a b"
     assert clean_text("a\r\n\r\n\r\n\r\nb\u200b", keep_lines=True) == "a\n\nb"

@@ -212,7 +212,7 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
         app.store.StoreError: if the file cannot be opened.
         ValueError: if the database holds no series or a session number does not exist.
     """
-    store = Store(db_path)
+    store = Store(db_path, read_only=True)  # an export reads; it never writes
     try:
         with store.read_snapshot():
             series = store.series()

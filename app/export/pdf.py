@@ -41,7 +41,7 @@ from reportlab.platypus import (
 from app import i18n
 from app.atomic import atomic_path
 from app.export.data import SessionData, Snapshot
-from app.export.textblock import TextBlock
+from app.export.textblock import TextBlock, printable
 from app.i18n import tr
 from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
 from app.votes import GroupKey, source_phase
@@ -135,7 +135,9 @@ def styles() -> dict[str, ParagraphStyle]:
 
 def para(text: str, style: str = "body") -> Paragraph:
     """Return a paragraph showing ``text`` literally (escaped, line breaks kept)."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), styles()[style])
+    chosen = styles()[style]
+    text = printable(text, chosen.fontName)
+    return Paragraph(escape(text).replace("\n", "<br/>"), chosen)
 
 
 def rich(markup: str, style: str = "body") -> Paragraph:

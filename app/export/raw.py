@@ -2,8 +2,9 @@
 
 Participants are pseudonymised unless the organiser includes names: ``P001``… is the
 *person*, the same in every session of the series and numbered in the order people first
-joined it (:func:`app.export.data.person_pseudonyms`). Free text is exported as written; it
-may itself mention names.
+joined it (:func:`app.export.data.person_pseudonyms`); pseudonymised, organisation, role,
+function and attendance are generalised so that at least three people share them
+(:mod:`app.export.kanon`). Free text is exported as written; it may itself mention names.
 
 Every table is written three ways (:mod:`app.export.tables`): ``<table>.csv`` (RFC 4180 for
 tools), ``excel/<table>.csv`` (``;`` and a BOM for Swedish Excel) and a sheet of ``data.xlsx``;
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.atomic import write_atomic
+from app.export import kanon
 from app.export.data import Snapshot
 from app.export.research import codebook, survey_long
 from app.export.tables import Table, excel_csv, plain_csv, write_csv, write_xlsx
@@ -55,8 +57,14 @@ def _pseudonyms(snapshot: Snapshot) -> dict[str, str]:
     return {pid: f"P{n:03d}" for n, pid in enumerate(ids, start=1)}
 
 
-def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]]]:
-    """Return the raw data as tables (lists of rows) keyed by table name."""
+def raw_tables(
+    snapshot: Snapshot, names: bool, k: int = kanon.DEFAULT_K
+) -> dict[str, list[dict[str, Any]]]:
+    """Return the raw data as tables (lists of rows) keyed by table name.
+
+    Without names the participant columns are generalised to ``k``-anonymity
+    (:mod:`app.export.kanon`).
+    """
     alias = _pseudonyms(snapshot)
     org = snapshot.organisation_name
     tables: dict[str, list[dict[str, Any]]] = {
@@ -133,6 +141,8 @@ def raw_tables(snapshot: Snapshot, names: bool) -> dict[str, list[dict[str, Any]
                     "dots": dots,
                 }
             )
+    if not names:
+        kanon.apply_to_tables(tables, k)
     return tables
 
 
@@ -152,6 +162,14 @@ def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
     """Write the raw data into ``out_dir`` (see the module docstring); return the paths."""
     tables = raw_tables(snapshot, names)
     long_columns, long_rows = survey_long(snapshot)
+    # The per-person survey shows what the participant rows show: generalised where they are
+    # (k-anonymity, app.export.kanon), so it cannot single out whom they protect.
+    shown = {(row["participant"], row["session"]): row for row in tables["participants"]}
+    for row in long_rows:
+        match = shown.get((row["person"], row["session"]))
+        if match is not None:
+            for column in ("organisation", "role", "attendance"):
+                row[column] = match[column]
     every = [Table.of(name, rows, _COLUMNS.get(name, ())) for name, rows in tables.items()]
     book = codebook(snapshot, {t.name: t.columns for t in every})
     every += [Table.of("survey_long", long_rows, long_columns), Table.of("codebook", book)]

@@ -9,11 +9,45 @@ widths, breaks words longer than a line, and splits across pages line by line.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from reportlab.lib import colors
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.platypus import Flowable
+
+
+@lru_cache(maxsize=64)
+def _glyphs(font: str) -> frozenset[int]:
+    face = getattr(getFont(font), "face", None)
+    return frozenset(getattr(face, "charToGlyph", {}) or ())
+
+
+@lru_cache(maxsize=4096)
+def _stand_in(ch: str) -> str:
+    # The character's Unicode name says what was written ("[THUMBS UP SIGN]"), where an
+    # empty box would say nothing; the researcher's raw data keeps the character itself.
+    name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+    return f"[{name.lower()}]"
+
+
+def printable(text: str, font: str) -> str:
+    """Return ``text`` with every character the font cannot draw (most emoji) named instead.
+
+    Variation selectors and joiners without a glyph are left out (they draw nothing).
+    """
+    glyphs = _glyphs(font)
+    if not glyphs or all(ord(ch) in glyphs or ch in "\n " for ch in text):
+        return text
+    out = []
+    for ch in text:
+        if ord(ch) in glyphs or ch in "\n ":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        else:
+            out.append(_stand_in(ch))
+    return "".join(out)
 
 
 @lru_cache(maxsize=200_000)
@@ -86,8 +120,8 @@ class TextBlock(Flowable):
     ) -> None:
         """Make a block; nothing is measured until reportlab asks for a width."""
         super().__init__()
-        self.text = text
-        self.caption = caption
+        self.text = printable(text, font)
+        self.caption = printable(caption, caption_font or font)
         self.font = font
         self.size = size
         self.leading = leading
