@@ -312,3 +312,41 @@ def test_the_per_person_survey_is_as_anonymous_as_the_participant_rows(
         match = shown[(row["person"], row["session"])]
         for column in ("organisation", "role", "attendance"):
             assert row[column] == match[column], (row, match)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_person_hides_the_same_columns_in_every_session(seed: int) -> None:
+    import random
+    from collections import Counter
+
+    from app.export import kanon
+
+    rng = random.Random(seed)
+    rows = []
+    for person in range(1, 19):
+        org, role = rng.choice("ABCD"), rng.choice(("elected", "official"))
+        for session in (1, 2, 3):
+            if rng.random() < 0.7:
+                rows.append(
+                    {
+                        "session": session,
+                        "participant": f"P{person:03d}",
+                        "organisation": org,
+                        "role": role,
+                        "function": rng.choice(("", "", "IT-chef")),
+                        "attendance": rng.choice(("in_room", "in_room", "remote")),
+                    }
+                )
+    tables = {"participants": rows, "reflections": [], "survey": [], "groups": []}
+    kanon.apply_to_tables(tables, 3)
+    out = tables["participants"]
+    hidden: dict[str, set[tuple[str, ...]]] = {}
+    for row in out:
+        mask = tuple(c for c in kanon.QUASI_IDENTIFIERS if row[c] == kanon.HIDDEN)
+        hidden.setdefault(row["participant"], set()).add(mask)
+    assert all(len(masks) == 1 for masks in hidden.values()), hidden  # the same in every session
+    for session in (1, 2, 3):
+        mine = [r for r in out if r["session"] == session]
+        if len(mine) >= 3:
+            assert min(kanon.class_sizes(mine).values()) >= 3
+    assert Counter(r["participant"] for r in out) == Counter(r["participant"] for r in rows)
