@@ -409,15 +409,17 @@ def run_console(
 
     from app import desktop_entry, i18n
     from app.paths import default_data_dir
+    from facilitator_ui.common import use_console_font
     from facilitator_ui.desktop import ErrorReporter, QtLanguage, app_icon, route_qt_messages
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
-    from room_server import netinfo
+    from room_server import bots, netinfo
     from room_server.server import DEFAULT_PORT, RoomServer
 
     log_path = setup_logging()
     route_qt_messages()
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_console_font(qt_app)
     qt_app.setApplicationName("Tankesmedja")
     qt_app.setApplicationVersion(installed_version())
     qt_app.setWindowIcon(app_icon())
@@ -481,12 +483,11 @@ def run_console(
             return
         announce(server)
         stop_bots = asyncio.Event()
-        rehearsal_bots: list[object] = []  # keep the simulated participants referenced
+        rehearsal_bots: list[bots.Bot] = []  # keep the simulated participants referenced
 
         async def rehearse(count: int) -> None:
-            # Simulated participants join over the real server, from this machine only.
-            from room_server import bots
-
+            # Simulated participants join over the real server, from this machine only, and
+            # are stored marked as rehearsal (the room's key): never in an export.
             joined = await bots.rehearse(
                 f"ws://127.0.0.1:{server.port}/ws",
                 room.room_token,
@@ -494,13 +495,24 @@ def run_console(
                 seed=len(rehearsal_bots) + 1,
                 stop=stop_bots,
                 arrival=min(10.0, count / 10),
+                rehearsal_key=room.rehearsal_key,
             )
             rehearsal_bots.extend(joined)
+
+        async def remove_rehearsal() -> int:
+            # The bots leave first, or they would join again as soon as they are erased.
+            nonlocal stop_bots
+            stop_bots.set()
+            await asyncio.gather(*(b.close() for b in rehearsal_bots), return_exceptions=True)
+            rehearsal_bots.clear()
+            stop_bots = asyncio.Event()
+            return room.remove_rehearsal()
 
         window = MainWindow(
             room,
             server.join_info(),
             rehearse=rehearse,
+            remove_rehearsal=remove_rehearsal,
             settings=settings,
             set_public_url=server.set_public_url,
             devices_seen=server.device_counts,

@@ -7,6 +7,10 @@ Zoom's breakout-room pre-assignment (``zoom``: needs the roster's e-mail column)
 list for Teams or Excel (``rooms``) or as a printable table plan PDF (``plan``, with
 ``--out``); see :mod:`app.export.rooms`. Every problem with the input is reported on stderr
 with exit status 2, never with a traceback.
+
+Where a plan does not reach its bounds at once, the search thinks for up to ``--time-limit``
+seconds (default 10) with a progress line on stderr; stderr then says how many pairs meet
+again and whether no plan can have fewer, or this is the best found in the time given.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import TextIO
 
 from app.atomic import write_atomic
 from app.export.rooms import Seat, rooms_csv, rooms_of, write_table_plan, zoom_csv
-from app.grouping import GroupingError, Member, describe, explain, plan_rounds
+from app.grouping import GroupingError, Member, PlanReport, describe, explain, plan_report
 from app.i18n import tr
 from app.roster import RosterError, RosterRow, read_roster
 
@@ -49,6 +53,30 @@ MESSAGES: dict[str, str] = {
     ),
     "out_unwritable": "cannot write {path}: {reason}",
     "explain_help": "also print, on stderr, what each group mixes and which rules it misses",
+    "time_limit_help": (
+        "seconds to search where a plan with fewer repeats may exist (default 10); the"
+        " search stops as soon as no plan can be better"
+    ),
+    "time_limit_negative": "--time-limit must not be negative",
+    "progress": "searching: {seconds:.1f} s of {limit:g} s, {repeats} repeated pair(s) so far",
+    "progress_roles": (
+        "searching: {seconds:.1f} s of {limit:g} s, {repeats} repeated pair(s) so far,"
+        " role balance off by {roles}"
+    ),
+    "none_meet_twice": "nobody meets anyone twice.",
+    "repeats_minimal": "{repeats} pair(s) meet again; no plan can have fewer for these groups.",
+    "repeats_known_zero": (
+        "{repeats} pair(s) meet again: the best found in the time given; plans where nobody"
+        " meets twice are known for this size (try a longer --time-limit)."
+    ),
+    "repeats_best_found": (
+        "{repeats} pair(s) meet again: the best found in the time given (a longer"
+        " --time-limit may find fewer)."
+    ),
+    "repeats_best_found_bound": (
+        "{repeats} pair(s) meet again: the best found in the time given (at least {bound}"
+        " cannot be avoided; a longer --time-limit may find fewer)."
+    ),
     "size_too_small": "--size must be at least 2",
     "groups_too_few": "--groups must be at least 1",
     "rounds_too_few": "--rounds must be at least 1",
@@ -65,6 +93,9 @@ MESSAGES: dict[str, str] = {
 }
 
 CSV_COLUMNS = ("round", "group", "id", "name", "municipality", "role", "attendance")
+
+#: Seconds the search may think by default where a plan is not at its bounds at once.
+DEFAULT_TIME_LIMIT = 10.0
 
 
 class _UsageError(Exception):
@@ -89,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help=MESSAGES["out_help"])
     parser.add_argument("--explain", action="store_true", help=MESSAGES["explain_help"])
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        metavar="SECONDS",
+        help=MESSAGES["time_limit_help"],
+    )
     return parser
 
 
@@ -208,6 +246,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         raise _UsageError(MESSAGES["groups_too_few"])
     if args.rounds < 1:
         raise _UsageError(MESSAGES["rounds_too_few"])
+    if not args.time_limit >= 0:  # also refuses nan
+        raise _UsageError(MESSAGES["time_limit_negative"])
     try:
         roster = read_roster(args.roster)
     except RosterError as exc:  # says which file, line and column, and what is wrong there
@@ -216,17 +256,23 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         raise _UsageError(MESSAGES["no_participants"])
     history = _read_history(args.history) if args.history is not None else []
     members = [Member(r.id, r.municipality, r.role, r.attendance) for r in roster]
+    progress = _Progress(err, args.time_limit)
     try:
-        plan = plan_rounds(
+        report = plan_report(
             members,
             args.rounds,
             size=args.size,
             groups=args.groups,
             history=history,
             seed=args.seed,
+            time_limit=args.time_limit,
+            progress=progress,
         )
     except GroupingError as exc:
         raise _UsageError(MESSAGES["grouping_error"].format(message=exc)) from None
+    finally:
+        progress.close()
+    plan = report.rounds
     if args.format in ("json", "csv"):
         text = io.StringIO()
         if args.format == "json":
@@ -239,6 +285,46 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         _write_rooms(args, out, err, plan, roster)
     if args.explain:
         _write_explanation(err, plan, members, history)
+    if args.rounds > 1 or history:
+        print(summary(report), file=err)
+
+
+def summary(report: PlanReport) -> str:
+    """Say how many pairs meet again in a plan and whether fewer is possible."""
+    if report.repeated_pairs == 0:
+        return MESSAGES["none_meet_twice"]
+    values = {"repeats": report.repeated_pairs, "bound": report.repeat_bound}
+    if report.minimal:
+        return MESSAGES["repeats_minimal"].format(**values)
+    if report.known_zero:
+        return MESSAGES["repeats_known_zero"].format(**values)
+    key = "repeats_best_found_bound" if report.repeat_bound else "repeats_best_found"
+    return MESSAGES[key].format(**values)
+
+
+class _Progress:
+    """The progress line on stderr: rewritten in place on a terminal, else a line a second."""
+
+    def __init__(self, err: TextIO, limit: float) -> None:
+        self.err = err
+        self.limit = limit
+        self.tty = err.isatty()
+        self.shown = False
+        self.last = -1.0
+
+    def __call__(self, seconds: float, repeats: int, roles: int = 0) -> None:
+        if not self.tty and seconds - self.last < 1.0:
+            return
+        self.last = seconds
+        key = "progress_roles" if roles else "progress"
+        line = MESSAGES[key].format(seconds=seconds, limit=self.limit, repeats=repeats, roles=roles)
+        self.err.write(f"\r{line}\x1b[K" if self.tty else f"{line}\n")
+        self.err.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown and self.tty:
+            self.err.write("\n")
 
 
 def main(argv: list[str] | None = None) -> int:

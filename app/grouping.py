@@ -29,14 +29,29 @@ group) over all rounds of the plan at once, with incremental cost deltas: a desc
 iterated local search (random kicks, descend again) and simulated annealing, until every
 figure is at a lower bound or a fixed evaluation budget is spent; a small mode that misses
 a bound gets a few independent attempts. Realistic rosters reach their bounds in the first
-descent, in milliseconds; dense ones (few groups, several rounds) take up to about a second.
+descent, in milliseconds.
+
+Many rounds of small groups (the Social Golfer Problem, CSPLib 010) need more: where a mode of
+up to a few hundred people still misses its repeat bound, a tabu search on conflict pairs
+(:mod:`app.golfer`, after Dotú and Van Hentenryck 2005) takes over, never adding a
+same-organisation pair. Where everyone may sit apart from their colleagues it also starts
+from, and restarts with, greedy plans that keep people free to meet (Triska and Musliu 2012)
+and plans with no repeats from resolvable designs (:mod:`app.designs`). Without a time limit
+it runs a fixed number of iterations, so a plan depends only on its input and seed; with one
+(``tankesmedja groups --time-limit``) it thinks until the bound is reached or time is up.
+:func:`plan_report` says whether the repeats are proven minimal (at the bound, which also
+counts partners: nobody can sit with more new people than there are), whether a plan with
+none is known for this size, or that the plan is the best found in the time given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import comb
 from types import MappingProxyType
@@ -53,9 +68,11 @@ __all__ = [
     "Metrics",
     "MixedAttendance",
     "OrgAboveEvenShare",
+    "KNOWN_ZERO_ROUNDS",
     "OrgBelowEvenShare",
     "PinBroken",
     "Pins",
+    "PlanReport",
     "RepeatedPair",
     "RoleOffShare",
     "SizeUnbalanced",
@@ -68,6 +85,7 @@ __all__ = [
     "org_pair_lower_bound",
     "place_late_joiner",
     "plan_metrics",
+    "plan_report",
     "plan_rounds",
     "split_group_count",
 ]
@@ -509,6 +527,8 @@ _FINAL_DESCENT = 20_000
 # instance makes the search's luck matter, and attempts are cheap).
 _ATTEMPTS = 3
 _ATTEMPTS_UP_TO_PEOPLE = 200
+# Evaluations of the exchange search on a dense mode, before the tabu search takes over.
+_DENSE_BUDGET = 20_000
 
 
 class _ModePlan:
@@ -561,6 +581,7 @@ class _ModePlan:
         self.mode_name = ""
         self.forced_pairs = 0  # pairs that pins keep together in every round
         self.forced_met_before = 0  # of which met in the history
+        self.history_partners = [set(m) for m in met]  # who met whom before this plan
         self.group_of = [[-1] * n for _ in range(rounds)]
         self.members: list[list[list[int]]] = [[[] for _ in range(groups)] for _ in range(rounds)]
         self.orgc = [[[0] * n_orgs for _ in range(groups)] for _ in range(rounds)]
@@ -777,6 +798,33 @@ class _ModePlan:
         forced = self.forced_pairs * (self.rounds - 1) + self.forced_met_before
         return self.rounds * sum(self.even), max((self.rounds - 1) * per_round, forced), 0
 
+    def bound(self) -> tuple[int, int, int]:
+        """Return :meth:`lower_bound` with the repeats raised to :meth:`repeat_bound`."""
+        org, _, role = self.lower_bound()
+        return org, self.repeat_bound(), role
+
+    def repeat_bound(self) -> int:
+        """Return a lower bound on the repeats of any plan of this mode.
+
+        The largest of three arguments: the per-round one of :meth:`lower_bound`, pins, and
+        counting partners: everyone sits with at least ``q - 1`` others in each of the
+        rounds (``q`` the smallest group size), but has only ``n - 1`` possible partners,
+        fewer those met in the history (and fewer their colleagues where the organisation
+        bound keeps colleagues apart: the bound is on plans at the organisation bound, which
+        come first), so at least the excess meetings are repeats (each repeat counted for
+        both people of the pair).
+        """
+        q = self.n // self.k
+        excess = 0
+        for i in range(self.n):
+            unavailable = self.history_partners[i]
+            if self.org_hi[self.org[i]] <= 1:
+                # At the organisation bound colleagues never share a group: no partners.
+                unavailable = unavailable | set(self.by_org[self.org[i]])
+            fresh = self.n - 1 - len(unavailable - {i})
+            excess += max(0, self.rounds * (q - 1) - fresh)
+        return max(self.lower_bound()[1], -(-excess // 2))
+
     def improve(self, budget: int) -> None:
         """Exchange members between groups until the bound is reached or the budget is spent.
 
@@ -789,7 +837,7 @@ class _ModePlan:
         movable = [i for i in range(self.n) if self.movable[i]]
         if self.k < 2 or len(movable) < 2:
             return
-        bound = self.lower_bound()
+        bound = self.bound()
         spent = self._descend(movable, budget)
         best_cost = self.cost()
         best = [list(go) for go in self.group_of]
@@ -1451,6 +1499,289 @@ def _budget(people: int, rounds: int, groups: int) -> int:
 # Public API: planning
 
 
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    """A plan of rounds and how close it is to never letting two people meet twice.
+
+    Attributes:
+        rounds: One list per round of groups of ids, as :func:`plan_rounds` returns.
+        repeated_pairs: Pairs meeting again (counted once per round in which they meet
+            after having met before, in the plan or in the history).
+        repeat_bound: No plan with these groups has fewer repeats (pins and history
+            included); when ``repeated_pairs`` equals it, the plan is proven minimal.
+        known_zero: For a plain social-golfer instance (everyone in their own
+            organisation, one attendance mode, equal groups, no history or pins), whether
+            the literature knows a plan with no repeats for this size.
+        complete: Whether every figure reached its bound (otherwise the search stopped at
+            its time or iteration budget with the best plan found).
+        iterations: Tabu-search iterations spent (0 where the first search sufficed).
+    """
+
+    rounds: list[list[list[str]]]
+    repeated_pairs: int
+    repeat_bound: int
+    known_zero: bool
+    complete: bool
+    iterations: int = 0
+
+    @property
+    def minimal(self) -> bool:
+        """Whether no plan can have fewer repeats (the bound is reached)."""
+        return self.repeated_pairs <= self.repeat_bound
+
+
+#: Most rounds known to admit a plan with no repeats, for plain social-golfer instances
+#: ``(groups, size)`` (CSPLib 010; Kirkman and nearly Kirkman triple systems, affine
+#: planes and geometries, Aguado 2004).
+#: Groups of two: ``2 g - 1`` rounds (a round robin), handled apart.
+KNOWN_ZERO_ROUNDS: Mapping[tuple[int, int], int] = MappingProxyType(
+    {
+        (3, 3): 4,
+        (4, 3): 4,
+        (5, 3): 7,
+        (6, 3): 8,
+        (7, 3): 10,
+        (8, 3): 11,
+        (9, 3): 13,
+        (4, 4): 5,
+        (8, 4): 10,
+        (5, 5): 6,
+        (7, 7): 8,
+        (8, 8): 9,
+        (9, 9): 10,
+    }
+)
+
+# The tabu search (app.golfer) takes over where the exchange search misses the repeat bound,
+# on modes of at most this many people (its neighbourhood is evaluated as n x n arrays).
+_GOLFER_MAX_PEOPLE = 400
+# Without a time limit the tabu search runs at most this many iterations, so that a plan
+# depends only on its input and seed (about a second on a 2-core machine at worst).
+_GOLFER_ITERATIONS = 6_000
+# ... and stops after this many iterations without a better plan (the bound may be out of
+# reach: pins, history, or the instance itself).
+_GOLFER_PATIENCE = 2_500
+# ... or this many for a single round (the console groups one round at a time: at once).
+_ONE_ROUND_PATIENCE = 600
+# ... and evaluates at most this many exchanges in all (large modes get fewer iterations).
+_GOLFER_WORK = 10_000_000
+# A mode is dense when everyone would meet at least this share of the others: there the
+# exchange search's long annealing is skipped and the tabu search starts at once.
+_DENSE_SHARE = 0.5
+
+
+def _known_zero(present: Sequence[Member], counts: Sequence[int], rounds: int, met: int) -> bool:
+    n = len(present)
+    k = sum(counts)
+    if met or n == 0 or len([c for c in counts if c]) != 1 or n % k:
+        return False
+    if len({m.organisation for m in present}) != n:
+        return False
+    size = n // k
+    if size == 2:
+        return rounds <= 2 * k - 1
+    return rounds <= KNOWN_ZERO_ROUNDS.get((k, size), 0)
+
+
+def plan_report(
+    members: Iterable[Member],
+    rounds: int,
+    *,
+    size: int | None = None,
+    groups: int | None = None,
+    history: Iterable[Sequence[Sequence[str]]] = (),
+    pins: Pins | None = None,
+    absent: Collection[str] = (),
+    seed: int = 0,
+    time_limit: float | None = None,
+    progress: Callable[[float, int, int], None] | None = None,
+) -> PlanReport:
+    """Plan rounds as :func:`plan_rounds` does, and report how good the plan is.
+
+    Args:
+        members: See :func:`plan_rounds` for these arguments.
+        rounds: Number of rounds.
+        size: Target group size.
+        groups: Number of groups instead of a size.
+        history: Earlier rounds.
+        pins: Facilitator pins.
+        absent: Ids to leave out.
+        seed: Seed for the pseudo-random choices.
+        time_limit: Seconds the search may think where a bound is not reached at once
+            (it stops as soon as every figure is at its bound). None: a fixed iteration
+            budget instead, so that the plan depends only on the input and the seed.
+        progress: Called about twice a second while the search thinks, with the seconds
+            spent, the fewest repeats found so far and the role deviation of that plan (in
+            the attendance mode being planned).
+
+    Returns:
+        The plan and its report.
+    """
+    if rounds < 1:
+        raise GroupingError("rounds_too_few", rounds=rounds)
+    started = time.monotonic()
+    deadline = None if time_limit is None else started + time_limit
+    present = _present(members, absent)
+    counts = _mode_counts(present, size, groups)
+    resolved = _resolve_pins(pins, present, counts)
+    index = {m.id: i for i, m in enumerate(present)}
+    met_before = _history_pairs(history, index)
+    plan: list[list[list[str]]] = [[] for _ in range(rounds)]
+    offset = 0
+    bound = 0
+    repeats = 0
+    complete = True
+    iterations = 0
+    for m, mode in enumerate(MODE_ORDER):
+        idx = [i for i, p in enumerate(present) if p.attendance == mode]
+        k = counts[m]
+        if not idx:
+            continue
+        n = len(idx)
+        dense = rounds * (n // k - 1) >= _DENSE_SHARE * (n - 1) and rounds > 1
+        golfer = 2 <= k and n <= _GOLFER_MAX_PEOPLE
+        # Independent attempts (each from a fresh construction) while a bound is not reached:
+        # on small, dense modes the search's luck matters more than its length.
+        state: _ModePlan | None = None
+        budget = _budget(n, rounds, k)
+        attempts = _ATTEMPTS if n <= _ATTEMPTS_UP_TO_PEOPLE else 1
+        pure = all(c <= k for c in Counter(present[i].organisation for i in idx).values())
+        if dense and golfer and pure and not resolved.group and not resolved.clusters:
+            # Greedy plans and designs will start the tabu search: one short attempt here.
+            attempts, budget = 1, min(budget, _DENSE_BUDGET)
+        for attempt in range(attempts):
+            rng = random.Random(f"tankesmedja:{seed}:{mode.value}:{attempt}")
+            tried = _build_mode_plan(
+                present, idx, k, rounds, met_before, resolved, offset, mode, rng
+            )
+            for t in range(rounds):
+                tried.construct(t)
+            tried.improve(budget)
+            if state is None or tried.cost() < state.cost():
+                state = tried
+            if state.cost() <= state.bound():
+                break
+        assert state is not None
+        if golfer and state.cost() > state.bound():
+            mode_deadline = deadline
+            if deadline is not None:
+                # Share the time left with the modes still to plan.
+                later = sum(1 for x in range(m + 1, len(MODE_ORDER)) if counts[x])
+                now = time.monotonic()
+                mode_deadline = now + max(0.0, deadline - now) / (1 + later)
+            iterations += _golfer_improve(
+                state, seed, mode_deadline, progress, started, repeats, greedy=dense
+            )
+        for t in range(rounds):
+            for g in range(k):
+                plan[t].append([present[idx[i]].id for i in sorted(state.members[t][g])])
+        offset += k
+        bound += state.repeat_bound()
+        repeats += state.cost_rep
+        complete = complete and state.cost() <= state.bound()
+    return PlanReport(
+        rounds=plan,
+        repeated_pairs=repeats,
+        repeat_bound=bound,
+        known_zero=not (resolved.group or resolved.clusters or resolved.apart)
+        and _known_zero(present, counts, rounds, len(met_before)),
+        complete=complete,
+        iterations=iterations,
+    )
+
+
+def _golfer_improve(
+    state: _ModePlan,
+    seed: int,
+    deadline: float | None,
+    progress: Callable[[float, int, int], None] | None,
+    started: float,
+    earlier_repeats: int,
+    *,
+    greedy: bool,
+) -> int:
+    """Run the tabu search of :mod:`app.golfer` on ``state``; keep its plan if better.
+
+    With ``greedy`` and organisations small enough that nobody need sit with a colleague,
+    the search may also restart from greedy plans (Triska and Musliu). Returns the
+    iterations spent.
+    """
+    from app import designs, golfer  # NumPy is imported only where the search needs it
+
+    n, k, rounds = state.n, state.k, state.rounds
+    history = sorted((i, j) for i in range(n) for j in state.history_partners[i] if i < j)
+    apart = sorted({(min(i, j), max(i, j)) for i in range(n) for j in state.apart[i]})
+    problem = golfer.GolferProblem(
+        groups=[list(row) for row in state.group_of],
+        k=k,
+        org=state.org,
+        elected=state.elected,
+        role_lo=state.role_lo,
+        role_hi=state.role_hi,
+        met_before=history,
+        movable=state.movable,
+        apart=apart,
+        bound=state.repeat_bound(),
+    )
+    pure = greedy and all(state.movable) and not apart and all(c <= k for c in state.org_size)
+    restart = None
+    if pure:
+        q, r = divmod(n, k)
+        has_design = r == 0 and designs.design_plan(k, q, rounds, 0) is not None
+        tries = [0]
+
+        def restart(rng: golfer.np.random.Generator) -> list[list[int]] | None:
+            # Alternately a greedy plan and, where one applies, a relabelled design whose
+            # missing rounds are dealt greedily (counting its pairs as met).
+            tries[0] += 1
+            if not has_design or tries[0] % 2:
+                return golfer.greedy_start(n, k, rounds, history, state.org, rng)
+            design = designs.design_plan(k, q, rounds, int(rng.integers(1 << 31)))
+            assert design is not None
+            met = set(history)
+            for row in design:
+                for i in range(n):
+                    met.update((i, j) for j in range(i + 1, n) if row[j] == row[i])
+            more = golfer.greedy_start(n, k, rounds - len(design), sorted(met), state.org, rng)
+            return design + more if more is not None else None
+
+        rng = golfer.np.random.default_rng([seed % (1 << 32), 1])
+        best_cost = state.cost()
+        for _ in range(2 if has_design else 1):
+            first = restart(rng)
+            if first is not None:
+                start = dataclasses.replace(problem, groups=first)
+                if golfer.evaluate(start) < best_cost:
+                    problem, best_cost = start, golfer.evaluate(start)
+    report = None
+    if progress is not None:
+
+        def report(_iterations: int, cost: tuple[int, int, int]) -> None:
+            progress(time.monotonic() - started, earlier_repeats + cost[1], cost[2])
+
+    result = golfer.tabu_search(
+        problem,
+        seed=seed,
+        max_iterations=None if deadline is not None else _GOLFER_ITERATIONS,
+        max_work=None if deadline is not None else _GOLFER_WORK,
+        patience=None
+        if deadline is not None
+        else _GOLFER_PATIENCE
+        if rounds > 1
+        else _ONE_ROUND_PATIENCE,
+        deadline=deadline,
+        progress=report,
+        restart=restart,
+    )
+    if result.cost < state.cost():
+        state._restore(result.groups)
+        if state.cost() > state.bound():
+            # The exchange search's moves (one person to a smaller group) and chained role
+            # exchanges are not in the tabu search's neighbourhood: a last descent with them.
+            state._descend([i for i in range(n) if state.movable[i]], _FINAL_DESCENT)
+    return result.iterations
+
+
 def plan_rounds(
     members: Iterable[Member],
     rounds: int,
@@ -1461,6 +1792,7 @@ def plan_rounds(
     pins: Pins | None = None,
     absent: Collection[str] = (),
     seed: int = 0,
+    time_limit: float | None = None,
 ) -> list[list[list[str]]]:
     """Plan several rounds of mixed groups; each round counts the earlier ones as met.
 
@@ -1478,7 +1810,10 @@ def plan_rounds(
             list of groups of participant ids; unknown ids are ignored.
         pins: Facilitator pins, which hold in every round.
         absent: Ids to leave out even though they are in ``members``.
-        seed: Seed for the pseudo-random choices; the same input and seed give the same plan.
+        seed: Seed for the pseudo-random choices; the same input and seed give the same plan
+            (with a ``time_limit``, only where the plan reaches its bounds).
+        time_limit: Seconds the search may think where a bound is not reached at once;
+            None: a fixed budget (see :func:`plan_report`).
 
     Returns:
         One list per round of groups of participant ids, in-room groups first; the ids in a
@@ -1488,43 +1823,17 @@ def plan_rounds(
         GroupingError: For impossible input (both or neither of size and groups, size < 2,
             contradictory pins, duplicate ids, ...).
     """
-    if rounds < 1:
-        raise GroupingError("rounds_too_few", rounds=rounds)
-    present = _present(members, absent)
-    counts = _mode_counts(present, size, groups)
-    resolved = _resolve_pins(pins, present, counts)
-    index = {m.id: i for i, m in enumerate(present)}
-    met_before = _history_pairs(history, index)
-    plan: list[list[list[str]]] = [[] for _ in range(rounds)]
-    offset = 0
-    for m, mode in enumerate(MODE_ORDER):
-        idx = [i for i, p in enumerate(present) if p.attendance == mode]
-        k = counts[m]
-        if not idx:
-            continue
-        # Independent attempts (each from a fresh construction) while a bound is not reached:
-        # on small, dense modes the search's luck matters more than its length.
-        state: _ModePlan | None = None
-        budget = _budget(len(idx), rounds, k)
-        attempts = _ATTEMPTS if len(idx) <= _ATTEMPTS_UP_TO_PEOPLE else 1
-        for attempt in range(attempts):
-            rng = random.Random(f"tankesmedja:{seed}:{mode.value}:{attempt}")
-            tried = _build_mode_plan(
-                present, idx, k, rounds, met_before, resolved, offset, mode, rng
-            )
-            for t in range(rounds):
-                tried.construct(t)
-            tried.improve(budget)
-            if state is None or tried.cost() < state.cost():
-                state = tried
-            if state.cost() <= state.lower_bound():
-                break
-        assert state is not None
-        for t in range(rounds):
-            for g in range(k):
-                plan[t].append([present[idx[i]].id for i in sorted(state.members[t][g])])
-        offset += k
-    return plan
+    return plan_report(
+        members,
+        rounds,
+        size=size,
+        groups=groups,
+        history=history,
+        pins=pins,
+        absent=absent,
+        seed=seed,
+        time_limit=time_limit,
+    ).rounds
 
 
 def make_groups(

@@ -2,11 +2,17 @@
 
 Swedish is the default. Keys are stable English identifiers; ``tr`` falls back to Swedish and
 then to the key itself, so a missing translation shows something readable instead of failing.
+
+Counts take their noun's number from a plural field in the text: ``{count|anmäld|anmälda}`` is
+the first form when ``count`` is 1 (or -1) and the second otherwise, so "1 anmäld", "2 anmälda",
+"0 anmälda"; "1 group is ready", "3 groups are ready". Swedish and English both have exactly
+these two forms. The participant page (``assets/app.js``) reads the same syntax.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 
@@ -47,7 +53,30 @@ def language() -> str:
     return _current
 
 
-def tr(key: str, **params: object) -> str:
-    """Return the text for ``key`` in the current language, with ``{name}`` fields filled."""
+# ``{name|one|other}``: the form for ``name``'s count; neither form may hold braces or bars.
+PLURAL_FIELD = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def plural(text: str, /, **counts: object) -> str:
+    """Resolve the ``{name|one|other}`` fields of ``text`` by the counts given.
+
+    Raises:
+        KeyError: a plural field names a count that is not given.
+    """
+
+    def form(match: re.Match[str]) -> str:
+        value = counts[match.group(1)]
+        one = isinstance(value, int | float) and abs(value) == 1
+        return match.group(2) if one else match.group(3)
+
+    return PLURAL_FIELD.sub(form, text)
+
+
+def tr(key: str, /, **params: object) -> str:
+    """Return the text for ``key`` in the current language, with ``{name}`` fields filled.
+
+    Plural fields (``{count|kort|kort}``, ``{count|group is|groups are}``) take the form that
+    fits the number given for their name.
+    """
     text = catalogue(_current).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
-    return text.format(**params) if params else text
+    return plural(text, **params).format(**params) if params else text

@@ -189,6 +189,9 @@ class ReflectionChanged:
 
     reflection: Reflection
     moderated: bool = False
+    # Who may see the card changed (hidden, shown again): the pages of its group must follow,
+    # as they do for a card written or withdrawn.
+    visibility_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,19 +531,20 @@ class Live:
         links[group_no] = link.strip()
         self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
 
-    def forget(self, participant_id: str) -> None:
-        """Drop an erased participant (already deleted from the store) from the live state.
+    def forget(self, *participant_ids: str) -> None:
+        """Drop erased participants (already deleted from the store) from the live state.
 
         Their cards and answers leave memory; every round (and every undo step) loses them,
         and each changed round is emitted so pages and the console show the groups without
-        them.
+        them. Several are dropped together, so no round is stored with one of them still in.
         """
+        gone = set(participant_ids)
 
         def without(rnd: GroupRound) -> GroupRound:
-            groups = tuple(tuple(m for m in g if m != participant_id) for g in rnd.groups)
-            return replace(rnd, groups=groups, late=rnd.late - {participant_id})
+            groups = tuple(tuple(m for m in g if m not in gone) for g in rnd.groups)
+            return replace(rnd, groups=groups, late=rnd.late - gone)
 
-        for card in [c for c in self._cards.values() if c.participant_id == participant_id]:
+        for card in [c for c in self._cards.values() if c.participant_id in gone]:
             # Shown once more as withdrawn and blank, so every view that keeps cards of its
             # own (the wall, the projector) drops it; then it is gone from memory too.
             blank = replace(card, text="", withdrawn=True)
@@ -548,13 +552,14 @@ class Live:
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
             self.votes.drop_card(card.id)
-        self.votes.forget(participant_id)
-        self._authored.pop(participant_id, None)
-        if self._answers.pop(participant_id, None) is not None:
-            self._emit(SurveyAnswered(participant_id))
+        for participant_id in participant_ids:
+            self.votes.forget(participant_id)
+            self._authored.pop(participant_id, None)
+            if self._answers.pop(participant_id, None) is not None:
+                self._emit(SurveyAnswered(participant_id))
         self._undo = [without(r) for r in self._undo]
         for rnd in list(self._rounds.values()):
-            if any(participant_id in g for g in rnd.groups):
+            if any(m in gone for g in rnd.groups for m in g):
                 self._commit_round(without(rnd), remember=None)
 
     def can_undo(self) -> bool:
@@ -805,22 +810,34 @@ class Live:
         self, reflection_id: str, *, hidden: bool | None = None, highlighted: bool | None = None
     ) -> None:
         """Hide a card from the wall or highlight it (the facilitator's moderation)."""
-        card = self._cards.get(reflection_id)
-        if card is None:
+        before = self._cards.get(reflection_id)
+        if before is None:
             raise KeyError(reflection_id)
         card = replace(
-            card,
-            hidden=card.hidden if hidden is None else hidden,
-            highlighted=card.highlighted if highlighted is None else highlighted,
+            before,
+            hidden=before.hidden if hidden is None else hidden,
+            highlighted=before.highlighted if highlighted is None else highlighted,
         )
         self.room.store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
-        self._emit(ReflectionChanged(card, moderated=True))
+        changed = card.hidden != before.hidden
+        self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
         if card.hidden:
             self.votes.drop_card(card.id)  # the store dropped its votes with the moderation
 
     def group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
-        """Return the live cards a participant sees in a phase: their group's, or their own."""
+        """Return the live cards a participant sees in a phase: their group's, or their own.
+
+        A card the facilitator hid is seen by its author only (marked so), never by the group.
+        """
+        return [
+            c
+            for c in self._group_cards(phase_index, participant_id)
+            if not c.hidden or c.participant_id == participant_id
+        ]
+
+    def _group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
+        """Return the cards of a participant's group (hidden ones too), or their own."""
         rnd = self._rounds.get(phase_index)
         group_no = rnd.group_of(participant_id) if rnd is not None else None
         buckets = self._cards_by_group(phase_index, rnd)
@@ -1050,7 +1067,7 @@ class Live:
         shared: dict[object, list[dict[str, Any]]] = {}  # a group's ballot, encoded once
         rnd = self._rounds.get(index) if reflecting else None
         groups: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
-        cards: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        cards: dict[int, list[tuple[str, dict[str, Any], Reflection]]] = {}
         for participant in participants:
             message = dict(base)
             if reflecting:
@@ -1067,9 +1084,20 @@ class Live:
                     shown = cards[number]
                 else:  # not in a group: only their own cards
                     shown = self._payloads(index, participant.id)
+                # Shared by the group, then made each member's own: a hidden card only for
+                # its author (marked hidden), and ``mine`` on the member's own cards.
                 message["cards"] = [
-                    {**payload, "mine": True} if author == participant.id else payload
-                    for author, payload in shown
+                    (
+                        (
+                            self.card_payload(card, participant.id)
+                            if card.hidden
+                            else {**payload, "mine": True}
+                        )
+                        if author == participant.id
+                        else payload
+                    )
+                    for author, payload, card in shown
+                    if author == participant.id or not card.hidden
                 ]
             if survey_items is not None:
                 message["survey"] = {"items": survey_items, "answers": self.answers(participant.id)}
@@ -1083,11 +1111,16 @@ class Live:
                 message["vote"] = self.votes.payload(index, participant)
             yield participant, message
 
-    def _payloads(self, phase_index: int, participant_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """Return (author, card as others see it) for each card a participant's page shows."""
+    def _payloads(
+        self, phase_index: int, participant_id: str
+    ) -> list[tuple[str, dict[str, Any], Reflection]]:
+        """Return (author, card as others see it, card) for each card of a participant's group.
+
+        Hidden cards are in it too: the state message keeps them for their author only.
+        """
         return [
-            (c.participant_id, self.card_payload(c, ""))
-            for c in self.group_cards(phase_index, participant_id)
+            (c.participant_id, self.card_payload(c, ""), c)
+            for c in self._group_cards(phase_index, participant_id)
         ]
 
     def _group_template(
@@ -1122,7 +1155,23 @@ class Live:
         return skeleton, members
 
     def card_payload(self, card: Reflection, viewer_id: str) -> dict[str, Any]:
-        """Return a card as a group member's page shows it."""
+        """Return a card as a group member's page shows it.
+
+        A hidden card goes to its author only (with ``hidden``: the page says the facilitator
+        hid it); anyone else gets it as withdrawn and blank, so their page drops it.
+        """
+        mine = card.participant_id == viewer_id
+        if card.hidden and not mine:
+            return {
+                "id": card.id,
+                "phase": card.phase_index,
+                "text": "",
+                "author": "",
+                "organisation": "",
+                "mine": False,
+                "revision": card.revision,
+                "withdrawn": True,
+            }
         author = self.room.participant(card.participant_id)
         return {
             "id": card.id,
@@ -1130,9 +1179,10 @@ class Live:
             "text": card.text,
             "author": author.name if author else "",
             "organisation": self.room.organisation_name(card.organisation_id),
-            "mine": card.participant_id == viewer_id,
+            "mine": mine,
             "revision": card.revision,
             "withdrawn": card.withdrawn,
+            **({"hidden": True} if card.hidden else {}),
         }
 
     def card_audience(self, card: Reflection) -> set[str]:

@@ -134,6 +134,8 @@ class Participant:
     function: str = ""
     joined_at: float = 0.0
     connected: bool = field(default=False, compare=False)
+    # A simulated participant of the console's rehearsal: never in an export.
+    rehearsal: bool = False
 
 
 class SurveyKind(StrEnum):

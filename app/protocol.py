@@ -151,6 +151,9 @@ class Join:
     function: str
     roster_id: int | None = None
     join_key: str | None = dataclasses.field(default=None, repr=False)  # a secret
+    # The console's rehearsal key (:attr:`app.room.Room.rehearsal_key`): only the console's
+    # own simulated participants know it, and it marks them as rehearsal.
+    rehearsal_key: str | None = dataclasses.field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,9 +365,13 @@ def _parse_survey(data: dict[str, Any]) -> SurveyAnswers:
 
 
 def _parse_join(data: dict[str, Any]) -> Join:
-    join_key = _join_key(data)
+    join = _parse_join_form(data)
+    return replace(join, join_key=_join_key(data), rehearsal_key=_join_key(data, "rehearsal_key"))
+
+
+def _parse_join_form(data: dict[str, Any]) -> Join:
     if data.get("roster_id") is not None:
-        return replace(_parse_roster_join(data), join_key=join_key)
+        return _parse_roster_join(data)
     name = data.get("name")
     if not isinstance(name, str):
         raise ProtocolError(ErrorCode.BAD_FIELD, "name")
@@ -387,13 +394,14 @@ def _parse_join(data: dict[str, Any]) -> Join:
         attendance = Attendance(data.get("attendance"))
     except ValueError:
         raise ProtocolError(ErrorCode.BAD_FIELD, "attendance") from None
-    return Join(name, org, role, attendance, _function(data), join_key=join_key)
+    return Join(name, org, role, attendance, _function(data))
 
 
-def _join_key(data: dict[str, Any]) -> str | None:
+def _join_key(data: dict[str, Any], field: str = "join_key") -> str | None:
     # Optional, so an older page still joins (without protection against a lost ``joined``).
     # Plain ASCII like a card id, at least 16 characters so that it cannot be guessed.
-    value = data.get("join_key")
+    # The rehearsal key of the console's simulated participants has the same form.
+    value = data.get(field)
     if value is None:
         return None
     if (
@@ -401,7 +409,7 @@ def _join_key(data: dict[str, Any]) -> str | None:
         or not MIN_JOIN_KEY <= len(value) <= MAX_JOIN_KEY
         or not set(value) <= _ID_CHARS
     ):
-        raise ProtocolError(ErrorCode.BAD_FIELD, "join_key")
+        raise ProtocolError(ErrorCode.BAD_FIELD, field)
     return value
 
 

@@ -198,6 +198,9 @@ class Room:
             store.set_room_credentials(self.session.id, token, code)
         self.room_token: str = token
         self.room_code: str = code
+        # Known only to this process: the console's own simulated participants send it with
+        # their join, which marks them as rehearsal (left out of exports, removed in one step).
+        self.rehearsal_key: str = secrets.token_urlsafe(24)
         self._participants: dict[str, Participant] = {
             p.id: p for p in store.participants(self.session.id)
         }
@@ -321,6 +324,8 @@ class Room:
                 attendance=(entry.attendance if entry else None) or form.attendance,
                 function=(entry.function if entry else "") or form.function,
                 joined_at=time.time(),
+                rehearsal=form.rehearsal_key is not None
+                and secrets.compare_digest(form.rehearsal_key, self.rehearsal_key),
             )
         roster_id = entry.id if entry is not None else None
         limit = self.max_participants
@@ -445,6 +450,28 @@ class Room:
             self._emit(RosterChanged())
             self._emit(PhaseChanged(self.live.clock))  # every view and page shows it afresh
         return found
+
+    def rehearsal_participants(self) -> list[Participant]:
+        """Return this session's simulated participants (of any rehearsal, also an earlier run)."""
+        return [p for p in self.store.participants(self.session.id) if p.rehearsal]
+
+    def remove_rehearsal(self) -> int:
+        """Erase every rehearsal participant of this session; return how many there were.
+
+        Their cards, answers and group places go with them, in one transaction.
+        """
+        ids = [p.id for p in self.rehearsal_participants()]
+        if not ids:
+            return 0
+        self.store.erase_participants(ids)
+        self.live.forget(*ids)
+        for participant_id in ids:
+            if participant_id in self._participants:
+                del self._participants[participant_id]
+                self._connections.pop(participant_id, None)
+                self._emit(ParticipantRemoved(participant_id))
+        self._emit(RosterChanged())
+        return len(ids)
 
     def erase_roster_entry(self, roster_id: int) -> bool:
         """Erase a roster name nobody claimed (GDPR); True if found."""

@@ -41,7 +41,7 @@ from app.model import (
 )
 from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -199,9 +199,16 @@ CREATE TABLE vote_closed (
 );
 """
 
-# Version 6: an optional e-mail address per roster entry, for a video tool's breakout-room
-# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+# Version 6: rehearsal participants. The console's rehearsal joins simulated people over the
+# real server; they are marked when stored, so every export leaves them out and one step
+# removes them all.
 _SCHEMA_V6 = """
+ALTER TABLE participants ADD COLUMN rehearsal INTEGER NOT NULL DEFAULT 0;
+"""
+
+# Version 7: an optional e-mail address per roster entry, for a video tool's breakout-room
+# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+_SCHEMA_V7 = """
 ALTER TABLE roster ADD COLUMN email TEXT NOT NULL DEFAULT '';
 """
 
@@ -212,6 +219,7 @@ _MIGRATIONS: tuple[str, ...] = (
     _SCHEMA_V4,
     _SCHEMA_V5,
     _SCHEMA_V6,
+    _SCHEMA_V7,
 )
 
 
@@ -575,8 +583,8 @@ class Store(WorkshopStore):
         with self._tx() as db:
             db.execute(
                 "INSERT INTO participants (id, session_id, name, organisation_id, role,"
-                " attendance, function, resume_digest, joined_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " attendance, function, resume_digest, joined_at, rehearsal)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     participant.id,
                     participant.session_id,
@@ -587,6 +595,7 @@ class Store(WorkshopStore):
                     participant.function,
                     digest(resume_token),
                     participant.joined_at or time.time(),
+                    int(participant.rehearsal),
                 ),
             )
             if roster_id is not None:
@@ -1071,4 +1080,5 @@ def _participant(row: sqlite3.Row) -> Participant:
         attendance=Attendance(row["attendance"]),
         function=row["function"],
         joined_at=row["joined_at"],
+        rehearsal=bool(row["rehearsal"]),
     )

@@ -359,16 +359,26 @@ class WorkshopStore:
         Their reflections, survey answers, group memberships and the roster entry they
         claimed (it holds their name too) go in one transaction; then the file is compacted.
         """
+        return self.erase_participants([participant_id]) > 0
+
+    def erase_participants(self, participant_ids: Sequence[str]) -> int:
+        """Erase several participants as :meth:`erase_participant` does, in one transaction.
+
+        Returns:
+            How many of them existed.
+        """
         self._db.execute("PRAGMA secure_delete = ON")
+        found = 0
         with self._tx() as db:
-            args = (participant_id,)
-            db.execute("DELETE FROM survey_answers WHERE participant_id = ?", args)
-            db.execute("DELETE FROM vote_ops WHERE participant_id = ?", args)
-            db.execute("DELETE FROM votes WHERE participant_id = ?", args)
-            db.execute("DELETE FROM reflections WHERE participant_id = ?", args)
-            db.execute("DELETE FROM group_members WHERE participant_id = ?", args)
-            db.execute("DELETE FROM roster WHERE claimed_by = ?", args)
-            found = db.execute("DELETE FROM participants WHERE id = ?", args).rowcount > 0
+            for participant_id in participant_ids:
+                args = (participant_id,)
+                db.execute("DELETE FROM survey_answers WHERE participant_id = ?", args)
+                db.execute("DELETE FROM vote_ops WHERE participant_id = ?", args)
+                db.execute("DELETE FROM votes WHERE participant_id = ?", args)
+                db.execute("DELETE FROM reflections WHERE participant_id = ?", args)
+                db.execute("DELETE FROM group_members WHERE participant_id = ?", args)
+                db.execute("DELETE FROM roster WHERE claimed_by = ?", args)
+                found += db.execute("DELETE FROM participants WHERE id = ?", args).rowcount
         self.compact()
         return found
 

@@ -27,6 +27,7 @@
   let joined = null;
   let ready = false; // `joined` arrived on the current connection: the outbox may be sent
   let ended = false;
+  let away = false;
   let lastStatus = "connecting";
   let lastParams = null;
   let lastError = null;
@@ -56,8 +57,10 @@
   const outboxKey = () => "tk.outbox." + (roomToken() || "") + "." + joined.participant.id;
 
   function t(key, params) {
-    let text = strings[key] || key;
-    for (const [name, value] of Object.entries(params || {})) {
+    params = params || {};
+    // {n|one|other}: as app/i18n.py
+    let text = (strings[key] || key).replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g, (f, n, a, b) => Math.abs(params[n]) === 1 ? a : b);
+    for (const [name, value] of Object.entries(params)) {
       text = text.split("{" + name + "}").join(String(value));
     }
     return text;
@@ -91,6 +94,7 @@
     lastStatus = key;
     lastParams = params || null;
     $("status").textContent = key ? t(key, params) : "";
+    $("status").classList.toggle("note", key === "reconnecting" || key === "away");
   }
 
   function showError(code) {
@@ -155,7 +159,7 @@
     if (typeof joined.present === "number") $("present").textContent = t("present", { count: joined.present });
   }
 
-  // -- connection ------------------------------------------------------------------------
+  // -- connection
 
   function send(message) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(message)); return true; }
@@ -180,6 +184,7 @@
     ws = socket;
     socket.onopen = () => {
       retry = 0;
+      away = false;
       lastHeard = Date.now();
       setStatus("connected");
       hello();
@@ -214,7 +219,7 @@
     joinSent = false;
     if (inflight) { clearTimeout(inflight.timer); inflight = null; }
     if (ended) return;
-    setStatus("reconnecting");
+    setStatus(away ? "away" : "reconnecting");
     // Back off up to 10 s so a room full of phones does not hammer a restarting console.
     const delay = Math.min(10000, 500 * 2 ** retry) * (0.5 + Math.random() / 2);
     retry += 1;
@@ -241,7 +246,7 @@
     joinSent = send(message);
   }
 
-  // -- outbox: persist first, send one at a time, forget only on ack ------------------------
+  // -- outbox: persist first, send one at a time, forget only on ack
 
   function newId() {
     const bytes = new Uint8Array(16);
@@ -329,7 +334,7 @@
     return true;
   }
 
-  // -- the live session: phase, timer, group, cards, survey --------------------------------
+  // -- the live session: phase, timer, group, cards, survey
 
   function mineCard(entry) {
     return {
@@ -358,7 +363,7 @@
       if (editing && !phaseOpen(cardPhase(editing))) stopEditing();
       $("card-status").textContent = "";
       $("card-error").hidden = true;
-      $("announce").textContent = p ? t("phase_now", { title: p.title }) : "";
+      $("announce").textContent = p && previous !== null ? t("phase_now", { title: p.title }) : "";
     }
     renderLive();
     if (previous !== shownPhase && !$("live").hidden) {
@@ -437,7 +442,7 @@
       const short = card.text.slice(0, 40);
       text.textContent = card.text;
       let who = card.author + (card.organisation ? ", " + card.organisation : "");
-      if (v.counts) who += " · " + t(v.counts[card.id] === 1 ? "vote_total_one" : "vote_total", { count: v.counts[card.id] || 0 });
+      if (v.counts) who += " · " + t("vote_total", { count: v.counts[card.id] || 0 });
       meta.textContent = who;
       row.hidden = !v.open;
       const [minus, count, plus] = row.children;
@@ -458,7 +463,7 @@
     top.replaceChildren();
     for (const c of v.top || []) {
       const item = el("li", "card");
-      item.append(el("p", "text", c.text), el("p", "meta", t(c.dots === 1 ? "vote_dot_one" : "vote_dots", { count: c.dots })));
+      item.append(el("p", "text", c.text), el("p", "meta", t("vote_dots", { count: c.dots })));
       top.append(item);
     }
     $("top-heading").hidden = !top.children.length;
@@ -577,6 +582,7 @@
     if (view.mine && !view.lost) {
       meta.append(" ", el("span", view.saving ? "save saving" : "save saved", t(view.saving ? "card_saving" : "card_saved")));
     }
+    if (view.mine && view.hidden) meta.append(" ", el("span", "save saving", t("card_hidden_note")));
     error.hidden = !view.error;
     error.textContent = view.error ? t("error_" + view.error) : "";
     actions.hidden = !view.mine || !phaseOpen(view.phase);
@@ -635,7 +641,7 @@
     }
   }
 
-  // -- countdown: computed locally from remaining_ms at receipt -----------------------------
+  // -- countdown: computed locally from remaining_ms at receipt
 
   function remaining() {
     if (!clock) return 0;
@@ -660,7 +666,7 @@
   }
   setInterval(tick, 500);
 
-  // -- survey ----------------------------------------------------------------------------
+  // -- survey
 
   function pendingSurvey() {
     return Object.values(outbox).find((m) => m.type === "survey");
@@ -752,7 +758,7 @@
     renderSurveyStatus();
   }
 
-  // -- messages from the server ----------------------------------------------------------
+  // -- messages from the server
 
   function handle(message) {
     switch (message.type) {
@@ -804,6 +810,10 @@
       case "presence":
         if (joined) { joined.present = message.present; renderLobby(); }
         break;
+      case "away":
+        away = true;
+        setStatus("away");
+        break;
       case "ended":
         end();
         break;
@@ -854,7 +864,7 @@
     }
   }
 
-  // -- forms -----------------------------------------------------------------------------
+  // -- forms
 
   $("code-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
 """Benchmark of the grouping engine (prints a table; not a timed test).
 
-Run: ``python bench/grouping.py [--cp-instances 20] [--cp-seconds 20]``.
+Run: ``python bench/grouping.py [--cp-instances 20] [--cp-seconds 20] [--skip-cp]
+[--search-alone] [--find G-S-W]``.
 
 Part 1 plans 3 rounds of groups of 6 for four rosters and compares the engine with a random
 shuffle into balanced groups (what a video tool's automatic breakout assignment does; done
@@ -23,6 +24,17 @@ exact optimum *is* the repeat lower bound: an instance counts as matched when th
 figures equal the proven optimum (proven by CP-SAT, or by the engine reaching its own lower
 bounds, which CP-SAT's best then cannot beat). Instances neither proves within the time limit
 are reported apart (with the engine equal to, better or worse than CP-SAT's best).
+
+Part 3 is the Social Golfer Problem (CSPLib 010): g groups of s people for w rounds, everyone
+in their own organisation, planned as ``tankesmedja groups --size s --rounds w`` would (default
+time limit 10 s; 60 s for 8-4-9 and 120 s for 8-4-10), beside the best known results from the
+literature, with the repeated pairs, the engine's lower bound and the time. ``--search-alone``
+adds the tabu search's figures without the designs (subspace cosets, the stored 6-3-8 plan)
+as a start, and a CP-SAT comparison on the small instances (with ``ortools``).
+``--find G-S-W`` runs the search with greedy restarts until it finds a plan with no repeats
+and prints it (how the stored 5-3-7 and 6-3-8 plans in ``app/designs.py`` were found);
+``--find-cyclic 7`` searches a Z_7 difference pattern for 21 people in triples over 10 rounds
+(how the stored 7-3-10 plan was found).
 """
 
 from __future__ import annotations
@@ -322,15 +334,216 @@ def part2(count: int, seconds: float) -> None:
     )
 
 
+# ------------------------------------------------------------------------------------------
+# Part 3: the Social Golfer Problem (CSPLib 010)
+
+# (groups, size, rounds, best known repeats, where it is from, time limit in seconds)
+GOLFERS: list[tuple[int, int, int, int, str, float]] = [
+    (3, 3, 4, 0, "affine plane AG(2,3)", 10.0),
+    (4, 3, 4, 0, "CSPLib", 10.0),
+    (5, 3, 7, 0, "Kirkman 1850", 10.0),
+    (5, 3, 8, 15, "counting bound", 10.0),
+    (6, 3, 8, 0, "NKTS(18)", 10.0),
+    (7, 3, 10, 0, "KTS(21)", 10.0),
+    (8, 3, 10, 0, "CSPLib", 10.0),
+    (8, 3, 11, 0, "NKTS(24)", 10.0),
+    (9, 3, 13, 0, "AG(3,3), KTS(27)", 10.0),
+    (4, 4, 5, 0, "affine plane AG(2,4)", 10.0),
+    (8, 4, 9, 0, "CSPLib", 60.0),
+    (8, 4, 10, 0, "Aguado 2004", 120.0),
+    (5, 5, 6, 0, "affine plane AG(2,5)", 10.0),
+    (7, 7, 8, 0, "affine plane AG(2,7)", 10.0),
+    (8, 8, 9, 0, "affine plane AG(2,8)", 10.0),
+]
+
+
+def golfers(groups: int, size: int) -> list[Member]:
+    return [Member(f"g{i}", f"org {i}", Role.OFFICIAL, MODE_ORDER[0]) for i in range(groups * size)]
+
+
+def check_golfer_plan(plan: list, members: Sequence[Member], size: int) -> int:
+    """Check every person is in exactly one group per round; return pairs met again."""
+    ids = sorted(m.id for m in members)
+    met: set = set()
+    repeats = 0
+    for round_groups in plan:
+        assert sorted(i for g in round_groups for i in g) == ids
+        assert all(len(g) == size for g in round_groups)
+        for g in round_groups:
+            for pair in itertools.combinations(sorted(g), 2):
+                repeats += pair in met
+                met.add(pair)
+    return repeats
+
+
+def part3(search_alone: bool, cp_seconds: float) -> None:
+    from app import designs
+    from app.grouping import plan_report
+
+    print("\nSocial Golfer Problem (CSPLib 010): g groups of s for w rounds, each their own org")
+    print(
+        f"{'g-s-w':<8}{'people':>7}  {'known':>6} {'source':<22}{'limit':>6}"
+        f"{'repeats':>9}{'bound':>7}  {'status':<11}{'time':>9}"
+    )
+    for g, s, w, known, source, limit in GOLFERS:
+        members = golfers(g, s)
+        t0 = time.perf_counter()
+        report = plan_report(members, w, size=s, seed=0, time_limit=limit)
+        elapsed = time.perf_counter() - t0
+        repeats = check_golfer_plan(report.rounds, members, s)
+        assert repeats == report.repeated_pairs
+        status = "minimal" if report.minimal else "best found"
+        print(
+            f"{g}-{s}-{w:<4}{g * s:>7}  {known:>6} {source:<22}{limit:>5g}s"
+            f"{repeats:>9}{report.repeat_bound:>7}  {status:<11}{elapsed:>8.2f}s",
+            flush=True,
+        )
+    if not search_alone:
+        return
+    print("\nthe tabu search alone (no design as a start), seeds 0-2:")
+    saved = designs.design_plan
+    designs.design_plan = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        for g, s, w, _known, _source, limit in GOLFERS:
+            if (g, s, w) not in {(5, 3, 7), (6, 3, 8), (8, 4, 9), (8, 4, 10), (7, 3, 10)}:
+                continue
+            members = golfers(g, s)
+            for seed in range(3):
+                t0 = time.perf_counter()
+                report = plan_report(members, w, size=s, seed=seed, time_limit=limit)
+                elapsed = time.perf_counter() - t0
+                print(
+                    f"  {g}-{s}-{w:<4} seed {seed}: {report.repeated_pairs} repeats,"
+                    f" {report.iterations} iterations, {elapsed:.2f} s (limit {limit:g} s)",
+                    flush=True,
+                )
+    finally:
+        designs.design_plan = saved
+    try:
+        import ortools  # noqa: F401
+    except ImportError:
+        print("CP-SAT comparison skipped: ortools is not installed (pip install '.[bench]').")
+        return
+    print(f"\nCP-SAT on the small instances ({cp_seconds:g} s each): repeats, proven, time")
+    for g, s, w in ((3, 3, 4), (4, 3, 4), (4, 4, 5), (5, 3, 7), (6, 3, 8)):
+        members = golfers(g, s)
+        t0 = time.perf_counter()
+        best, proven = exact(members, w, s, cp_seconds)
+        elapsed = time.perf_counter() - t0
+        reps = best[1] if best is not None else "none"
+        print(f"  {g}-{s}-{w:<4} CP-SAT {reps} repeats, proven {proven}, {elapsed:.2f} s")
+
+
+def find(spec: str) -> None:
+    """Run the tabu search with greedy restarts until a plan has no repeats; print it."""
+    import numpy as np
+
+    from app import golfer
+
+    g, s, w = (int(x) for x in spec.split("-"))
+    n = g * s
+    orgs = list(range(n))
+
+    def restart(rng: np.random.Generator) -> list[list[int]] | None:
+        return golfer.greedy_start(n, g, w, [], orgs, rng)
+
+    for seed in itertools.count(100):
+        start = restart(np.random.default_rng(seed))
+        assert start is not None
+        problem = golfer.GolferProblem(
+            start, g, orgs, [False] * n, [0] * (n + 2), [0] * (n + 2), [], [True] * n, [], 0
+        )
+        t0 = time.perf_counter()
+        result = golfer.tabu_search(
+            problem, seed=seed, max_iterations=None, deadline=time.monotonic() + 60, restart=restart
+        )
+        elapsed = time.perf_counter() - t0
+        print(f"seed {seed}: {result.cost[1]} repeats, {elapsed:.1f} s", flush=True)
+        if result.cost[1] == 0:
+            print(tuple(tuple(row) for row in result.groups))
+            return
+
+
+def find_cyclic(q: int) -> None:
+    """Search 3q people in triples for (3q - 1) / 2 rounds with a Z_q difference pattern.
+
+    People are ``Z_q x {0, 1, 2}`` (person ``q L + x``). A base round holds one triple
+    ``{a, a+1, a+3}`` (or ``{a, a+2, a+3}``) in each level and ``q - 3`` triples across the
+    levels; its ``q`` shifts are rounds, and three more rounds are triples
+    ``{(s, 0), (s + b, 1), (s + c, 2)}``. Exhaustive over such patterns; prints the first
+    plan with no repeats (how the stored 7-3-10 plan in ``app/designs.py`` was found).
+    """
+    cross = q - 3
+
+    def point(x: int, level: int) -> int:
+        return q * level + x % q
+
+    for a1, a2 in itertools.product(range(q), repeat=2):
+        for flips in itertools.product((1, 2), repeat=3):
+            starts = (0, a1, a2)
+            pure = [[point(a + d, lv) for d in (0, flips[lv], 3)] for lv, a in enumerate(starts)]
+            rest = [
+                sorted(set(range(q)) - {(a + d) % q for d in (0, flips[lv], 3)})
+                for lv, a in enumerate(starts)
+            ]
+            for p1 in itertools.permutations(rest[1]):
+                d01 = [(p1[i] - rest[0][i]) % q for i in range(cross)]
+                if len(set(d01)) < cross:
+                    continue
+                for p2 in itertools.permutations(rest[2]):
+                    d02 = [(p2[i] - rest[0][i]) % q for i in range(cross)]
+                    d12 = [(p2[i] - p1[i]) % q for i in range(cross)]
+                    if len(set(d02)) < cross or len(set(d12)) < cross:
+                        continue
+                    r01 = sorted(set(range(q)) - set(d01))
+                    r12 = sorted(set(range(q)) - set(d12))
+                    for cs in itertools.permutations(sorted(set(range(q)) - set(d02))):
+                        if sorted((c - b) % q for b, c in zip(r01, cs, strict=True)) != r12:
+                            continue
+                        base = pure + [
+                            [point(rest[0][i], 0), point(p1[i], 1), point(p2[i], 2)]
+                            for i in range(cross)
+                        ]
+                        rounds = [
+                            [[point(x % q + s, x // q) for x in t] for t in base] for s in range(q)
+                        ]
+                        rounds += [
+                            [[point(s, 0), point(b + s, 1), point(c + s, 2)] for s in range(q)]
+                            for b, c in zip(r01, cs, strict=True)
+                        ]
+                        plan = [[[f"g{x}" for x in t] for t in r] for r in rounds]
+                        if check_golfer_plan(plan, golfers(q, 3), 3) == 0:
+                            rows = []
+                            for r in rounds:
+                                row = [0] * (3 * q)
+                                for g, t in enumerate(r):
+                                    for x in t:
+                                        row[x] = g
+                                rows.append(tuple(row))
+                            print(tuple(rows))
+                            return
+    print("no plan of this pattern")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cp-instances", type=int, default=20)
     parser.add_argument("--cp-seconds", type=float, default=20.0)
     parser.add_argument("--skip-cp", action="store_true")
+    parser.add_argument("--search-alone", action="store_true")
+    parser.add_argument("--find", metavar="G-S-W")
+    parser.add_argument("--find-cyclic", type=int, metavar="Q")
     args = parser.parse_args(argv)
+    if args.find_cyclic:
+        find_cyclic(args.find_cyclic)
+        return 0
+    if args.find:
+        find(args.find)
+        return 0
     part1()
     if not args.skip_cp:
         part2(args.cp_instances, args.cp_seconds)
+    part3(args.search_alone, args.cp_seconds)
     return 0
 
 

@@ -80,6 +80,8 @@ DESIGN_WIDTH = 1920.0
 TICK_SLACK_MS = 15
 SURVEY_RECOUNT_MS = 300
 ORG_SCALE = 0.8  # a group member's organisation, relative to the name
+MIN_NAME_PX = 28.0  # the projector's group names at least this (at 1080 lines), paged if need be
+PAGE_SECONDS = 12  # how long a page of groups stays before the next
 
 INK = QColor("#0d1b2a")
 MUTED = QColor("#3d4652")
@@ -353,28 +355,106 @@ class _Stage(QWidget):
 
 
 class GroupsStage(_Stage):
-    """The group cards, laid out so the longest group fits in the largest type."""
+    """The group cards, laid out so the longest group fits in the largest type.
+
+    Names are never smaller than :data:`MIN_NAME_PX` (at 1080 lines): when the groups do not
+    fit that large on one screen they are shown a page at a time, each page for
+    :data:`PAGE_SECONDS` ("Grupp 1–8 av 15" in the corner). The organisation goes beside
+    the name, or under it in smaller type when that gives the names more room.
+    """
 
     GAP = 24
     PAD = 22
+    LINE = 1.32  # a name's line height, in name sizes
+    ORG_LINE = 0.78 * ORG_SCALE * 1.25  # the organisation's line under a name (stacked)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Make an empty stage."""
         super().__init__("audienceGroups", parent)
         self._groups: list[GroupBox] = []
+        self.page = 0
+        self._plan_key: tuple[object, ...] = ()
+        self._plan: tuple[int, int, float, bool] = (1, 1, 0.0, False)
+        self._page_timer = QTimer(self)
+        self._page_timer.setInterval(PAGE_SECONDS * 1000)
+        self._page_timer.timeout.connect(self.next_page)
 
     def groups(self) -> list[GroupBox]:
-        """Return the groups shown."""
+        """Return the groups shown (on every page)."""
         return list(self._groups)
 
     def set_groups(self, groups: list[GroupBox]) -> None:
-        """Show ``groups`` (repaints)."""
+        """Show ``groups`` (repaints; a new set of groups starts at the first page)."""
+        if [g.title for g in groups] != [g.title for g in self._groups]:
+            self.page = 0
         self._groups = groups
+        self._sync_timer()
         self.update()
 
-    def _layout(self) -> tuple[int, float]:
-        """Return (columns, type size in pixels) that makes the type largest."""
+    def page_count(self) -> int:
+        """Return how many pages the groups take at the current size."""
+        return self._current_plan()[0]
+
+    def page_groups(self) -> list[GroupBox]:
+        """Return the groups on the page shown now."""
+        pages, per_page, _px, _stacked = self._current_plan()
+        page = min(self.page, pages - 1)
+        return self._groups[page * per_page : (page + 1) * per_page]
+
+    def name_pixels(self) -> float:
+        """Return the names' type size in pixels, as painted now."""
+        return self._current_plan()[2]
+
+    def next_page(self) -> None:
+        """Show the next page (the timer does this every :data:`PAGE_SECONDS`)."""
+        pages = self.page_count()
+        self.page = (self.page + 1) % pages if pages > 1 else 0
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Plan the pages anew for the new size."""
+        super().resizeEvent(event)
+        self._sync_timer()
+
+    def _sync_timer(self) -> None:
+        if self.page_count() > 1:
+            if not self._page_timer.isActive():
+                self._page_timer.start()
+        else:
+            self._page_timer.stop()
+            self.page = 0
+
+    def _current_plan(self) -> tuple[int, int, float, bool]:
+        """Return (pages, groups per page, name pixels, organisation under the name)."""
+        key = (self.size().toTuple(), self.scale, id(self._groups), len(self._groups))
+        if key != self._plan_key:
+            self._plan_key = key
+            self._plan = self._make_plan()
+        return self._plan
+
+    def _make_plan(self) -> tuple[int, int, float, bool]:
         n = len(self._groups)
+        if not n:
+            return (1, 1, 0.0, False)
+        least = MIN_NAME_PX * self.scale
+        best: tuple[int, int, float, bool] | None = None
+        for pages in range(1, n + 1):
+            per_page = math.ceil(n / pages)
+            if pages > 1 and math.ceil(n / per_page) < pages:
+                continue  # the same split as fewer pages
+            chunks = [self._groups[i : i + per_page] for i in range(0, n, per_page)]
+            for stacked in (False, True):
+                px = min(self._fit(chunk, stacked)[1] for chunk in chunks)
+                if best is None or px > best[2] + 0.5:
+                    best = (len(chunks), per_page, px, stacked)
+            if best is not None and best[2] >= least:
+                break
+        assert best is not None
+        return best
+
+    def _fit(self, groups: list[GroupBox], stacked: bool) -> tuple[int, float]:
+        """Return (columns, type size in pixels) that makes the type largest for ``groups``."""
+        n = len(groups)
         area = self.rect().adjusted(self.GAP, self.GAP, -self.GAP, -self.GAP)
         probe = _font(100, bold=True)
         small = _font(100 * ORG_SCALE)
@@ -382,51 +462,63 @@ class GroupsStage(_Stage):
         title_metrics = QFontMetricsF(_font(125, bold=True))
         tag_metrics = QFontMetricsF(_font(75, bold=True))
         widest = 1.0
-        for group in self._groups:
+        for group in groups:
             width = title_metrics.horizontalAdvance(group.title)
             if group.tag:  # the pill: its text, its rounded ends and a gap
                 width += tag_metrics.horizontalAdvance(group.tag) + 2.2 * tag_metrics.height()
             # The subtitle (a municipality group's organisation) is shortened if it must.
             for name, organisation, _colour in group.members:
                 name_w = name_metrics.horizontalAdvance(name)
-                # A long organisation may be shortened ("Fyrbodals kommunalf…"), a name never.
-                org_w = min(org_metrics.horizontalAdvance(organisation), 0.8 * name_w)
-                width = max(width, name_w + (org_w + 60 if organisation else 0) + 90)
+                # A long organisation may be shortened ("Fyrbodals kommu…"), a name never: its
+                # colour dot says it too.
+                org_w = org_metrics.horizontalAdvance(organisation) if organisation else 0.0
+                if stacked:
+                    width = max(width, name_w + 90, 0.6 * org_w + 90)
+                else:  # beside the name: room for at least a short one ("Tanum", "Fyrbo…")
+                    width = max(width, name_w + (min(org_w + 60, 330) if organisation else 0) + 90)
             widest = max(widest, width)
         widest *= 1.06  # small type is a little wider than scaled-down large type
-        most = max((g.lines() for g in self._groups), default=1)
+        most = max((self._lines(g, stacked) for g in groups), default=1.0)
         best = (1, 0.0)
         largest = 60 * self.scale
         for columns in range(1, n + 1):
             rows = math.ceil(n / columns)
             card_w = (area.width() - (columns - 1) * self.GAP) / columns - 2 * self.PAD
             card_h = (area.height() - (rows - 1) * self.GAP) / rows - 2 * self.PAD
-            by_height = card_h / (most * 1.32 + 1.9)
+            by_height = card_h / (most + 1.9)
             by_width = 100.0 * card_w / widest
             pixels = min(by_height, by_width, largest)
             if pixels > best[1] + 0.5:
                 best = (columns, pixels)
         return best
 
+    def _lines(self, group: GroupBox, stacked: bool) -> float:
+        """Return the group's height under its title, in name sizes."""
+        with_org = sum(1 for _n, org, _c in group.members if org)
+        per = self.LINE * len(group.members) + (self.ORG_LINE * with_org if stacked else 0)
+        return per + (self.LINE if group.subtitle else 0)
+
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Paint the cards."""
+        """Paint the cards of the page shown."""
         painter = self._paper()
         if not self._groups:
             self._paint_empty(painter)
             return
-        columns, px = self._layout()
-        n = len(self._groups)
+        pages, per_page, _px, stacked = self._current_plan()
+        groups = self.page_groups()
+        columns, px = self._fit(groups, stacked)
+        n = len(groups)
         rows = math.ceil(n / columns)
         area = self.rect().adjusted(self.GAP, self.GAP, -self.GAP, -self.GAP)
         card_w = (area.width() - (columns - 1) * self.GAP) / columns
-        most = max(g.lines() for g in self._groups)
+        most = max(self._lines(g, stacked) for g in groups)
         card_h = min(
             (area.height() - (rows - 1) * self.GAP) / rows,
-            (most * 1.32 + 1.9) * px + 2 * self.PAD + 6,
+            (most + 1.9) * px + 2 * self.PAD + 6,
         )
         name_font, org_font = _font(px, bold=True), _font(px * ORG_SCALE)
         title_font, tag_font = _font(px * 1.25, bold=True), _font(px * 0.75, bold=True)
-        for number, group in enumerate(self._groups):
+        for number, group in enumerate(groups):
             row, column = divmod(number, columns)
             card = QRectF(
                 area.left() + column * (card_w + self.GAP),
@@ -455,15 +547,15 @@ class GroupsStage(_Stage):
                 painter.setFont(name_font)
                 painter.setPen(INK)
                 painter.drawText(
-                    QRectF(inner.left(), top, inner.width(), px * 1.32),
+                    QRectF(inner.left(), top, inner.width(), px * self.LINE),
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                     QFontMetricsF(name_font).elidedText(
                         group.subtitle, Qt.TextElideMode.ElideRight, inner.width()
                     ),
                 )
-                top += px * 1.32
+                top += px * self.LINE
             for name, organisation, colour in group.members:
-                line = QRectF(inner.left(), top, inner.width(), px * 1.32)
+                line = QRectF(inner.left(), top, inner.width(), px * self.LINE)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(colour)
                 dot = px * 0.42
@@ -480,17 +572,39 @@ class GroupsStage(_Stage):
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                     shown_name,
                 )
-                # The organisation takes what the name leaves, shortened if it must.
-                left = room - QFontMetricsF(name_font).horizontalAdvance(shown_name) - px * 0.8
-                if organisation and left > px * 2:
-                    metrics = QFontMetricsF(org_font)
+                top += px * self.LINE
+                if not organisation:
+                    continue
+                metrics = QFontMetricsF(org_font)
+                if stacked:  # under the name, as wide as the card
+                    org_line = QRectF(text_left, top - px * 0.12, room, px * self.ORG_LINE)
+                    shown = metrics.elidedText(organisation, Qt.TextElideMode.ElideRight, room)
+                    align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                    top += px * self.ORG_LINE
+                else:  # beside it: what the name leaves, shortened if it must
+                    left = room - QFontMetricsF(name_font).horizontalAdvance(shown_name) - px * 0.8
+                    if left <= px * 2:
+                        continue
+                    org_line = line
                     shown = metrics.elidedText(organisation, Qt.TextElideMode.ElideRight, left)
-                    painter.setFont(org_font)
-                    painter.setPen(MUTED)
-                    painter.drawText(
-                        line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown
-                    )
-                top += px * 1.32
+                    align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                painter.setFont(org_font)
+                painter.setPen(MUTED)
+                painter.drawText(org_line, align, shown)
+        if pages > 1:
+            first = min(self.page, pages - 1) * per_page
+            painter.setFont(_font(max(22.0, 26 * self.scale), bold=True))
+            painter.setPen(NAVY)
+            painter.drawText(
+                self.rect().adjusted(0, 0, -self.GAP - 8, -4),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                tr(
+                    "audience_groups_page",
+                    first=first + 1,
+                    last=first + n,
+                    count=len(self._groups),
+                ),
+            )
         painter.end()
 
     @staticmethod
@@ -835,7 +949,9 @@ class AudienceWindow(QWidget):
         self._header_layout = header_layout
         texts = QVBoxLayout()
         texts.setSpacing(0)
-        self.title_label = plain_label("audienceTitle", bold=True)
+        # Wrapped, never clipped: beside the countdown a session's line ("Tankesmedja Fyrbodal
+        # 2020 · Träff 1: UTBLICK") may need two lines.
+        self.title_label = plain_label("audienceTitle", bold=True, wrap=True)
         self.prompt_label = plain_label("audiencePrompt", wrap=True)
         for label in (self.title_label, self.prompt_label):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

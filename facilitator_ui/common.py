@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from app.i18n import tr
 from app.model import Participant, PhaseKind, Role
@@ -54,6 +61,21 @@ ROLE_SHORT_KEYS: dict[Role, str] = {
     Role.ELECTED: "role_short_elected",
     Role.OFFICIAL: "role_short_official",
 }
+
+
+CONSOLE_POINT_SIZE = 13  # every dialog's text, list and field: read at arm's length
+
+
+def use_console_font(app: QApplication) -> None:
+    """Give the whole application (every dialog too, not only the main window) readable type.
+
+    Dialogs are windows of their own and do not take the main window's font; without this,
+    Repetition, Exportera and Radera person showed their lists in the platform's small font.
+    """
+    font = app.font()
+    if font.pointSize() < CONSOLE_POINT_SIZE:
+        font.setPointSize(CONSOLE_POINT_SIZE)
+        app.setFont(font)
 
 
 # Longest run of characters without a break opportunity that the console and the projector

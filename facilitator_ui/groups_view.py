@@ -45,6 +45,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -81,7 +82,7 @@ log = logging.getLogger(__name__)
 CARD_MIN_WIDTH = 470
 NAME_POINT_SIZE = 15
 PILL_POINT_SIZE = 11
-PILL_MAX_WIDTH = 170
+PILL_MAX_WIDTH = 280  # "Fyrbodals kommunalförbund" whole; longer names are shortened
 MAX_GROUP_SIZE = 30
 # Seconds of widget building per turn of the loop: 500 people in 83 groups take about 0.4 s
 # to build, and the room server shares the loop; the rest follows on the next turns.
@@ -548,11 +549,16 @@ class GroupsView(QFrame):
         layout.addLayout(toolbar)
 
         info = QHBoxLayout()
+        # On by default: a group phase's timer must not run while the room waits for a click.
+        self.auto_check = QCheckBox()
+        self.auto_check.setObjectName("groupsAuto")
+        self.auto_check.setChecked(True)
         self.summary_label = plain_label("groupsSummary", 15, bold=True)
         self._legend = plain_label("groupsLegend", 13, wrap=True)
         self._legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         info.addWidget(self.summary_label)
+        info.addWidget(self.auto_check)
         info.addWidget(self._legend, 1)
         layout.addLayout(info)
 
@@ -610,11 +616,13 @@ class GroupsView(QFrame):
         """Return True while grouping runs."""
         return self._busy
 
-    def make_groups(self, *, reshuffle: bool = False) -> None:
+    def make_groups(self, *, reshuffle: bool = False, only_if_none: bool = False) -> None:
         """Group the present participants for the phase shown (or regroup unlocked groups).
 
         The pure part runs in the loop's executor when a loop runs (always, in the console),
-        so the room server stays responsive; without a loop it runs here.
+        so the room server stays responsive; without a loop it runs here. With
+        ``only_if_none`` (the groups made as a phase starts) the result is dropped if groups
+        were made some other way meanwhile.
         """
         index = self.phase_index()
         if index is None or self._busy:
@@ -628,10 +636,10 @@ class GroupsView(QFrame):
             self.message.emit(tr("groups_failed", error=exc))
             return
         if running_loop() is None:
-            self._apply(job, job.run())
+            self._apply(job, job.run(), only_if_none)
             return
         self._set_busy(True)
-        if self._tasks.start(self._run_job(job)) is None:
+        if self._tasks.start(self._run_job(job, only_if_none)) is None:
             self._set_busy(False)
 
     def undo(self) -> None:
@@ -674,6 +682,7 @@ class GroupsView(QFrame):
         self.reshuffle_button.setText(tr("groups_reshuffle"))
         self.undo_button.setText(tr("groups_undo"))
         self._busy_label.setText(tr("groups_busy"))
+        self.auto_check.setText(tr("groups_auto"))
         self._legend.setText(tr("groups_legend"))
         self.busy_bar.setAccessibleName(tr("groups_busy"))
         self._fill_phases(follow_clock=False, force=True)
@@ -683,16 +692,18 @@ class GroupsView(QFrame):
 
     # -- grouping -----------------------------------------------------------------------------
 
-    async def _run_job(self, job: GroupJob) -> None:
+    async def _run_job(self, job: GroupJob, only_if_none: bool = False) -> None:
         loop = running_loop()
         assert loop is not None  # started by TaskRunner, which needs one
         try:
             groups = await loop.run_in_executor(None, job.run)
-            self._apply(job, groups)
+            self._apply(job, groups, only_if_none)
         finally:
             self._set_busy(False)
 
-    def _apply(self, job: GroupJob, groups: list[list[str]]) -> None:
+    def _apply(self, job: GroupJob, groups: list[list[str]], only_if_none: bool = False) -> None:
+        if only_if_none and self._live.round(job.phase_index) is not None:
+            return  # made by hand (or by the core) while this ran: those stay
         rnd = self._live.apply_groups(job, groups)
         # Whoever connected while the job ran is not in its snapshot: place them like any
         # late joiner (the core does that for the running phase only).
@@ -878,6 +889,11 @@ class GroupsView(QFrame):
         self._fill_phases(follow_clock=moved)
         if self.phase_index() != before:
             self.refresh()
+        if moved and self.auto_check.isChecked() and self._live.round(index) is None:
+            # The phase started: its groups are made now, not when someone remembers the
+            # button (the timer already runs). Nobody there yet: late joiners wait as before.
+            if self._live.present() and self.phase_index() == index:
+                self.make_groups(only_if_none=True)
 
     def _on_connection_changed(self, participant_id: str, _connected: bool) -> None:
         rnd = self.current_round()

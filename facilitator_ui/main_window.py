@@ -45,6 +45,8 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -53,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from app import i18n
 from app.i18n import tr
+from app.live import PhaseStatus
 from app.room import JoinInfo, Room
 from facilitator_ui import shortcuts
 from facilitator_ui.audience_window import (
@@ -64,7 +67,7 @@ from facilitator_ui.audience_window import (
     screen_label,
 )
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import big_button, plain_label
+from facilitator_ui.common import ask, big_button, plain_label
 from facilitator_ui.groups_view import GroupsView
 from facilitator_ui.help_overlay import HelpOverlay
 from facilitator_ui.phase_bar import PhaseBar
@@ -72,7 +75,7 @@ from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.ranking_view import PrioritiesView
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
-from facilitator_ui.roster_model import Column, RosterModel
+from facilitator_ui.roster_model import Column, RosterModel, RosterRole
 from facilitator_ui.settings import Settings, SettingsDialog
 from facilitator_ui.shortcuts import Command
 from facilitator_ui.survey_view import SurveyView
@@ -81,6 +84,7 @@ from facilitator_ui.wall_view import ReflectionWall
 from facilitator_ui.workshop_files import WorkshopActions
 
 Rehearse = Callable[[int], Awaitable[None]]
+RemoveRehearsal = Callable[[], Awaitable[int]]
 """Starts N simulated participants joining over the real server (given by the composition
 root); the console only awaits it."""
 
@@ -93,12 +97,13 @@ REHEARSE_DEFAULT = 30
 REHEARSE_MAX = 500
 
 BASE_POINT_SIZE = 14
-ROSTER_POINT_SIZE = 15
-ROOM_CODE_PIXEL_SIZE = 88
-QR_MINIMUM = 360
+ROSTER_POINT_SIZE = 14
+ROOM_CODE_PIXEL_SIZE = 56
+QR_MINIMUM = 200
 NAME_COLUMN_MAX = 360
 CELL_PADDING = 34  # item padding from the style sheet, the style's margins, and some air
 STATUS_MESSAGE_MS = 4000
+CELL_MARGIN = 8  # what the style takes inside a cell's text area (focus frame, rounding)
 
 # Colours picked for contrast on a projector as much as on a laptop screen.
 STYLE_SHEET = """
@@ -270,6 +275,26 @@ QListWidget { background: #ffffff; color: #111111; border: 1px solid #c9d0da; }
 """
 
 
+class RoleDelegate(QStyledItemDelegate):
+    """The roster's role cell: role and function if they fit, else the role alone."""
+
+    def shown_text(self, index: QModelIndex, width: int, metrics: QFontMetrics) -> str:
+        """Return what the cell shows at ``width`` pixels (the role alone if it must)."""
+        full = str(index.data() or "")
+        word = index.data(RosterRole.ROLE_WORD)
+        if word and metrics.horizontalAdvance(full) + CELL_MARGIN > width:
+            return str(word)
+        return full
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
+        """Fill in the cell as usual, with the text that fits the style's text area."""
+        super().initStyleOption(option, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+        option.text = self.shown_text(index, text_rect.width(), option.fontMetrics)
+
+
 class MainWindow(QMainWindow):
     """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
@@ -318,6 +343,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         rehearse: Rehearse | None = None,
+        remove_rehearsal: RemoveRehearsal | None = None,
         clock: Callable[[], float] = time.time,
         settings: Settings | None = None,
         set_public_url: SetPublicUrl | None = None,
@@ -333,6 +359,8 @@ class MainWindow(QMainWindow):
             parent: the usual Qt parent (normally None: this is a top-level window).
             rehearse: starts N simulated participants joining over the real server; the
                 Session menu's rehearsal is disabled without it.
+            remove_rehearsal: stops the simulated participants and erases every rehearsal
+                participant of the session; without it they are erased from the room directly.
             clock: the wall clock the phase controls use (tests pass their own).
             settings: where to remember settings (default: in memory only).
             set_public_url: applies a public join address on the server (Arkiv >
@@ -346,7 +374,9 @@ class MainWindow(QMainWindow):
         self._room = room
         self._join_info = join_info
         self._rehearse = rehearse
+        self._remove_rehearsal = remove_rehearsal
         self._rehearsing = False
+        self._quit_agreed = False  # Ctrl+Q asked already: the close it makes does not ask again
         self._rehearsal_count = 0
         self._clock = clock
         self.settings = settings if settings is not None else Settings()
@@ -409,12 +439,18 @@ class MainWindow(QMainWindow):
         splitter.setHandleWidth(12)
         splitter.addWidget(self._build_join_panel())
         splitter.addWidget(self._build_roster_panel())
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 1040])
+        # The roster takes what the join panel (the QR code's column) leaves: its names and
+        # roles are never cut, also on a 1280-pixel projector.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3_200, 6_800])  # about a third for the QR code's column
 
         self.program_panel = ProgramPanel(room.live, self.bridge, clock)
         self.groups_view = GroupsView(room, self.bridge, self.tasks)
+        self.groups_view.auto_check.setChecked(self.settings.auto_groups)
+        self.groups_view.auto_check.toggled.connect(
+            lambda on: setattr(self.settings, "auto_groups", on)
+        )
         self.wall = ReflectionWall(room, self.bridge)
         self.survey_view = SurveyView(room, self.bridge)
         self.priorities_view = PrioritiesView(room, self.bridge)
@@ -432,13 +468,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, "")
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        # The participants tab is what the projector shows while people join: give the QR
-        # code the height, and keep the countdown and controls in one low line.
-        self.tabs.currentChanged.connect(
-            lambda index: self.phase_bar.set_compact(self.tabs.widget(index) is self._join_page)
-        )
         self._join_page = splitter
-        self.phase_bar.set_compact(True)
 
         self._build_menus()
         bar = self.menuBar()
@@ -463,6 +493,7 @@ class MainWindow(QMainWindow):
         self.roster_model.totalsChanged.connect(self._show_totals)
         self._build_day_tools()
         self.retranslate()  # also shows join_info, in the current language
+        self.phase_bar.fix_height()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -512,15 +543,17 @@ class MainWindow(QMainWindow):
         """Set every text in the current language (call after :func:`app.i18n.set_language`)."""
         self.setWindowTitle(tr("app_title"))
         session = self._room.session
-        self._session_label.setText(
-            tr(
-                "session_line",
-                series=self._room.series.name,
-                number=session.number,
-                theme=session.theme,
-                subtitle=session.subtitle,
-            )
+        line = tr(
+            "session_line",
+            series=self._room.series.name,
+            number=session.number,
+            theme=session.theme,
+            subtitle=session.subtitle,
         )
+        # The menu bar's row has room for the session, not for the whole line: beside the
+        # menus it would push them behind "»". The whole line is in the tooltip.
+        self._session_label.setText(tr("session_short", number=session.number, theme=session.theme))
+        self._session_label.setToolTip(line)
         self._join_heading.setText(tr("join_heading"))
         self._scan_label.setText(tr("join_scan"))
         self._code_caption.setText(tr("room_code"))
@@ -535,6 +568,7 @@ class MainWindow(QMainWindow):
         self._quit_action.setText(tr("menu_quit"))
         self._session_menu.setTitle(tr("menu_session"))
         self.rehearse_action.setText(tr("rehearse_action"))
+        self.remove_rehearsal_action.setText(tr("rehearse_remove_action"))
         for number, key in enumerate(
             (
                 "tab_participants",
@@ -666,6 +700,8 @@ class MainWindow(QMainWindow):
         self.audience_button.setCheckable(True)
         self.audience_combo = QComboBox()
         self.audience_combo.setObjectName("audienceChoice")
+        # As wide as its longest choice in the current language ("Showing: Follow the phase").
+        self.audience_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.audience = AudienceWindow(self._room, self.bridge, self._join_info, clock=self._clock)
         self.destroyed.connect(self.audience.deleteLater)
         self.audience.set_anonymous(self.wall.anonymous())
@@ -812,14 +848,16 @@ class MainWindow(QMainWindow):
         layout.setSpacing(4)
         centre = Qt.AlignmentFlag.AlignHCenter
 
-        self._join_heading = plain_label("joinHeading", 30, bold=True)
+        self._join_heading = plain_label("joinHeading", 26, bold=True)
         self._scan_label = plain_label("scanHint", 16)
         self.qr_widget = QrWidget()
         self.qr_widget.setMinimumSize(QR_MINIMUM, QR_MINIMUM)
 
         self.address_label = plain_label("joinAddress")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSize(BASE_POINT_SIZE)
+        # The whole link is for the record (the QR code holds it, "Kopiera länken" copies
+        # it): small enough that the roster keeps the width its names and roles need.
+        mono.setPointSize(10)
         self.address_label.setFont(mono)
         self.address_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -898,8 +936,11 @@ class MainWindow(QMainWindow):
         # fraction of a second per connection change. Widths are measured once instead.
         for column in (Column.NAME, Column.ATTENDANCE, Column.STATUS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        # The role (with a possibly long function) takes what is left and elides if it must.
+        # The role (with a possibly long function) takes what is left; where the function
+        # does not fit beside it, the role alone is shown (the whole in the tooltip), never
+        # a role cut to "Tjänstep…".
         header.setSectionResizeMode(Column.ROLE, QHeaderView.ResizeMode.Stretch)
+        view.setItemDelegateForColumn(Column.ROLE, RoleDelegate(view))
         self.roster_view = view
         layout.addWidget(view, 1)
 
@@ -952,7 +993,7 @@ class MainWindow(QMainWindow):
         self._quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         # Closing (rather than quitting the application) lets the composition root stop
         # the server and close the store in its own order.
-        self._quit_action.triggered.connect(self.close)
+        self._quit_action.triggered.connect(self.quit_asking)
         self._file_menu.addAction(self._quit_action)
         # New, open, save as, recent, roster import, export, edit, erase (workshop files).
         self.workshop_actions = WorkshopActions(self, self._room)
@@ -976,9 +1017,59 @@ class MainWindow(QMainWindow):
         self.rehearse_action.setEnabled(self._rehearse is not None)
         self.rehearse_action.triggered.connect(self._ask_rehearsal)
         self._session_menu.addAction(self.rehearse_action)
+        self.remove_rehearsal_action = QAction(self)
+        self.remove_rehearsal_action.setObjectName("removeRehearsalAction")
+        self.remove_rehearsal_action.triggered.connect(self.ask_remove_rehearsal)
+        self._session_menu.addAction(self.remove_rehearsal_action)
+
+    def quit_question(self) -> str | None:
+        """Return what quitting now would interrupt as a question; None if nothing would.
+
+        People connected (their pages will say the facilitator's computer is away) or a phase
+        running (its timer stops) are worth a question; an empty room is not.
+        """
+        live = self._room.live
+        present = len(live.present())
+        phase = live.phase
+        running = live.clock.status in (PhaseStatus.RUNNING, PhaseStatus.PAUSED)
+        lines = []
+        if present:
+            lines.append(tr("quit_connected", count=present))
+        if running and phase is not None:
+            lines.append(tr("quit_phase_running", phase=phase.title))
+        if not lines:
+            return None
+        lines.append(tr("quit_after"))
+        return "\n\n".join(lines)
+
+    def quit_asking(self) -> bool:
+        """Close the console (Ctrl+Q, Arkiv → Avsluta) once the facilitator agrees.
+
+        Returns:
+            True if the window closed.
+        """
+        question = self.quit_question()
+        if question is not None and not ask(self, tr("quit_title"), question, tr("quit_action")):
+            return False
+        self._quit_agreed = True
+        try:
+            return self.close()
+        finally:
+            self._quit_agreed = False
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Report the close, so the composition root can shut down in its own order."""
+        """Report the close, so the composition root can shut down in its own order.
+
+        Closing from the window manager (the title bar's ×) asks first, as Ctrl+Q does; a close
+        the program makes itself (a logout, a workshop switch) does not.
+        """
+        if event.spontaneous() and not self._quit_agreed:
+            question = self.quit_question()
+            if question is not None and not ask(
+                self, tr("quit_title"), question, tr("quit_action")
+            ):
+                event.ignore()
+                return
         super().closeEvent(event)
         if event.isAccepted():
             self.tasks.cancel_all()
@@ -1011,6 +1102,38 @@ class MainWindow(QMainWindow):
         )
         if ok:
             self.start_rehearsal(count)
+
+    def ask_remove_rehearsal(self) -> bool:
+        """Ask, then erase every rehearsal participant of the session (Träff menu).
+
+        Returns:
+            True if the removal started.
+        """
+        count = len(self._room.rehearsal_participants())
+        if not count:
+            self._show_message(tr("rehearse_none"))
+            return False
+        if self._rehearsing or not ask(
+            self,
+            tr("rehearse_remove_title"),
+            tr("rehearse_remove_question", count=count),
+            tr("rehearse_remove_confirm"),
+            destructive=True,
+        ):
+            return False
+        if self._remove_rehearsal is None:
+            self._rehearsal_removed(self._room.remove_rehearsal())
+            return True
+        return self.tasks.start(self._run_remove_rehearsal(self._remove_rehearsal)) is not None
+
+    async def _run_remove_rehearsal(self, remove: RemoveRehearsal) -> None:
+        self._rehearsal_removed(await remove())
+
+    def _rehearsal_removed(self, count: int) -> None:
+        # The room has no event for many people leaving at once: the views read it anew.
+        self.roster_model.reload()
+        self.groups_view.refresh()
+        self._show_message(tr("rehearse_removed", count=count))
 
     def _set_rehearsing(self, running: bool, count: int) -> None:
         self._rehearsing = running

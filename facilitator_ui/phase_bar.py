@@ -14,16 +14,29 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import tr
 from app.live import WARNING_SECONDS, Live, PhaseStatus
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import big_button, countdown_seconds, format_countdown, plain_label
+from facilitator_ui.common import (
+    ask,
+    big_button,
+    countdown_seconds,
+    format_countdown,
+    plain_label,
+)
 
-COUNTDOWN_PIXEL_SIZE = 76
-COMPACT_PIXEL_SIZE = 40
+COUNTDOWN_PIXEL_SIZE = 60
 TICK_SLACK_MS = 15  # wake just after the second changes, never just before
 
 
@@ -56,6 +69,33 @@ _TAG_KEYS: dict[CountdownState, str] = {
     CountdownState.OVERTIME: "phase_tag_overtime",
     CountdownState.ENDED: "phase_tag_ended",
 }
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" when it does not fit; ``full_text`` has it all."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Make an empty label (plain text only: a prompt may hold anything)."""
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        """Show ``text``, shortened to the width."""
+        self.full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Shorten the text again for the new width."""
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        self.setText(
+            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, width)
+        )
 
 
 class PhaseBar(QFrame):
@@ -113,14 +153,18 @@ class PhaseBar(QFrame):
         # The state in words next to the position: "Två minuter kvar" must never depend on
         # the countdown's colour alone.
         self.tag_label = plain_label("phaseTag", 14, bold=True)
-        # The position line may carry the title too (compact): it gives way, never the clock.
-        self.position_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         first_line.addWidget(self.tag_label)
         first_line.addWidget(self.position_label, 1)
-        self.title_label = plain_label("phaseTitle", 22, bold=True)
-        self.prompt_label = plain_label("phasePrompt", 14, wrap=True)
+        # The phase's name is never cut: it takes the width it needs, the prompt gives way
+        # (one line, the whole of it in the tooltip).
+        self.title_label = plain_label("phaseTitle", 20, bold=True)
+        self.prompt_label = ElidedLabel()
+        self.prompt_label.setObjectName("phasePrompt")
+        prompt_font = self.prompt_label.font()
+        prompt_font.setPointSize(13)
+        self.prompt_label.setFont(prompt_font)
         self.prompt_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         texts.addLayout(first_line)
         texts.addWidget(self.title_label)
         texts.addWidget(self.prompt_label)
@@ -145,8 +189,15 @@ class PhaseBar(QFrame):
         self.add_minute_button = big_button("addMinuteButton")
         self.add_five_button = big_button("addFiveButton")
         self.next_button = big_button("nextButton")
-        self._compact = True
-        self.set_compact(False)
+        self._buttons.addWidget(self.start_button, 0, 0)
+        self._buttons.addWidget(self.pause_button, 0, 1)
+        self._buttons.addWidget(self.add_minute_button, 1, 0)
+        self._buttons.addWidget(self.add_five_button, 1, 1)
+        self._buttons.addWidget(self.next_button, 0, 2, 2, 1)
+        self.next_button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+        widest = self.countdown_label.fontMetrics().horizontalAdvance(format_countdown(-1))
+        # Room for the usual "−00:00"; a phase of 100 minutes or more widens it a little.
+        self.countdown_label.setMinimumWidth(widest + 40)
         layout.addLayout(buttons)
 
         self.start_button.clicked.connect(self._start)
@@ -159,59 +210,12 @@ class PhaseBar(QFrame):
 
     # -- public API ---------------------------------------------------------------------------
 
-    def is_compact(self) -> bool:
-        """Return True while the bar is shown in one low line."""
-        return self._compact
+    def fix_height(self) -> None:
+        """Keep one height whatever the phase, its prompt or the tab.
 
-    def set_compact(self, compact: bool) -> None:
-        """Show the bar in one low line (True) or in full, with the prompt (False).
-
-        The console makes it compact on the participants tab, where the projected QR code
-        needs the height; the countdown and every control stay there.
+        The tab row below must never move under the facilitator's pointer.
         """
-        if compact == self._compact:
-            return
-        self._compact = compact
-        for button in (
-            self.start_button,
-            self.pause_button,
-            self.add_minute_button,
-            self.add_five_button,
-            self.next_button,
-        ):
-            self._buttons.removeWidget(button)
-        if compact:
-            for column, button in enumerate(
-                (
-                    self.start_button,
-                    self.pause_button,
-                    self.add_minute_button,
-                    self.add_five_button,
-                    self.next_button,
-                )
-            ):
-                self._buttons.addWidget(button, 0, column)
-            self.next_button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
-        else:
-            self._buttons.addWidget(self.start_button, 0, 0)
-            self._buttons.addWidget(self.pause_button, 0, 1)
-            self._buttons.addWidget(self.add_minute_button, 1, 0)
-            self._buttons.addWidget(self.add_five_button, 1, 1)
-            self._buttons.addWidget(self.next_button, 0, 2, 2, 1)
-            self.next_button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
-        font = self.countdown_label.font()
-        font.setPixelSize(COMPACT_PIXEL_SIZE if compact else COUNTDOWN_PIXEL_SIZE)
-        self.countdown_label.setFont(font)
-        # Room for the usual "−00:00"; a phase of 100 minutes or more widens it a little.
-        widest = self.countdown_label.fontMetrics().horizontalAdvance(format_countdown(-1))
-        self.countdown_label.setMinimumWidth(widest + 48)
-        position = self.position_label.font()
-        position.setPointSize(16 if compact else 13)
-        self.position_label.setFont(position)
-        margin = 2 if compact else 6
-        self.layout().setContentsMargins(18, margin, 12, margin)
-        self.refresh()
-        self.updateGeometry()  # the window's layout must ask for the new height
+        self.setFixedHeight(self.sizeHint().height())
 
     def countdown_state(self) -> CountdownState:
         """Return the state the countdown shows now (see :class:`CountdownState`)."""
@@ -232,13 +236,7 @@ class PhaseBar(QFrame):
             self.position_label.setText(tr("phase_position", number=clock.index + 1, count=count))
         title = phase.title if phase is not None else tr("phase_program_ended")
         self.title_label.setText(title)
-        self.prompt_label.setText(phase.prompt if phase is not None else "")
-        self.title_label.setVisible(not self._compact)
-        self.prompt_label.setVisible(bool(self.prompt_label.text()) and not self._compact)
-        if self._compact:
-            self.position_label.setText(
-                tr("phase_compact", position=self.position_label.text(), title=title)
-            )
+        self.prompt_label.set_full_text(phase.prompt if phase is not None else "")
 
         status = clock.status
         self.start_button.setEnabled(status == PhaseStatus.WAITING and bool(program))
@@ -340,5 +338,31 @@ class PhaseBar(QFrame):
     def _add_time(self, seconds: int) -> None:
         self._run(lambda: self._live.add_time(seconds))
 
+    def skip_question(self) -> str | None:
+        """Return the question to ask before the next phase cuts this one short; None if none.
+
+        A phase that runs (or is paused) with time left is worth a question: Ctrl+→ or N
+        pressed by mistake would otherwise end the groups' work in front of everyone.
+        """
+        clock = self._live.clock
+        phase = self._live.phase
+        if phase is None or clock.status not in (PhaseStatus.RUNNING, PhaseStatus.PAUSED):
+            return None
+        left = countdown_seconds(self._seconds_left(self._clock()))
+        if left <= 0:
+            return None
+        minutes = math.ceil(left / 60)
+        program = self._live.program
+        if clock.index + 1 >= len(program):
+            return tr("phase_finish_question", phase=phase.title, minutes=minutes)
+        following = program[clock.index + 1].title
+        return tr("phase_skip_question", phase=phase.title, minutes=minutes, next=following)
+
     def _next(self) -> None:
+        question = self.skip_question()
+        if question is not None:
+            last = self._live.clock.index + 1 >= len(self._live.program)
+            action = tr("phase_finish") if last else tr("phase_skip_action")
+            if not ask(self, tr("phase_skip_title"), question, action):
+                return
         self._run(lambda: self._live.next_phase(self._clock()))

@@ -37,7 +37,13 @@ from app.live import Live, PhaseStatus
 from app.model import Phase, PhaseKind, VoteScope
 from app.protocol import MAX_DOTS
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import PHASE_KIND_KEYS, big_button, plain_label
+from facilitator_ui.common import (
+    PHASE_KIND_KEYS,
+    ask,
+    big_button,
+    countdown_seconds,
+    plain_label,
+)
 
 LIST_POINT_SIZE = 16
 MAX_MINUTES = 600
@@ -444,8 +450,22 @@ class ProgramPanel(QFrame):
         origin = self._rows[row].origin if row >= 0 else None
         if origin is None or self.is_dirty():
             return
+        # Jumping to another phase cuts the running one short, as Ctrl+→ does: ask first.
+        live, now = self._live, self._clock()
+        current = live.phase
+        running = live.clock.status in (PhaseStatus.RUNNING, PhaseStatus.PAUSED)
+        left = countdown_seconds(live.clock.seconds_left(now)) if running else 0
+        if current is not None and origin != live.clock.index and left > 0:
+            question = tr(
+                "phase_skip_question",
+                phase=current.title,
+                minutes=-(-left // 60),
+                next=live.program[origin].title,
+            )
+            if not ask(self, tr("phase_skip_title"), question, tr("phase_skip_action")):
+                return
         try:
-            self._live.start(origin, self._clock())
+            self._live.start(origin, now)
         except ValueError as exc:
             self.message.emit(tr("phase_command_failed", error=exc))
 

@@ -66,6 +66,8 @@ class RosterRole(IntEnum):
     """On organisation rows: how many of its people joined (int)."""
     CONNECTED_COUNT = Qt.ItemDataRole.UserRole + 5
     """On organisation rows: how many of its people are connected now (int)."""
+    ROLE_WORD = Qt.ItemDataRole.UserRole + 6
+    """On participant rows: the role alone, without the function (str)."""
 
 
 _ROLE_KEYS = {Role.ELECTED: "role_elected", Role.OFFICIAL: "role_official"}
@@ -284,10 +286,16 @@ class RosterModel(QAbstractItemModel):
             return connected
         if role == RosterRole.ORGANISATION_ID:
             return participant.organisation_id
+        if role == RosterRole.ROLE_WORD:
+            return tr(_ROLE_KEYS[participant.role])
+        if role == Qt.ItemDataRole.ToolTipRole and column == Column.ROLE:
+            return self._participant_text(participant, column, connected)
         return None
 
     def _participant_text(self, participant: Participant, column: int, connected: bool) -> str:
         if column == Column.NAME:
+            if participant.rehearsal:  # a rehearsal's made-up person: said where it shows
+                return tr("roster_rehearsal", name=participant.name)
             return participant.name
         if column == Column.ROLE:
             role = tr(_ROLE_KEYS[participant.role])

@@ -44,6 +44,7 @@ _HOST = "server/host"
 _PUBLIC_URL = "server/public_url"
 _LAST_WORKSHOP = "workshop/last"
 _AUDIENCE_SCREEN = "audience/screen"
+_AUTO_GROUPS = "groups/auto"
 
 
 class _MemoryStore:
@@ -189,6 +190,15 @@ class Settings:
     @audience_screen.setter
     def audience_screen(self, value: str | None) -> None:
         self._set(_AUDIENCE_SCREEN, value)
+
+    @property
+    def auto_groups(self) -> bool:
+        """Make the groups when a group phase starts (on unless turned off)."""
+        return self._text(_AUTO_GROUPS) != "off"
+
+    @auto_groups.setter
+    def auto_groups(self, value: bool) -> None:
+        self._set(_AUTO_GROUPS, None if value else "off")
 
 
 class SettingsDialog(QDialog):

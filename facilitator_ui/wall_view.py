@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -225,6 +225,15 @@ class ReflectionWall(QFrame):
         self.show_hidden_check = QCheckBox()
         self.show_hidden_check.setObjectName("showHidden")
         self.count_label = plain_label("wallCount", 15, bold=True)
+        # Every moderation step can be taken back: "Ångra" (Ctrl+Z on the wall) undoes the last.
+        self._undo: list[tuple[str, bool, bool]] = []  # (card id, hidden, highlighted) before
+        self.undo_button = QPushButton()
+        self.undo_button.setObjectName("wallUndo")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo)
+        undo_key = QShortcut(QKeySequence.StandardKey.Undo, self)
+        undo_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo_key.activated.connect(self.undo)
         for widget in (
             self._phase_caption,
             self.phase_combo,
@@ -235,6 +244,7 @@ class ReflectionWall(QFrame):
         ):
             toolbar.addWidget(widget)
         toolbar.addStretch(1)
+        toolbar.addWidget(self.undo_button)
         toolbar.addWidget(self.count_label)
         layout.addLayout(toolbar)
 
@@ -300,6 +310,7 @@ class ReflectionWall(QFrame):
         self.anonymous_check.setText(tr("wall_anonymous"))
         self.show_hidden_check.setText(tr("wall_show_hidden"))
         self.empty_label.setText(tr("wall_empty"))
+        self._label_undo()
         self._program_key = ()
         self._fill_phase_combo()
         self._fill_group_combo()
@@ -496,13 +507,47 @@ class ReflectionWall(QFrame):
         self._fill_phase_combo()
 
     def _hide(self, reflection_id: str, hidden: bool) -> None:
-        try:
-            self._live.moderate(reflection_id, hidden=hidden)
-        except KeyError:
-            return
+        self._moderate(reflection_id, hidden=hidden)
 
     def _highlight(self, reflection_id: str, highlighted: bool) -> None:
+        self._moderate(reflection_id, highlighted=highlighted)
+
+    def _moderate(
+        self, reflection_id: str, *, hidden: bool | None = None, highlighted: bool | None = None
+    ) -> None:
+        before = self._cards.get(reflection_id)
         try:
-            self._live.moderate(reflection_id, highlighted=highlighted)
+            self._live.moderate(reflection_id, hidden=hidden, highlighted=highlighted)
         except KeyError:
             return
+        if before is not None:
+            self._undo.append((reflection_id, before.hidden, before.highlighted))
+        self._label_undo()
+
+    def can_undo(self) -> bool:
+        """Return True when there is a moderation step to undo."""
+        return bool(self._undo)
+
+    def undo(self) -> None:
+        """Undo the last moderation step (hide, show again, highlight, stop highlighting)."""
+        while self._undo:
+            reflection_id, hidden, highlighted = self._undo.pop()
+            try:
+                self._live.moderate(reflection_id, hidden=hidden, highlighted=highlighted)
+            except KeyError:
+                continue  # its author was erased since: nothing left to put back
+            break
+        self._label_undo()
+
+    def _label_undo(self) -> None:
+        # Says what the button would undo, so nobody presses it blind.
+        key = "wall_undo"
+        if self._undo:
+            reflection_id, hidden, highlighted = self._undo[-1]
+            now = self._cards.get(reflection_id)
+            if now is not None and now.hidden != hidden:
+                key = "wall_undo_unhide" if now.hidden else "wall_undo_hide"
+            elif now is not None and now.highlighted != highlighted:
+                key = "wall_undo_unhighlight" if now.highlighted else "wall_undo_highlight"
+        self.undo_button.setText(tr(key))
+        self.undo_button.setEnabled(bool(self._undo))

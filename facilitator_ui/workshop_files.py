@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QStandardPaths, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.export import safe_file_name
 from app.i18n import tr
 from app.room import Room
 from app.roster import RosterError, read_roster
@@ -113,6 +114,17 @@ def show_problems(parent: QWidget | None, title: str, text: str, details: list[s
     if len(details) > 12:
         box.setDetailedText("\n".join(details))
     box.exec()
+
+
+def default_export_folder(room: Room) -> Path:
+    """Return where an export goes unless the facilitator picks another folder.
+
+    The user's documents folder (``~/Documents/Tankesmedja/<series>``), where people look
+    for files, never the hidden application data folder the workshop file lives in.
+    """
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    base = Path(documents) if documents else Path.home()
+    return base / "Tankesmedja" / safe_file_name(room.series.name)
 
 
 def ask(parent: QWidget | None, title: str, text: str, action: str) -> bool:
@@ -483,7 +495,7 @@ class WorkshopActions(QObject):
 
     def open_export(self) -> ExportDialog:
         """Open *Exportera…* (window-modal; the export runs without blocking the loop)."""
-        dialog = ExportDialog(self._room, self._window, folder=self._folder() / "export")
+        dialog = ExportDialog(self._room, self._window, folder=default_export_folder(self._room))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.dialog = dialog

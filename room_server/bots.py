@@ -306,6 +306,7 @@ class Bot:
         edit_share: float = 0.1,
         withdraw_share: float = 0.05,
         ack_timeout: float = ACK_TIMEOUT,
+        rehearsal_key: str | None = None,
         connect_options: dict[str, Any] | None = None,
     ) -> None:
         """Prepare a bot; nothing connects until :meth:`start`.
@@ -326,10 +327,13 @@ class Bot:
             withdraw_share: chance that an autoplaying bot withdraws one of its cards.
             ack_timeout: seconds to wait for the answer to the item in flight before
                 starting over on a fresh connection (the page's 10 s).
+            rehearsal_key: the console's rehearsal key (:attr:`app.room.Room.rehearsal_key`),
+                sent with the join so the room marks the bot as a rehearsal participant.
             connect_options: more arguments for ``websockets``' ``connect`` (e.g. ``ssl``,
                 ``host``/``port`` and ``local_addr`` to reach a relay's name on loopback).
         """
         self.url = ws_url(url)
+        self.rehearsal_key = rehearsal_key
         self.room_token = room_token
         self.profile = profile
         self.autoplay = autoplay
@@ -360,6 +364,7 @@ class Bot:
         self.connections = 0
         self.ack_timeouts = 0
         self.ended = False
+        self.away_seen = 0
         self.acted: set[int] = set()
 
         self._outbox: dict[str, _Outgoing] = {}  # id -> newest message, oldest id first
@@ -674,6 +679,7 @@ class Bot:
                 "attendance": self.profile.attendance,
                 "function": self.profile.function,
                 "join_key": self._join_key,
+                **({"rehearsal_key": self.rehearsal_key} if self.rehearsal_key else {}),
             }
         )
 
@@ -712,6 +718,8 @@ class Bot:
             await self._flush()
         elif kind == "presence":
             self.present = message.get("present", self.present)
+        elif kind == "away":
+            self.away_seen += 1  # the console quits or restarts: keep trying, as the page does
         elif kind == "ended":
             self.ended = True
         elif kind == "error":
@@ -850,6 +858,7 @@ async def rehearse(
     arrival: float = 0.0,
     think: tuple[float, float] = (0.5, 4.0),
     join_timeout: float = 30.0,
+    rehearsal_key: str | None = None,
 ) -> list[Bot]:
     """Let ``n`` simulated participants join a running room and act on their own.
 
@@ -868,6 +877,7 @@ async def rehearse(
         arrival: bots arrive spread over this many seconds (0: all at once).
         think: (min, max) seconds a bot thinks before writing a card or answering.
         join_timeout: seconds each bot may take to join.
+        rehearsal_key: the room's rehearsal key: the bots are stored as rehearsal participants.
 
     Returns:
         The bots, all joined.
@@ -877,7 +887,16 @@ async def rehearse(
     """
     rng = random.Random(f"tankesmedja-arrival:{seed}")
     bots = [
-        Bot(url, token, profile, seed=seed * 100_000 + i, autoplay=True, stop=stop, think=think)
+        Bot(
+            url,
+            token,
+            profile,
+            seed=seed * 100_000 + i,
+            autoplay=True,
+            stop=stop,
+            think=think,
+            rehearsal_key=rehearsal_key,
+        )
         for i, profile in enumerate(make_profiles(n, seed, remote_share=remote_share))
     ]
 

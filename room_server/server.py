@@ -574,8 +574,15 @@ class RoomServer:
             create_connection=_counted_connection(self._doorway),
         )
 
-    async def stop(self) -> None:
-        """Tell connected participants the session ended, then close every connection."""
+    async def stop(self, *, ended: bool = False) -> None:
+        """Tell connected participants the server goes away, then close every connection.
+
+        Args:
+            ended: the facilitator ended the session on purpose: pages say goodbye and stop
+                reconnecting. Otherwise (quitting the console, switching workshop files) pages
+                say the facilitator's computer is away and keep trying, so that they come back
+                by themselves when the console starts again.
+        """
         if self._presence_handle is not None:
             self._presence_handle.cancel()
         if self._roster_handle is not None:
@@ -583,7 +590,7 @@ class RoomServer:
         self._doorway.close()
         if self._server is None:
             return
-        message = protocol.encode({"type": "ended"})
+        message = protocol.encode({"type": "ended" if ended else "away"})
         broadcast([c.ws for c in self._clients], message)
         self._server.close()
         await self._server.wait_closed()
@@ -983,7 +990,10 @@ class RoomServer:
             self._send_states(event.affected)
         elif isinstance(event, ReflectionChanged) and self._voting():
             self._send_states()  # a card hidden (or shown) changes the ballots of a vote
-        elif isinstance(event, ReflectionChanged) and not event.moderated:
+        elif isinstance(event, ReflectionChanged) and (
+            not event.moderated or event.visibility_changed
+        ):
+            # A card hidden (or shown again) leaves (or comes back to) its group's pages.
             self._queue_card(event)
         elif isinstance(event, RosterChanged) and self._roster_handle is None:
             # Batched like presence: during a join storm the list goes out twice a second.

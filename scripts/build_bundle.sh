@@ -67,7 +67,8 @@ fi
 
 # --- Isolated build venv --------------------------------------------------------------------
 # Separate from the dev/test venv so that only the app's own dependencies can end up in the
-# bundle (pytest, playwright, numpy... would otherwise be found by optional imports).
+# bundle (pytest, playwright... would otherwise be found by optional imports). NumPy is a
+# dependency (the grouping engine's tabu search) and is bundled.
 if ((CLEAN)); then
   rm -rf "$VENV" "$WORK"
 fi

@@ -166,9 +166,29 @@ def populate_crowd(room: Room) -> list[str]:
     return ids
 
 
-def stage_groups(room: Room) -> None:
-    """Stage mixed groups 13 minutes in: five groups, one locked, a remote link, a late one."""
+EXTRA_FIRST = ("Alva", "Bengt", "Cecilia", "David", "Elin", "Fredrik", "Greta", "Hampus", "Ingrid")
+EXTRA_LAST = ("Ahlström", "Björklund", "Carlsson", "Dahlberg", "Ekström", "Forsberg", "Hedlund")
+
+
+def populate_extra(room: Room, total: int) -> None:
+    """Join made-up people until the room holds ``total`` (for the projector's big rooms)."""
+    orgs = room.series.organisations
+    n = len(room.participants())
+    while n < total:
+        name = f"{EXTRA_FIRST[n % len(EXTRA_FIRST)]} {EXTRA_LAST[n // 9 % len(EXTRA_LAST)]}-{n}"
+        role = ELECTED if n % 3 == 0 else OFFICIAL
+        result = room.join(Join(name, orgs[n % len(orgs)].id, role, HERE, ""))
+        room.attach(result.participant.id)
+        n += 1
+
+
+def stage_groups(room: Room, people: int = 0) -> None:
+    """Stage mixed groups 13 minutes in: five groups, one locked, a remote link, a late one.
+
+    With ``people`` the room is filled up to that many (90 people make 15 groups of six).
+    """
     populate_crowd(room)
+    populate_extra(room, people)
     live = room.live
     live.start(1, now=time.time() - 13 * 60 - 19)
     rnd = live.make_groups(size=6)
@@ -240,7 +260,16 @@ def settle(app: QApplication, ms: int = 400) -> None:
     app.processEvents()
 
 
-def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verbose: bool) -> int:
+def render(
+    app: QApplication,
+    scene: str,
+    out: Path,
+    *,
+    whole_screen: bool,
+    verbose: bool,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    people: int = 0,
+) -> int:
     """Render one scene to ``out``; print the join URL (stdout's first line); return the code."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "screenshot.sqlite3")
@@ -256,7 +285,7 @@ def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verb
             )
             # As many devices as people connected, and this computer: nobody is stuck.
             window = MainWindow(room, info, devices_seen=lambda: (11, 10))
-            window.resize(WIDTH, HEIGHT)
+            window.resize(*size)
             kind = scene.removeprefix("audience-")
             pages = {
                 "groups": window.groups_view,
@@ -277,7 +306,7 @@ def render(app: QApplication, scene: str, out: Path, *, whole_screen: bool, verb
             if kind == "join":
                 populate(room)
             elif kind == "groups":
-                stage_groups(room)
+                stage_groups(room, people)
                 window.groups_view.refresh_now()  # a large room is otherwise drawn in turns
             elif kind == "wall":
                 stage_wall(room)
@@ -314,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
     parser.add_argument("--verbose", action="store_true", help="print layout sizes")
     parser.add_argument(
+        "--size", default=f"{WIDTH}x{HEIGHT}", help="the console window's size, e.g. 1280x720"
+    )
+    parser.add_argument(
+        "--people", type=int, default=0, help="groups scenes: fill the room to N people"
+    )
+    parser.add_argument(
         "--whole-screen",
         action="store_true",
         help="capture the X screen (proves a real window was mapped) instead of the widget",
@@ -327,7 +362,16 @@ def main(argv: list[str] | None = None) -> int:
     QCoreApplication.setApplicationName("Tankesmedja")
     for scene in SCENES if args.scene == "all" else (args.scene,):
         out = args.out if args.out is not None else DEFAULT_OUT[scene]
-        code = render(app, scene, out, whole_screen=args.whole_screen, verbose=args.verbose)
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        code = render(
+            app,
+            scene,
+            out,
+            whole_screen=args.whole_screen,
+            verbose=args.verbose,
+            size=(width, height),
+            people=args.people,
+        )
         if code:
             return code
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -260,3 +261,24 @@ def test_bundle_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     )
     assert result.stdout.strip() == f"tankesmedja {__version__}", result.stderr
     assert (BUNDLE / "_internal" / f"tankesmedja-{__version__}.dist-info" / "METADATA").is_file()
+
+
+def test_bundled_groups_command_runs_the_tabu_search(tmp_path: Path) -> None:
+    """NumPy (the grouping engine's tabu search) loads in the bundle: strip must spare it."""
+    exe = _bundle_executable()
+    roster = tmp_path / "roster.csv"
+    lines = ["id,name,municipality,role,attendance"]
+    for i in range(24):
+        lines.append(f"p{i},Person {i},Org {i},{'elected' if i % 3 else 'official'},in_room")
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # 24 people in fours for 6 rounds with roles: no design fits, the tabu search runs.
+    command = [str(exe), "groups", "--roster", str(roster), "--size", "4", "--rounds", "6"]
+    result = subprocess.run(
+        [*command, "--time-limit", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "pair" in result.stderr
+    rounds = json.loads(result.stdout)["rounds"]
+    assert len(rounds) == 6
+    for groups in rounds:
+        assert sorted(i for g in groups for i in g) == sorted(f"p{i}" for i in range(24))

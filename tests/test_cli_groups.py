@@ -225,3 +225,89 @@ def test_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def golfer_roster(people: int) -> str:
+    lines = ["id,name,municipality,role,attendance"]
+    lines += [f"p{i},Person {i},Org {i},official,in_room" for i in range(people)]
+    return "\n".join(lines) + "\n"
+
+
+def test_kirkman_schoolgirls_meet_nobody_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, golfer_roster(15))
+    code, out, err = run(["--roster", str(path), "--size", "3", "--rounds", "7"], capsys)
+    assert code == 0, err
+    rounds = json.loads(out)["rounds"]
+    met: set[tuple[str, str]] = set()
+    for groups in rounds:
+        assert sorted(i for g in groups for i in g) == sorted(f"p{i}" for i in range(15))
+        assert all(len(g) == 3 for g in groups)
+        for g in groups:
+            pairs = {(a, b) for a in g for b in g if a < b}
+            assert not pairs & met
+            met |= pairs
+    assert len(met) == 105  # every pair of the 15 met exactly once
+    assert "nobody meets anyone twice" in err
+
+
+def test_unavoidable_repeats_are_said_to_be_minimal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, golfer_roster(15))
+    code, out, err = run(["--roster", str(path), "--size", "3", "--rounds", "8"], capsys)
+    assert code == 0, err
+    assert "15 pair(s) meet again; no plan can have fewer" in err
+
+
+def test_summary_says_what_is_known() -> None:
+    from app.cli_groups import summary
+    from app.grouping import PlanReport
+
+    def report(repeats: int, bound: int, known: bool) -> str:
+        return summary(PlanReport([], repeats, bound, known, repeats <= bound))
+
+    assert report(0, 0, True) == "nobody meets anyone twice."
+    assert "no plan can have fewer" in report(4, 4, False)
+    assert "known for this size" in report(3, 0, True)
+    text = report(3, 1, False)
+    assert "best found in the time given" in text and "at least 1 cannot" in text
+    assert "at least" not in report(3, 0, False)
+
+
+def test_progress_line_on_a_terminal_and_in_a_log() -> None:
+    from app.cli_groups import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    progress = _Progress(term, 10)
+    progress(0.5, 7)
+    progress(1.0, 3)
+    progress.close()
+    assert term.getvalue().count("\r") == 2 and term.getvalue().endswith("\n")
+    assert "3 repeated pair(s) so far" in term.getvalue()
+    assert "role balance" not in term.getvalue()
+    term = Terminal()
+    _Progress(term, 10)(2.0, 0, 5)
+    assert "0 repeated pair(s) so far, role balance off by 5" in term.getvalue()
+    log = io.StringIO()
+    progress = _Progress(log, 10)
+    for seconds in (0.5, 1.0, 1.5, 2.6):
+        progress(seconds, 2)
+    progress.close()
+    # One line a second at most (0.5, 1.5, 2.6), never a carriage return in a log.
+    assert log.getvalue().count("\n") == 3 and "\r" not in log.getvalue()
+    assert "searching: 1.5 s of 10 s" in log.getvalue()
+
+
+@pytest.mark.parametrize("limit", ["-1", "nan"])
+def test_bad_time_limit_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    path = write(tmp_path, golfer_roster(9))
+    code, _, err = run(["--roster", str(path), "--size", "3", "--time-limit", limit], capsys)
+    assert code == 2 and "--time-limit" in err and "Traceback" not in err

@@ -348,11 +348,11 @@ async def test_the_child_process_exports_what_export_all_does_in_the_chosen_lang
     assert seen[0] == (0, total, "")  # counted before the first file is written
     assert [done for done, _, _ in seen] == list(range(total + 1))
     pdfs = {p.name for p in files if p.suffix == ".pdf"}
-    assert {name for _, _, name in seen[1:]} == pdfs | {"traff1-data"}
+    assert {name for _, _, name in seen[1:]} == pdfs | {"session1-data"}  # English names
     assert all(p.exists() for p in files)
     assert len(pdfs) == len(orgs) + 1
     org = room.organisation_name(people[3].organisation_id)
-    text = text_of(out / f"traff1-{safe_file_name(org)}.pdf")
+    text = text_of(out / f"session1-{safe_file_name(org)}.pdf")
     assert f"MUNI[{org}]-03" in text
     assert "Page 1 of" in text and "Sida 1 av" not in text
     assert not list(out.rglob("*.part"))

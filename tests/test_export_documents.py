@@ -129,7 +129,7 @@ def test_the_html_page_is_structured_for_a_screen_reader(
     finally:
         i18n.set_language("sv")
     org = room.organisation_name(people[1].organisation_id)
-    page = _page(out / f"traff1-{safe_file_name(org)}.html")
+    page = _page(out / f"session1-{safe_file_name(org)}.html")  # names in English too
     html = dict(page.tags)["html"]
     assert html["lang"] == "en"
     title = "".join(page.text[page.text.index(f"{room.series.name} – {org}") :][:1])
@@ -150,7 +150,10 @@ def test_pdfs_carry_language_title_author_and_a_heading_outline(
     from pypdf import PdfReader
 
     data_dir, room, people = workshop
-    for language, tag, heading in (("sv", "sv-SE", "Enkät"), ("en", "en-GB", "Survey")):
+    for language, tag, heading, stem, overview in (
+        ("sv", "sv-SE", "Enkät", "traff1", "oversikt"),
+        ("en", "en-GB", "Survey", "session1", "overview"),
+    ):
         out = tmp_path / language
         i18n.set_language(language)
         try:
@@ -159,8 +162,8 @@ def test_pdfs_carry_language_title_author_and_a_heading_outline(
             i18n.set_language("sv")
         org = room.organisation_name(people[2].organisation_id)
         for path, title in (
-            (out / f"traff1-{safe_file_name(org)}.pdf", f"{room.series.name} – {org}"),
-            (out / "traff1-oversikt.pdf", room.series.name),
+            (out / f"{stem}-{safe_file_name(org)}.pdf", f"{room.series.name} – {org}"),
+            (out / f"{stem}-{overview}.pdf", room.series.name),
         ):
             reader = PdfReader(path)
             root = reader.trailer["/Root"]

@@ -250,13 +250,15 @@ def test_english_exports_have_english_titles(series: Path, tmp_path: Path) -> No
     out = tmp_path / "out"
     i18n.set_language("en")
     try:
-        export_all(series, out, sessions=[1])
+        export_all(series, out, sessions=[1], names=True)
     finally:
         i18n.set_language("sv")
-    book = load_workbook(out / "traff1-data" / "data.xlsx", read_only=True)
+    book = load_workbook(out / "session1-data" / "data.xlsx", read_only=True)
     assert book.sheetnames[0] == "Participants" and "Codebook" in book.sheetnames
-    rows = _csv_rows(out / "traff1-data" / "excel" / "survey.csv", ";", "utf-8-sig")
+    rows = _csv_rows(out / "session1-data" / "excel" / "survey.csv", ";", "utf-8-sig")
     assert rows[0][0] == "Session"
+    groups = {p.name for p in (out / "session1-groups").iterdir()}
+    assert groups == {"zoom-session1-phase2.csv", "rooms.csv", "table-plan.pdf"}
 
 
 def test_the_table_catalogues_match() -> None:

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -541,6 +542,115 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
     assert [p.name for p in room.participants()] == ["Ny Person"]
     await pages.close()
     pages.watch.check()
+
+
+async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    pages = Pages(browser, server)
+    _context, page = await pages.open(PHONE)
+    await join(page, "Per Olsson", "Vänersborg")
+    # One person: the count's noun is singular ("1 deltagare ansluten", not "anslutna").
+    await page.wait_for_selector("#present:has-text('1')")
+    assert await page.text_content("#present") == "1 deltagare ansluten just nu"
+    room.live.start(1)
+    await page.wait_for_selector("#live:not([hidden])")
+
+    await server.stop()  # what quitting the console does
+    await page.wait_for_selector(f"#status.note:text-is('{sv['away']}')")  # a banner
+    assert await page.locator("#ended").is_hidden()  # not "the session has ended"
+    assert await page.locator("#live").is_visible()
+
+    server.requested_port = server.port  # the console starts again on its port
+    await server.start()
+    await wait_for(lambda: server.connection_count == 1, timeout=20)
+    await page.wait_for_selector(f"#status:not(:text-is('{sv['away']}'))", state="attached")
+    assert await page.text_content("#status") in ("", sv["connected"])
+    assert await page.locator("#live").is_visible()
+    assert len(room.participants()) == 1  # the same person, not a second join
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    pages = Pages(browser, server)
+    _c1, author = await pages.open(PHONE)
+    await join(author, "Anna Author", "Lysekil")
+    _c2, other = await pages.open(LAPTOP)
+    await join(other, "Bo Other", "Tanum")
+    room.live.start(1)
+    room.live.make_groups(size=2)
+    await author.wait_for_selector("#card-form:not([hidden])")
+    await author.fill("#card-text", "Ett kort som döljs")
+    await author.click("#card-save")
+    await wait_count(other, "#cards li.card", 1)
+    [card] = room.live.cards()
+
+    room.live.moderate(card.id, hidden=True)
+    await wait_count(other, "#cards li.card", 0)
+    await author.wait_for_selector(f".save:text-is('{sv['card_hidden_note']}')")
+    await other.reload()
+    await other.wait_for_selector("#live:not([hidden])")
+    assert await card_texts(other) == []
+
+    room.live.moderate(card.id, hidden=False)
+    await wait_count(other, "#cards li.card", 1)
+    await wait_count(author, f".save:text-is('{sv['card_hidden_note']}')", 0)
+    assert await card_texts(other) == ["Ett kort som döljs"]
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_the_survey_on_a_laptop_uses_the_width_and_a_reload_announces_nothing(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    _context, page = await pages.open(LAPTOP)
+    await join(page, "Per Olsson", "Vänersborg")
+    room.live.start(3)  # the survey: no group panel beside it
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    work = await page.locator("#work").bounding_box()
+    main = await page.locator("main").bounding_box()
+    assert work is not None and main is not None
+    assert work["x"] - main["x"] < 40  # the left column, not beside an empty one
+    assert await page.text_content("#announce") != ""  # a change seen: said
+
+    await page.reload()
+    await page.wait_for_selector("#survey-form:not([hidden])")
+    assert await page.text_content("#announce") == ""  # a reload lands, nothing "new"
+    await pages.close()
+    pages.watch.check()
+
+
+async def test_at_200_percent_on_a_phone_no_heading_word_is_broken(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    pages = Pages(browser, server)
+    # 200 % zoom on a 390-pixel phone: a 195-pixel wide page at twice the pixels.
+    _context, page = await pages.open({"width": 195, "height": 422})
+    await join(page, "Per Olsson", "Vänersborg")
+    room.live.start(2)
+    room.live.make_groups()
+    await page.wait_for_selector("#group:not([hidden])")
+    widest, room_for_it = json.loads(
+        await page.evaluate(
+            """JSON.stringify((() => {
+              const h = document.getElementById('group-heading');
+              const c = document.createElement('canvas').getContext('2d');
+              c.font = getComputedStyle(h).font;
+              const words = h.textContent.split(/\\s+/);
+              const s = getComputedStyle(h);
+              const inner = h.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+              return [Math.max(...words.map((w) => c.measureText(w).width)), inner];
+            })())"""
+        )
+    )
+    assert "kommungrupp" in (await page.text_content("#group-heading") or "")
+    assert widest <= room_for_it  # "kommungrupp" whole, not "kommungr" / "upp"
 
 
 async def test_a_hybrid_municipality_group_tells_each_member_where_to_go(

@@ -218,20 +218,21 @@ async def test_presence_count_is_broadcast(room: Room, open_client: Any) -> None
     assert presence["present"] == 2
 
 
-async def test_stop_tells_participants_the_session_ended(room: Room) -> None:
+async def test_stop_says_away_and_only_an_ended_session_says_ended(room: Room) -> None:
     from websockets.asyncio.client import connect
 
-    server = RoomServer(room, "127.0.0.1", 0)
-    await server.start()
-    async with connect(
-        f"ws://127.0.0.1:{server.port}/ws",
-        proxy=None,
-        origin=server.origin,  # type: ignore[arg-type]
-    ) as ws:
-        client = Client(ws)
-        await enter(client, room)
-        await server.stop()
-        assert (await client.recv_type("ended")) == {"type": "ended"}
+    for ended, expected in ((False, "away"), (True, "ended")):
+        server = RoomServer(room, "127.0.0.1", 0)
+        await server.start()
+        async with connect(
+            f"ws://127.0.0.1:{server.port}/ws",
+            proxy=None,
+            origin=server.origin,  # type: ignore[arg-type]
+        ) as ws:
+            client = Client(ws)
+            await enter(client, room, name=f"Person {expected}")
+            await server.stop(ended=ended)
+            assert (await client.recv_type(expected)) == {"type": expected}
 
 
 async def http_get(

@@ -92,6 +92,7 @@ def test_the_audience_window_follows_the_phases(
     assert audience.view() == AudienceView.QR
     assert audience.countdown_label.text() == "45:00"
 
+    window.groups_view.auto_check.setChecked(False)  # here the groups wait for the button
     live.start(MIXED, now=clock.now)
     settle(qtbot)
     assert audience.view() == AudienceView.GROUPS
@@ -285,7 +286,13 @@ def active(qtbot, window: MainWindow) -> MainWindow:  # noqa: ANN001
     return window
 
 
-def test_shortcuts_run_the_day(qtbot, active: MainWindow, room: Room) -> None:
+def test_shortcuts_run_the_day(
+    qtbot, active: MainWindow, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitator_ui import phase_bar
+
+    asked: list[str] = []
+    monkeypatch.setattr(phase_bar, "ask", lambda _p, _t, text, _a: asked.append(text) or True)
     window, live = active, room.live
     for i in range(8):
         join(room, f"Person {i}", i)
@@ -297,7 +304,7 @@ def test_shortcuts_run_the_day(qtbot, active: MainWindow, room: Room) -> None:
     assert live.clock.status == PhaseStatus.RUNNING
 
     qtbot.keyClick(window.tabs, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
-    assert live.clock.index == MIXED
+    assert live.clock.index == MIXED and len(asked) == 1  # time was left: asked first
     qtbot.keyClick(window.tabs, Qt.Key.Key_S, QKeySequence("Ctrl+Shift+S")[0].keyboardModifiers())
     rnd = live.round()
     assert rnd is not None and sum(len(g) for g in rnd.groups) == 8  # made
@@ -372,7 +379,7 @@ def test_nothing_private_is_on_the_projector(qtbot, audience, room: Room) -> Non
     room.attach(result.participant.id)
     settle(qtbot)
     texts = " ".join(label_texts(audience))
-    assert "1 anmälda" in texts
+    assert "1 anmäld" in texts
     assert room.room_token not in texts  # only the QR code carries the token
     assert result.resume_token not in texts
     assert not audience.findChildren(QLineEdit) and not audience.findChildren(QPushButton)

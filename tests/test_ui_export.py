@@ -112,8 +112,8 @@ def test_export_runs_in_a_child_process_with_progress_and_a_responsive_loop(
     assert dialog.progress_values and dialog.progress_values[-1] == 100
     assert dialog.progress_values == sorted(dialog.progress_values)
     assert dialog.progress_bar.value() == 100
-    assert dialog.status_label.text() == SV["export_result"].format(
-        count=len(written), folder=tmp_path / "ut"
+    assert dialog.status_label.text() == i18n.tr(
+        "export_result", count=len(written), folder=tmp_path / "ut"
     )
     assert dialog.open_folder_button.isEnabled()
     assert dialog.files_list.count() == len(written)

@@ -145,7 +145,7 @@ def test_connection_changes_update_the_status_and_the_organisation_row(
     assert status.data(DISPLAY) == "Ansluten"
     assert row.data(RosterRole.CONNECTED) is True
     assert row.data(Qt.ItemDataRole.ForegroundRole) is None  # full contrast while here
-    assert model.index(0, 0).data(DISPLAY) == "Uddevalla (2, 1 anslutna)"
+    assert model.index(0, 0).data(DISPLAY) == "Uddevalla (2, 1 ansluten)"
     assert model.index(0, 0).data(RosterRole.CONNECTED_COUNT) == 1
     # One change for the participant's whole row, one for the organisation row.
     assert changed == [(True, 0, Column.STATUS), (False, 0, 0)]
@@ -169,7 +169,7 @@ def test_participants_already_in_the_room_are_loaded(room: Room) -> None:
 
     model = RosterModel(room, RoomBridge(room))
 
-    assert org_rows(model) == ["Dals-Ed (1, 0 anslutna)", "Lysekil (1, 1 anslutna)"]
+    assert org_rows(model) == ["Dals-Ed (1, 0 anslutna)", "Lysekil (1, 1 ansluten)"]
     assert model.totals() == (2, 1)
 
 
@@ -193,18 +193,18 @@ def test_the_window_view_expands_new_organisations_and_shows_totals(qtbot, room:
     window.show()
     qtbot.waitExposed(window)
     view = window.roster_view
-    assert window.totals_label.text() == "1 anmälda · 0 anslutna nu"
+    assert window.totals_label.text() == "1 anmäld · 0 anslutna nu"
     assert view.font().pointSize() >= 14
 
     pid = join(room, "Bo", "Bengtsfors")  # a new org row, above Uddevalla
     room.attach(pid)
 
     model = view.model()
-    assert org_rows(model) == ["Bengtsfors (1, 1 anslutna)", "Uddevalla (1, 0 anslutna)"]
+    assert org_rows(model) == ["Bengtsfors (1, 1 ansluten)", "Uddevalla (1, 0 anslutna)"]
     for row in range(model.rowCount()):
         assert view.isExpanded(model.index(row, 0))
         assert view.isFirstColumnSpanned(row, QModelIndex())
-    assert window.totals_label.text() == "2 anmälda · 1 anslutna nu"
+    assert window.totals_label.text() == "2 anmälda · 1 ansluten nu"
 
 
 def test_a_real_participant_joins_through_the_real_server(qtbot, qapp: QApplication, room: Room):
@@ -259,10 +259,10 @@ def test_a_real_participant_joins_through_the_real_server(qtbot, qapp: QApplicat
 
     assert seen == {
         "name": "Karin <i>Lind</i>",
-        "org": "Vänersborg (1, 1 anslutna)",
+        "org": "Vänersborg (1, 1 ansluten)",
         "status": "Ansluten",
-        "totals": "1 anmälda · 1 anslutna nu",
-        "after": "1 anmälda · 0 anslutna nu",
+        "totals": "1 anmäld · 1 ansluten nu",
+        "after": "1 anmäld · 0 anslutna nu",
         "status_after": "Borta",
     }
 

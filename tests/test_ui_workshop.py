@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction
 
 from app import i18n
@@ -253,9 +254,7 @@ def test_roster_import_from_the_menu(
     assert [e.name for e in room.store.roster(room.session.id)] == ["Åsa Öberg", "Bo Ek", "Cilla"]
     assert room.series.organisations[-1].name == "Göteborg"
     assert [r["name"] for r in room.welcome_message()["roster"]] == ["Bo Ek", "Cilla", "Åsa Öberg"]
-    assert window.statusBar().currentMessage() == SV["ws_imported"].format(
-        added=3, kept=0, number=1
-    )
+    assert window.statusBar().currentMessage() == i18n.tr("ws_imported", added=3, kept=0, number=1)
     # The survey's organisation list follows the new organisation.
     combo = window.survey_view.organisation_combo
     assert "Göteborg" in [combo.itemText(i) for i in range(combo.count())]
@@ -341,7 +340,7 @@ def test_erase_a_person_from_the_dialog_updates_the_console(
     with qtbot.waitSignal(dialog.erased):
         assert dialog.erase_selected() is True
     assert "Zebulon Quarkström (Bengtsfors, träff 1)" in asked[0]
-    assert "1 reflektioner" in asked[0]
+    assert "1 reflektion," in asked[0]
 
     assert "Zebulon Quarkström" not in roster_names(window)
     assert window.roster_model.totals()[0] == len(others)
@@ -403,7 +402,11 @@ def test_export_from_the_menu_runs_on_the_windows_task_runner(
 ) -> None:
     join(room, "Anna", 0)
     dialog = window.workshop_actions.open_export()
-    assert dialog.folder_edit.text() == str(room.store.path.parent / "export")
+    # The documents folder, where people look for files; not the hidden data folder.
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    expected = Path(documents) / "Tankesmedja" / "Tankesmedja-Fyrbodal-2020"
+    assert dialog.folder_edit.text() == str(expected)
+    assert "/." not in dialog.folder_edit.text()  # no hidden folder on the way
     dialog.folder_edit.setText(str(tmp_path / "ut"))
     assert dialog.start()
     assert window.tasks.busy

@@ -20,6 +20,7 @@ from app.atomic import remove_temporaries
 from app.export.data import load
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
 from app.export.raw import write_raw
+from app.i18n import tr
 
 Progress = Callable[[int, int, str], None]
 
@@ -99,7 +100,7 @@ def export_all(
         written.append(write_docx(outline, out_dir / f"{stem}.docx"))
         written.append(write_html(outline, out_dir / f"{stem}.html"))
         step(path)
-    overview = out_dir / f"{prefix}-oversikt.pdf"
+    overview = out_dir / f"{prefix}-{tr('file_overview')}.pdf"
     written.append(write_overview_pdf(snapshot, overview, names))
     outline = overview_outline(snapshot, names, i18n.language())
     written.append(write_docx(outline, overview.with_suffix(".docx")))
@@ -119,10 +120,14 @@ def export_all(
 
 
 def file_prefix(sessions: list[int] | None) -> str:
-    """Return what every file name of an export of ``sessions`` starts with."""
+    """Return what every file name of an export of ``sessions`` starts with.
+
+    In the export's language and plain ASCII ("traff1", "session1", "serie", "series"), so
+    the names survive any file system and mail attachment.
+    """
     if sessions and len(sessions) == 1:
-        return f"traff{sessions[0]}"
-    return "serie"
+        return tr("file_session", number=sessions[0])
+    return tr("file_series")
 
 
 def remove_leftovers(out_dir: Path, sessions: list[int] | None) -> list[Path]:
@@ -143,4 +148,4 @@ def _raw_folder_name(prefix: str) -> str:
 
 
 def _groups_folder_name(prefix: str) -> str:
-    return f"{prefix}-grupper"
+    return f"{prefix}-{tr('file_groups')}"

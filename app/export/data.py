@@ -11,7 +11,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.model import (
@@ -229,24 +229,41 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                 claimed = [e for e in store.roster(session.id) if e.claimed_by]
                 claims = {e.claimed_by: e.external_id for e in claimed}
                 emails[session.id] = {e.claimed_by: e.email for e in claimed if e.email}
-                everyone += [(p, claims.get(p.id)) for p in store.participants(session.id)]
+                everyone += [
+                    (p, claims.get(p.id)) for p in store.participants(session.id) if not p.rehearsal
+                ]
             sessions = []
             for session in series.sessions:
                 if session.number not in wanted:
                     continue
-                participants = tuple(store.participants(session.id))
-                every = tuple(store.reflections(session.id))
+                # A rehearsal's simulated people, their cards, answers and group places are
+                # never part of an export: the one place every export reads from leaves them out.
+                stored = store.participants(session.id)
+                made_up = {p.id for p in stored if p.rehearsal}
+                participants = tuple(p for p in stored if p.id not in made_up)
+                every = tuple(
+                    r for r in store.reflections(session.id) if r.participant_id not in made_up
+                )
+                kept_cards = {r.id for r in every}
                 sessions.append(
                     SessionData(
                         session=session,
                         participants=participants,
-                        rounds=tuple(r for r in rounds if r.session_id == session.id),
+                        rounds=tuple(
+                            _without(r, made_up) for r in rounds if r.session_id == session.id
+                        ),
                         reflections=tuple(r for r in every if not r.withdrawn and not r.hidden),
                         all_reflections=every,
-                        answers=tuple(store.survey_answers(session.id)),
+                        answers=tuple(
+                            a for a in store.survey_answers(session.id) if a[0] not in made_up
+                        ),
                         by_id={p.id: p for p in participants},
                         emails=emails[session.id],
-                        votes=tuple(store.votes(session.id)),
+                        votes=tuple(
+                            v
+                            for v in store.votes(session.id)
+                            if v[1] not in made_up and v[2] in kept_cards
+                        ),
                     )
                 )
             persons = person_pseudonyms(everyone)
@@ -303,3 +320,11 @@ def person_pseudonyms(people: list[tuple[Participant, str | None]]) -> dict[str,
                 by_key[key].append(person)
         result[participant.id] = f"P{person + 1:03d}"
     return result
+
+
+def _without(rnd: GroupRound, left_out: set[str]) -> GroupRound:
+    """``rnd`` without the participants in ``left_out`` (a rehearsal's); empty groups stay."""
+    if not left_out:
+        return rnd
+    groups = tuple(tuple(m for m in g if m not in left_out) for g in rnd.groups)
+    return replace(rnd, groups=groups, late=rnd.late - left_out)

@@ -236,8 +236,31 @@ def _role_word(role: Role) -> str:
     return tr("role_elected") if role == Role.ELECTED else tr("role_official")
 
 
+HEAD_SIZE = 8
+
+
+def _head(text: str) -> Paragraph:
+    """Return a header cell: bold, wrapped at spaces inside its column, never past it."""
+    style = ParagraphStyle(
+        "th", fontName=FONT_BOLD, fontSize=HEAD_SIZE, leading=HEAD_SIZE + 2, splitLongWords=True
+    )
+    return Paragraph(escape(text), style)
+
+
+def _head_width(text: str, least: float) -> float:
+    """Return the width a header column needs for its longest word (with the padding)."""
+    register_fonts()
+    longest = max(
+        (pdfmetrics.stringWidth(w, FONT_BOLD, HEAD_SIZE) for w in text.split()), default=0
+    )
+    return max(least, longest + 14)
+
+
 def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], header: bool = True) -> Table:
-    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1 if header else 0)
+    data = [list(r) for r in rows]
+    if header and data:
+        data[0] = [_head(c) if isinstance(c, str) else c for c in data[0]]
+    table = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
     style = [
         ("FONT", (0, 0), (-1, -1), FONT, 9),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -261,14 +284,20 @@ def _cell(text: str) -> Paragraph:
 # -- pieces shared by both kinds of PDF ----------------------------------------------------
 
 
-def _card(snapshot: Snapshot, data: SessionData, card: Reflection, names: bool) -> Flowable:
+def _card(
+    snapshot: Snapshot, data: SessionData, card: Reflection, names: bool, *, org: bool = True
+) -> Flowable:
+    """Return a card; ``org=False`` where every card is of the reader's organisation."""
     author = data.by_id.get(card.participant_id)
-    org = snapshot.organisation_name(card.organisation_id)
-    who = f"{author.name}, {org}" if names and author else org
+    org_name = snapshot.organisation_name(card.organisation_id)
+    if names and author:
+        who = f"{author.name}, {org_name}" if org else author.name
+    else:
+        who = org_name if org else ""
     register_fonts()
     return TextBlock(
         card.text,
-        caption=f"— {who}",
+        caption=f"— {who}" if who else "",
         font=FONT,
         background=HIGHLIGHT if card.highlighted else None,
         border=colors.HexColor("#e0b000") if card.highlighted else CARD_BORDER,
@@ -290,9 +319,13 @@ def _mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> 
 
 
 def _likert_chart(
-    item_text: str, own: Sequence[int], everyone: Sequence[int], own_label: str
+    item_text: str, own: Sequence[int] | None, everyone: Sequence[int], own_label: str = ""
 ) -> Flowable:
-    """Return a bar chart of the share of answers 1–5, this organisation beside everyone."""
+    """Return a bar chart of the share of answers 1–5, this organisation beside everyone.
+
+    Without ``own`` (the organisers' overview) only everyone's answers are drawn: one series,
+    not the same one twice.
+    """
     width, height = 170 * mm, 40 * mm
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
@@ -304,7 +337,9 @@ def _likert_chart(
         return [100.0 * c / total if total else 0.0 for c in counts]
 
     # reportlab draws categories bottom-up; reverse so 1 is on top like a questionnaire.
-    chart.data = [shares(everyone)[::-1], shares(own)[::-1]]
+    chart.data = [shares(everyone)[::-1]]
+    if own is not None:
+        chart.data.append(shares(own)[::-1])
     chart.categoryAxis.categoryNames = [tr(f"pdf_likert_{v}") for v in range(5, 0, -1)]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
@@ -314,8 +349,9 @@ def _likert_chart(
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d %%"
-    chart.bars[0].fillColor = ALL
-    chart.bars[1].fillColor = OWN
+    chart.bars[0].fillColor = ALL if own is not None else OWN
+    if own is not None:
+        chart.bars[1].fillColor = OWN
     chart.barSpacing = 1
     chart.groupSpacing = 4
     drawing.add(chart)
@@ -323,10 +359,12 @@ def _likert_chart(
     legend.x, legend.y = width - 38 * mm, height - 10 * mm
     legend.fontName = FONT
     legend.fontSize = 7
-    legend.colorNamePairs = [
-        (OWN, f"{own_label} (n={sum(own)})"),
-        (ALL, f"{tr('pdf_everyone')} (n={sum(everyone)})"),
-    ]
+    everyone_entry = (ALL, f"{tr('pdf_everyone')} (n={sum(everyone)})")
+    legend.colorNamePairs = (
+        [(OWN, f"{own_label} (n={sum(own)})"), everyone_entry]
+        if own is not None
+        else [(OWN, everyone_entry[1])]
+    )
     drawing.add(legend)
     return KeepTogether([para(item_text, "h2"), drawing])
 
@@ -368,7 +406,8 @@ def _participation_table(snapshot: Snapshot, data: SessionData) -> Table:
             len(data.participants),
         ]
     )
-    return _table(rows, [60 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm])
+    numbers = [_head_width(text, 18 * mm) for text in rows[0][1:]]
+    return _table(rows, [174 * mm - sum(numbers), *numbers])
 
 
 def _mixed_rounds(data: SessionData) -> list[GroupRound]:
@@ -514,7 +553,7 @@ def _municipality_session(
     out.append(para(tr("pdf_municipality_heading"), "h1"))
     if not own_cards:
         out.append(para(tr("pdf_none"), "small"))
-    out += [_card(snapshot, data, c, names) for c in own_cards]
+    out += [_card(snapshot, data, c, names, org=False) for c in own_cards]
 
     out.append(para(tr("pdf_mixed_heading"), "h1"))
     ids = {p.id for p in people}
@@ -571,14 +610,31 @@ def _survey_section(
         if not sum(everyone):
             out += [para(text, "h2"), para(tr("pdf_no_answers"), "small")]
             continue
-        own = data.likert_counts(key, org.id) if org else everyone
-        out.append(_likert_chart(text, own, everyone, org.name if org else tr("pdf_everyone")))
+        if org is None:
+            out.append(_likert_chart(text, None, everyone))
+        else:
+            out.append(_likert_chart(text, data.likert_counts(key, org.id), everyone, org.name))
     for key, text in data.open_items():
-        answers = data.open_answers(key, org.id if org else None)
-        if not answers:
+        # Sorted so that like answers sit together; in the overview under each organisation.
+        sources = [org] if org is not None else snapshot.taking_part()
+        parts = []
+        for source in sources:
+            answers = sorted(data.open_answers(key, source.id), key=lambda a: a.casefold())
+            if answers:
+                parts.append((source, answers))
+        if not parts:
             continue
         out.append(para(text, "h2"))
-        out += [TextBlock(f"• {a}", font=FONT, padding=1, space_after=2) for a in answers]
+        for source, answers in parts:
+            bullets: list[Flowable] = [
+                TextBlock(f"• {a}", font=FONT, padding=1, space_after=2) for a in answers
+            ]
+            if org is None:  # the organisation's name never alone at the foot of a page
+                bullets = [
+                    KeepTogether([para(f"{source.name} ({len(answers)})", "small"), *bullets[:3]]),
+                    *bullets[3:],
+                ]
+            out += bullets
     return out
 
 
@@ -605,6 +661,7 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
     ]
     for data in snapshot.sessions:
         story.append(para(f"{_session_line(data)} · {_date(data.date)}", "subtitle"))
+    story += _cover_figures(snapshot)
     for data in snapshot.sessions:
         story += [PageBreak(), para(_session_line(data), "h1")]
         story.append(para(tr("pdf_participation_heading"), "h2"))
@@ -641,6 +698,39 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
         story += _survey_section(snapshot, data, None)
         story += _survey_by_organisation(snapshot, data)
     return story
+
+
+def _cover_figures(snapshot: Snapshot) -> list[Flowable]:
+    """Return the cover's key figures: per session who came, what they wrote and answered."""
+    rows: list[list[Any]] = [
+        [
+            "",
+            tr("pdf_cover_people"),
+            tr("pdf_cover_organisations"),
+            tr("role_elected"),
+            tr("pdf_cover_cards"),
+            tr("pdf_cover_respondents"),
+        ]
+    ]
+    for data in snapshot.sessions:
+        rows.append(
+            [
+                _cell(tr("pdf_cover_session", number=data.session.number)),
+                len(data.participants),
+                len({p.organisation_id for p in data.participants}),
+                data.role_counts()[Role.ELECTED],
+                len(data.reflections),
+                len({pid for pid, *_ in data.answers}),
+            ]
+        )
+    numbers = [_head_width(text, 20 * mm) for text in rows[0][1:]]
+    return [
+        Spacer(1, 12 * mm),
+        para(tr("pdf_cover_figures"), "h2"),
+        _table(rows, [174 * mm - sum(numbers), *numbers]),
+        Spacer(1, 6 * mm),
+        para(tr("pdf_cover_contents"), "small"),
+    ]
 
 
 def _themes_comparison(snapshot: Snapshot, data: SessionData) -> list[Flowable]:

@@ -151,9 +151,10 @@ def write_group_files(snapshot: Snapshot, out_dir: Path) -> list[Path]:
 
     One Zoom file per mixed round (Zoom takes one assignment per meeting), named
     ``zoom-traff<session>-moment<phase>.csv``; ``rum.csv`` lists every room of every round;
-    ``bordsplacering.pdf`` is the table plan. E-mail addresses come from the roster entries
-    the participants claimed when they joined. Returns the files written (none without
-    mixed groups).
+    ``bordsplacering.pdf`` is the table plan (names in the export's language:
+    ``zoom-session1-phase2.csv``, ``rooms.csv``, ``table-plan.pdf`` in English). E-mail
+    addresses come from the roster entries the participants claimed when they joined.
+    Returns the files written (none without mixed groups).
     """
     written: list[Path] = []
     everyone: list[Room] = []
@@ -177,12 +178,13 @@ def write_group_files(snapshot: Snapshot, out_dir: Path) -> list[Path]:
             rooms = rooms_of(rnd.groups, seats, 0, 1)
             plan.append((heading, rooms))
             everyone += [Room(f"{heading} · {room.name}", room.seats) for room in rooms]
-            name = f"zoom-traff{data.session.number}-moment{rnd.phase_index + 1}.csv"
+            session = tr("file_session", number=data.session.number)
+            name = f"zoom-{session}-{tr('file_phase', number=rnd.phase_index + 1)}.csv"
             data_bytes, _ = zoom_csv(rooms)
             written.append(write_csv(out_dir / name, data_bytes))
     if not plan:
         return written
-    written.append(write_csv(out_dir / "rum.csv", rooms_csv(everyone)))
-    plan_path = out_dir / "bordsplacering.pdf"
+    written.append(write_csv(out_dir / f"{tr('file_rooms')}.csv", rooms_csv(everyone)))
+    plan_path = out_dir / f"{tr('file_table_plan')}.pdf"
     written.append(write_table_plan(plan_path, tr("rooms_plan_title"), plan, snapshot.generated_at))
     return written
