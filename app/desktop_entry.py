@@ -35,7 +35,7 @@ def program() -> str:
     launcher = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
     if launcher is not None and launcher.name == "tankesmedja" and launcher.is_file():
         return str(launcher)
-    return f"{Path(sys.executable).resolve()} -m app"
+    return f"{Path(sys.executable).resolve()} -m tankesmedja"
 
 
 def entry_text(command: str) -> str:

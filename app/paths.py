@@ -1,8 +1,12 @@
-"""Where Tankesmedja keeps its data by default (no Qt: the room server uses this too)."""
+"""Where Tankesmedja keeps its data and listens by default (no Qt: the room server uses it too)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+#: The port the room server asks for when none is set: the one definition, used by the room
+#: server, the command line and the console's settings dialog.
+DEFAULT_PORT = 8765
 
 
 def default_data_dir() -> Path:

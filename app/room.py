@@ -78,6 +78,19 @@ class RosterChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkshopChanged:
+    """A console operation changed the workshop (see :mod:`app.operations`); views reload.
+
+    One event per operation, emitted after its one transaction committed. ``what`` names the
+    operation (``"edit"``, ``"roster"``, ``"clear"``); ``session_number`` the session it
+    touched, when it touched one.
+    """
+
+    what: str
+    session_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RoomFull:
     """A join was refused: the session has as many participants as its limit allows."""
 
@@ -90,6 +103,7 @@ RoomEvent = (
     | ParticipantRemoved
     | RosterChanged
     | RoomFull
+    | WorkshopChanged
     | LiveEvent
 )
 
@@ -255,6 +269,10 @@ class Room:
         """Stop calling ``listener``."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def publish(self, event: WorkshopChanged) -> None:
+        """Tell every listener that an operation of :mod:`app.operations` changed the workshop."""
+        self._emit(event)
 
     def _emit(self, event: RoomEvent) -> None:
         for listener in list(self._listeners):

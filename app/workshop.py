@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app import instance_lock, sample
 from app.atomic import atomic_path
+from app.i18n import tr
 from app.model import Organisation
 from app.room import Room
 from app.roster import RosterRow
@@ -231,3 +232,11 @@ def plan_roster(
             )
         )
     return RosterPlan(tuple(entries), unknown, tuple(unnamed))
+
+
+def plan_problems(plan: RosterPlan) -> list[str]:
+    """Return a roster plan's problems as line-numbered texts."""
+    problems = [tr("roster_unnamed", line=line) for line in plan.unnamed]
+    for name, lines in plan.unknown.items():
+        problems.append(tr("roster_unknown_org", name=name, lines=", ".join(str(n) for n in lines)))
+    return problems

@@ -8,9 +8,9 @@
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
-(:class:`room_server.bots.Bot`, the page's behaviour, with timestamps added). It controls the
-server over the subprocess's stdin (start a phase, make groups, start an export) and reads
-its answers as JSON lines. Stages:
+(:class:`tankesmedja.rehearsal.bots.Bot`, the page's behaviour, with timestamps added). It
+controls the server over the subprocess's stdin (start a phase, make groups, start an export)
+and reads its answers as JSON lines. Stages:
 
 1. join storm: all N connect, say hello and join at once (joins/s, per-join latency);
 2. hold: every connection still open after a second; server memory per connection
@@ -320,7 +320,7 @@ async def bare_main() -> None:
 
 
 def timed_bot_class() -> type:
-    from room_server.bots import Bot
+    from tankesmedja.rehearsal.bots import Bot
 
     class TimedBot(Bot):
         """A Bot that notes when each message arrives (before anything else is done)."""
@@ -625,7 +625,7 @@ def durable_commit_ms(folder: Path, rounds: int = 200) -> tuple[float, float]:
 async def run_room(n: int, args: argparse.Namespace, *, tunnel: bool = False) -> dict[str, Any]:
     from app.room import Room
     from app.store import DB_NAME, Store
-    from room_server.bots import make_profiles
+    from tankesmedja.rehearsal.bots import make_profiles
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
@@ -797,7 +797,7 @@ async def run_soak(n: int, minutes: float, args: argparse.Namespace) -> str:
     """
     from app.live import MAX_CARDS_PER_PARTICIPANT
     from app.store import DB_NAME, Store
-    from room_server.bots import Bot, make_profiles
+    from tankesmedja.rehearsal.bots import Bot, make_profiles
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:

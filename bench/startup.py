@@ -2,14 +2,14 @@
 
 Not a test: run it by hand, e.g. ``/work/venv/bin/python bench/startup.py``. Target: under 2 s.
 
-Measures ``python -m app`` (this interpreter's venv) and, if it has been built, the bundle
+Measures ``python -m tankesmedja`` (this interpreter's venv) and, if it has been built, the bundle
 ``dist/tankesmedja/tankesmedja``; each on Qt's offscreen platform and, when Xvfb is installed,
 on a real X server with the xcb plugin (what a Linux desktop loads, so more realistic).
 
 Every run starts the full console (``--data-dir`` in a temp folder, ``--host 127.0.0.1
 --port 0``) with ``TANKESMEDJA_REPORT_SHOWN=1``, which makes the app print
 ``window shown <s>`` once the main window has painted (seconds since the OS created the
-process, see ``app.__main__._report_first_paint``), then stops it with SIGTERM.
+process, see ``tankesmedja.__main__._report_first_paint``), then stops it with SIGTERM.
 The first run of each case creates the workshop database (a facilitator's very first start);
 the median, min and max are of the next ``--runs`` runs, which open the existing database.
 Two figures per case: ``app`` is the app's own (process creation to first paint, 10 ms
@@ -132,12 +132,14 @@ def bench_case(command: list[str], env: dict[str, str], runs: int) -> dict[str, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="measured runs per case (default 5)")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for python -m app")
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter for python -m tankesmedja"
+    )
     parser.add_argument("--bundle", type=Path, default=BUNDLE, help="bundled executable")
     parser.add_argument("--no-xvfb", action="store_true", help="offscreen only")
     args = parser.parse_args()
 
-    targets = [("python -m app", [args.python, "-m", "app"])]
+    targets = [("python -m tankesmedja", [args.python, "-m", "tankesmedja"])]
     if args.bundle.exists():
         targets.append(("bundle", [str(args.bundle)]))
     else:
@@ -145,7 +147,7 @@ def main() -> int:
 
     base = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
     base["TANKESMEDJA_REPORT_SHOWN"] = "1"
-    base["PYTHONPATH"] = str(ROOT)  # python -m app from this checkout, whatever the cwd
+    base["PYTHONPATH"] = str(ROOT)  # python -m tankesmedja from this checkout, whatever the cwd
 
     print(f"startup to window shown, {args.runs} runs per case, target < {TARGET_S:.1f} s")
     header = (

@@ -20,7 +20,14 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswered
-from app.room import ConnectionChanged, ParticipantJoined, Room, RoomEvent, RoomFull
+from app.room import (
+    ConnectionChanged,
+    ParticipantJoined,
+    Room,
+    RoomEvent,
+    RoomFull,
+    WorkshopChanged,
+)
 from app.votes import VotesChanged
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,8 @@ class RoomBridge(QObject):
         votesChanged(int): dots changed in a prioritise phase (by index), or its vote
             closed or reopened.
         roomFull(int): a join was refused because the session reached its limit (given).
+        workshopChanged(str): a console operation (:mod:`app.operations`: ``edit``,
+            ``roster``, ``clear``) changed the workshop; every view reloads.
     """
 
     participantJoined = Signal(str)
@@ -52,6 +61,7 @@ class RoomBridge(QObject):
     surveyAnswered = Signal(str)
     votesChanged = Signal(int)
     roomFull = Signal(int)
+    workshopChanged = Signal(str)
 
     def __init__(self, room: Room, parent: QObject | None = None) -> None:
         """Subscribe to ``room``'s events.
@@ -97,5 +107,7 @@ class RoomBridge(QObject):
             self.votesChanged.emit(event.phase_index)
         elif isinstance(event, RoomFull):
             self.roomFull.emit(event.limit)
+        elif isinstance(event, WorkshopChanged):
+            self.workshopChanged.emit(event.what)
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

@@ -12,6 +12,7 @@ answers keeps its kind and cannot be removed, so the answers stay attached to it
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.model import SurveyItem, SurveyKind
+from app.operations import SessionEdit, WorkshopEdit, edit_workshop
 from app.room import Room
 from app.workshop_db import MAX_ORGANISATION_NAME, MAX_THEME
 from facilitator_ui.common import plain_label
@@ -67,33 +69,6 @@ class _SessionRow:
     subtitle: str
 
 
-def reload_views(window: QWidget) -> None:
-    """Show the room's edited workshop in every view of the console ``window``.
-
-    The survey results tab is built from the survey's items, so it is made anew; the roster
-    takes the organisations' new order; every text (session line, organisation lists) is set
-    again. Duck-typed on :class:`facilitator_ui.main_window.MainWindow`'s public attributes.
-    """
-    from facilitator_ui.survey_view import SurveyView
-
-    w = window
-    room: Room = w.bridge.room  # type: ignore[attr-defined]
-    tabs: QTabWidget = w.tabs  # type: ignore[attr-defined]
-    old = w.survey_view  # type: ignore[attr-defined]
-    at = tabs.indexOf(old)
-    if at >= 0:
-        fresh = SurveyView(room, w.bridge)  # type: ignore[attr-defined]
-        current = tabs.currentIndex()
-        tabs.removeTab(at)
-        tabs.insertTab(at, fresh, tr("tab_survey"))
-        tabs.setCurrentIndex(current)
-        old.deleteLater()
-        w.survey_view = fresh  # type: ignore[attr-defined]
-    w.roster_model.reload()  # type: ignore[attr-defined]
-    w.groups_view.refresh()  # type: ignore[attr-defined]
-    w.retranslate()  # type: ignore[attr-defined]
-
-
 class WorkshopEditor(QDialog):
     """Edit the series' name and organisations, the sessions' themes, and the survey.
 
@@ -109,7 +84,7 @@ class WorkshopEditor(QDialog):
         error_label: why *Spara* was refused (hidden when fine).
 
     Signals:
-        saved(): the edits are stored and the room reloaded.
+        saved(): the edits are stored (the views follow the operation's change event).
     """
 
     saved = Signal()
@@ -473,30 +448,33 @@ class WorkshopEditor(QDialog):
             return tr("edit_survey_invalid", error=exc)
         return None
 
+    def edit(self) -> WorkshopEdit:
+        """Return the dialog's edits as the core operation's data."""
+        return WorkshopEdit(
+            series_name=self.series_edit.text(),
+            organisations=tuple(self.organisations()),
+            sessions=tuple(
+                SessionEdit(row.session_id, row.theme, row.subtitle) for row in self.sessions()
+            ),
+            removed_sessions=tuple(self._removed_sessions),
+            survey=tuple(self.survey_items()),
+        )
+
     def save(self) -> bool:
-        """Check everything, then store it and reload the room; False (and why) if refused."""
+        """Check everything, then store it in one operation; False (and why) if refused.
+
+        The operation (:func:`app.operations.edit_workshop`) makes every write in one
+        transaction, so a failure stores nothing; its one change event reloads the views.
+        """
         problem = self._check()
         if problem is not None:
             self._fail(problem)
             return False
-        room = self._room
-        store, series = room.store, room.series
-        store.rename_series(series.id, self.series_edit.text())
-        store.set_organisations(series.id, self.organisations())
-        before = {s.id: s for s in series.sessions}
-        for row in self.sessions():
-            if row.session_id is None:
-                store.add_session(series.id, row.theme, row.subtitle, like=room.session.id)
-            else:
-                old = before[row.session_id]
-                if (old.theme, old.subtitle) != (row.theme, row.subtitle):
-                    store.set_session_theme(row.session_id, row.theme, row.subtitle)
-        for session_id in self._removed_sessions:
-            store.remove_session(session_id)
-        items = self.survey_items()
-        if tuple(items) != room.live.survey:
-            room.live.set_survey(items)
-        room.reload_series()
+        try:
+            edit_workshop(self._room, self.edit())
+        except (ValueError, sqlite3.Error) as exc:
+            self._fail(tr("edit_save_failed", error=exc))
+            return False
         self.error_label.hide()
         self.saved.emit()
         return True

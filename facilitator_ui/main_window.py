@@ -539,6 +539,27 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def reload_views(self) -> None:
+        """Show the room's changed workshop in every view (after a core operation).
+
+        The survey results tab is built from the survey's items, so it is made anew; the
+        roster takes the organisations' new order; every text (session line, organisation
+        lists) is set again.
+        """
+        at = self.tabs.indexOf(self.survey_view)
+        if at >= 0:
+            old = self.survey_view
+            fresh = SurveyView(self._room, self.bridge)
+            current = self.tabs.currentIndex()
+            self.tabs.removeTab(at)
+            self.tabs.insertTab(at, fresh, tr("tab_survey"))
+            self.tabs.setCurrentIndex(current)
+            old.deleteLater()
+            self.survey_view = fresh
+        self.roster_model.reload()
+        self.groups_view.refresh()
+        self.retranslate()
+
     def retranslate(self) -> None:
         """Set every text in the current language (call after :func:`app.i18n.set_language`)."""
         self.setWindowTitle(tr("app_title"))
@@ -713,6 +734,7 @@ class MainWindow(QMainWindow):
         self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
         self.bridge.phaseChanged.connect(self._sync_audience_choice)
         self.bridge.roomFull.connect(lambda limit: self._show_message(tr("room_full", limit=limit)))
+        self.bridge.workshopChanged.connect(lambda _what: self.reload_views())
         for view in VIEW_KEYS:
             self.audience_combo.addItem("", view.value)
         self.audience_combo.activated.connect(

@@ -3,7 +3,7 @@
 An online (or hybrid) session brings participants at home in through the organisers' relay
 (see ``docs/online.md``): this laptop keeps an SSH tunnel open to it, and participants open
 the relay's https address. The console never talks to the network itself: the composition
-root (``app/__main__.py``) runs the tunnel and reports its state here as plain values
+root (``tankesmedja/__main__.py``) runs the tunnel and reports its state here as plain values
 (:meth:`TunnelLight.set_status`), and gets the settings back through :class:`OnlineConfig`.
 
 Everything here lives in the user's settings (QSettings) and config folder, never in a

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.model import Session
+from app.operations import clear_session
 from app.room import Room
 from facilitator_ui.common import ask, plain_label
 
@@ -324,7 +325,7 @@ class DeleteSessionDialog(QDialog):
         if not self.delete_button.isEnabled():
             return False
         session = self._session()
-        self._room.store.clear_session(session.id)
+        clear_session(self._room, session.number)
         self.deleted.emit(session.number)
         self.accept()
         return True

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app import i18n
 from app.i18n import tr
+from app.paths import DEFAULT_PORT
 from app.room import normalise_public_url
 from facilitator_ui.common import plain_label
 
@@ -82,7 +83,7 @@ class Settings:
     """The console's remembered settings; every property reads and writes the store at once.
 
     ``None`` means "not set": the caller uses its own default (the command line's flags win
-    over these, see :mod:`app.__main__`).
+    over these, see :mod:`tankesmedja.__main__`).
     """
 
     def __init__(self, store: QSettings | None = None) -> None:
@@ -260,7 +261,8 @@ class SettingsDialog(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText(tr("settings_port_any"))
         stored_port = settings.port
-        self._shown_port = stored_port if stored_port is not None else (current_port or 8765)
+        fallback = current_port or DEFAULT_PORT
+        self._shown_port = stored_port if stored_port is not None else fallback
         self.port_spin.setValue(self._shown_port)
         self.host_combo = QComboBox()
         self.host_combo.setObjectName("settingsHost")

@@ -39,22 +39,23 @@ from PySide6.QtWidgets import (
 
 from app.export import safe_file_name
 from app.i18n import tr
+from app.operations import import_roster
 from app.room import Room
 from app.roster import RosterError, read_roster
 from app.store import StoreError
 from app.workshop import (
     SUFFIX,
-    RosterPlan,
     WorkshopFileError,
     check_workshop,
     create_workshop,
+    plan_problems,
     plan_roster,
     save_as,
     with_suffix,
 )
 from facilitator_ui import common
 from facilitator_ui.common import plain_label
-from facilitator_ui.editors import WorkshopEditor, reload_views
+from facilitator_ui.editors import WorkshopEditor
 from facilitator_ui.export_dialog import ExportDialog
 from facilitator_ui.privacy import DeleteSessionDialog, EraseDialog, install_roster_menu
 
@@ -141,14 +142,6 @@ def roster_error_text(error: RosterError) -> str:
     if error.line and error.column:
         return tr("roster_error_cell", line=error.line, column=error.column, message=message)
     return tr("roster_error_line", line=error.line, message=message) if error.line else message
-
-
-def plan_problems(plan: RosterPlan) -> list[str]:
-    """Return a roster plan's problems as line-numbered texts."""
-    problems = [tr("roster_unnamed", line=line) for line in plan.unnamed]
-    for name, lines in plan.unknown.items():
-        problems.append(tr("roster_unknown_org", name=name, lines=", ".join(str(n) for n in lines)))
-    return problems
 
 
 class NewWorkshopDialog(QDialog):
@@ -482,14 +475,12 @@ class WorkshopActions(QObject):
             question = tr("ws_import_unknown", organisations="\n".join(plan_problems(plan)))
             if not ask(self._window, title, question, tr("ws_import_add_orgs")):
                 return False
-            items = [(o.id, o.name) for o in room.series.organisations]
-            room.store.set_organisations(
-                room.series.id, [*items, *((None, name) for name in plan.unknown)]
-            )
-            room.reload_series()
-            plan = plan_roster(rows, room.series.organisations, room.session.id)
-        added, kept = room.import_roster(list(plan.entries))
-        reload_views(self._window)
+        # One operation, one transaction: the new organisations and the roster together.
+        try:
+            added, kept = import_roster(room, rows, add_unknown=bool(plan.unknown))
+        except (ValueError, sqlite3.Error) as exc:
+            show_problems(self._window, title, tr("ws_import_failed"), [str(exc)])
+            return False
         self._message(tr("ws_imported", added=added, kept=kept, number=room.session.number))
         return True
 
@@ -505,7 +496,6 @@ class WorkshopActions(QObject):
         """Open *Redigera workshop…*; saved edits show at once everywhere."""
         dialog = WorkshopEditor(self._room, self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(lambda: reload_views(self._window))
         dialog.saved.connect(lambda: self._message(tr("edit_saved")))
         dialog.open()
         self.dialog = dialog

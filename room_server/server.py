@@ -27,6 +27,7 @@ from app import protocol
 from app.commit import GroupCommitter
 from app.live import GroupsChanged, PhaseChanged, PhaseStatus, ReflectionChanged
 from app.model import Participant, PhaseKind, Reflection
+from app.paths import DEFAULT_PORT
 from app.protocol import (
     ErrorCode,
     Hello,
@@ -38,7 +39,6 @@ from app.protocol import (
     Vote,
     Withdraw,
 )
-from app.ratelimit import RateLimiter
 from app.room import (
     ConnectionChanged,
     JoinInfo,
@@ -51,10 +51,10 @@ from app.room import (
 )
 from app.votes import VotesChanged
 from room_server import netinfo, static
+from room_server.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8765
 WS_PATH = "/ws"
 # How many ports above the asked one we try before letting the OS pick any free port.
 PORT_TRIES = 10

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Python packages whose every module must be installed.
-CODE_FOLDERS = ("app", "facilitator_ui", "room_server")
+CODE_FOLDERS = ("tankesmedja", "app", "facilitator_ui", "room_server")
 #: Folders whose every file (page, fonts, icons, catalogues) is loaded at run time.
 DATA_FOLDERS = ("assets", "app/locales")
 

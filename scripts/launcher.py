@@ -1,8 +1,8 @@
 """Entry script of the PyInstaller bundle (see build.spec).
 
-``app/__main__.py`` cannot be the bundle's script: run as ``__main__`` its imports would not be
-those of the ``app`` package. This file only hands over to :func:`app.__main__.main`, the same
-function as the ``tankesmedja`` console script.
+``tankesmedja/__main__.py`` cannot be the bundle's script: run as ``__main__`` its imports would
+not be those of the ``tankesmedja`` package. This file only hands over to
+:func:`tankesmedja.__main__.main`, the same function as the ``tankesmedja`` console script.
 
 The console exports in a spawned child process (:mod:`app.export.process`). A frozen app has no
 Python to spawn: the child is this same executable, started with ``--multiprocessing-fork``
@@ -21,6 +21,6 @@ if __name__ == "__main__":
 
     multiprocessing.freeze_support()
 
-    from app.__main__ import main
+    from tankesmedja.__main__ import main
 
     sys.exit(main())

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from app import __version__
 
-CMD = [sys.executable, "-m", "app"]
+CMD = [sys.executable, "-m", "tankesmedja"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

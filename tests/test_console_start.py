@@ -21,7 +21,7 @@ def start_console(data_dir: Path) -> tuple[subprocess.Popen[str], re.Match[str]]
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "--data-dir",
             str(data_dir),
             "--host",

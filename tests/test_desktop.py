@@ -184,7 +184,7 @@ def test_desktop_entry_puts_the_app_in_the_menu_with_its_icon(tmp_path: Path) ->
 
     env = {**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path / "share")}
     done = subprocess.run(
-        [sys.executable, "-m", "app", "desktop-entry"],
+        [sys.executable, "-m", "tankesmedja", "desktop-entry"],
         env=env,
         capture_output=True,
         text=True,
@@ -198,7 +198,7 @@ def test_desktop_entry_puts_the_app_in_the_menu_with_its_icon(tmp_path: Path) ->
     keys = parser["Desktop Entry"]
     assert keys["Type"] == "Application" and keys["Name"] == "Tankesmedja"
     assert keys["Icon"] == "tankesmedja" and keys["Terminal"] == "false"
-    # Exec runs this very installation (here: this interpreter with -m app).
+    # Exec runs this very installation (here: this interpreter with -m tankesmedja).
     assert keys["Exec"].split()[0] == str(Path(sys.executable).resolve())
     icon = tmp_path / "share" / "icons" / "hicolor" / "256x256" / "apps" / "tankesmedja.png"
     from PIL import Image

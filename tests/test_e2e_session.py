@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from app.model import Attendance, GroupKind, GroupRound
 from app.room import Room
 from app.store import Store
-from room_server.bots import Bot, make_profiles, rehearse
 from room_server.server import RoomServer
+from tankesmedja.rehearsal.bots import Bot, make_profiles, rehearse
 
 MIXED, MUNICIPALITY, SURVEY = 1, 2, 3  # phase indexes of the sample program
 

@@ -230,7 +230,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(data_dir),
@@ -251,7 +251,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(tmp_path / "nowhere"),
@@ -269,7 +269,7 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "export",
             "--data-dir",
             str(data_dir),
@@ -290,7 +290,7 @@ def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "simulate",
             "--participants",
             "24",
@@ -306,7 +306,16 @@ def test_export_command_on_data_made_by_simulate(tmp_path: Path) -> None:
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
     out = tmp_path / "out"
     exported = subprocess.run(
-        [sys.executable, "-m", "app", "export", "--data-dir", str(data_dir), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tankesmedja",
+            "export",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

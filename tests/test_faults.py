@@ -2,7 +2,7 @@
 a disk that fills during an export.
 
 The process tests run ``tankesmedja --headless`` as a user does, in a subprocess on
-127.0.0.1, with simulated participants (:class:`room_server.bots.Bot`, the page's outbox
+127.0.0.1, with simulated participants (:class:`tankesmedja.rehearsal.bots.Bot`, the page's outbox
 behaviour) submitting cards from this process. The database file is checked afterwards
 through its own connection.
 """
@@ -33,8 +33,8 @@ from app.protocol import Join, Reflect
 from app.room import Room
 from app.store import DB_NAME, Store
 from room_server import netinfo
-from room_server.bots import Bot, make_profiles
 from room_server.server import RoomServer
+from tankesmedja.rehearsal.bots import Bot, make_profiles
 
 MIXED = 1  # the sample program's mixed-group phase
 JOIN_LINE = re.compile(r"Join address: http://127\.0\.0\.1:(\d+)/#t=(\S+) \(room code (\S+)\)")
@@ -76,7 +76,14 @@ class Headless:
         self.starts += 1
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app", "--headless", "--data-dir", str(self.data_dir)]
+                [
+                    sys.executable,
+                    "-m",
+                    "tankesmedja",
+                    "--headless",
+                    "--data-dir",
+                    str(self.data_dir),
+                ]
                 + ["--host", "127.0.0.1", "--port", str(self.port)],
                 stdout=subprocess.DEVNULL,
                 stderr=out,

@@ -23,10 +23,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.protocol import MAX_MARKS, MAX_NAME, MAX_TEXT, clean_text
-from app.ratelimit import RateLimiter
 from app.room import Room
 from app.store import DB_NAME, Store
 from room_server import server as server_module
+from room_server.ratelimit import RateLimiter
 from room_server.server import RoomServer
 
 from .conftest import Client

@@ -190,7 +190,7 @@ async def test_repeated_host_header_on_the_page_gets_a_4xx(
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "tankesmedja", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -225,7 +225,7 @@ def test_a_second_instance_on_one_data_folder_is_refused_and_a_killed_one_leaves
             [
                 sys.executable,
                 "-m",
-                "app",
+                "tankesmedja",
                 "--data-dir",
                 str(data),
                 "--host",
@@ -331,7 +331,7 @@ def test_export_works_from_read_only_media(tmp_path: Path) -> None:
     command = (
         f"mount --bind '{data}' '{data}' && mount -o remount,ro,bind '{data}' '{data}'"
         f" && touch '{data}/probe' 2>/dev/null && exit 99;"
-        f" exec '{sys.executable}' -m app export --data-dir '{data}' --out '{out}' --series"
+        f" exec '{sys.executable}' -m tankesmedja export --data-dir '{data}' --out '{out}' --series"
     )
     result = subprocess.run(
         ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=120
@@ -400,7 +400,7 @@ def test_idle_sockets_under_a_256_descriptor_limit_do_not_keep_participants_out(
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "--headless",
             "--data-dir",
             str(data),
@@ -839,7 +839,7 @@ def test_save_as_or_new_workshop_never_replaces_a_file_another_app_has_open(
         [
             sys.executable,
             "-m",
-            "app",
+            "tankesmedja",
             "--headless",
             "--data-dir",
             str(target),
@@ -954,7 +954,8 @@ def test_an_export_from_read_only_media_with_an_unfinished_log_says_so(tmp_path:
     out = tmp_path / "out"
     command = (
         f"mount --bind '{data}' '{data}' && mount -o remount,ro,bind '{data}' '{data}'"
-        f" && exec '{sys.executable}' -m app export --data-dir '{data}' --out '{out}' --series"
+        f" && exec '{sys.executable}' -m tankesmedja export --data-dir '{data}' --out '{out}'"
+        " --series"
     )
     result = subprocess.run(
         ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=120

@@ -329,10 +329,10 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
 ) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    from app.__main__ import OnlineSession
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.online import OnlineConfig, OnlineDialog
     from facilitator_ui.settings import Settings
+    from tankesmedja.__main__ import OnlineSession
     from tests.test_ui_qr import decode_qr
 
     server = RoomServer(room, "127.0.0.1", 0)

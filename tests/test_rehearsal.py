@@ -16,8 +16,8 @@ from app.model import GroupKind
 from app.protocol import parse
 from app.room import Room
 from app.store import Store
-from room_server import bots
 from room_server.server import RoomServer
+from tankesmedja.rehearsal import bots
 
 
 def pdf_text(path: Path) -> str:

@@ -11,15 +11,15 @@ import pytest
 
 from app.model import PhaseKind
 from app.store import Store
-from room_server import simulate
-from room_server.bots import FYRBODAL_WEIGHTS, apportion, make_profiles, ws_url
+from tankesmedja.rehearsal import simulate
+from tankesmedja.rehearsal.bots import FYRBODAL_WEIGHTS, apportion, make_profiles, ws_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_simulate_command_runs_a_whole_session_and_keeps_the_data(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "room_server.simulate", "--participants", "30"]
+        [sys.executable, "-m", "tankesmedja.rehearsal.simulate", "--participants", "30"]
         + ["--data-dir", str(tmp_path), "--seed", "1"],
         cwd=ROOT,
         capture_output=True,

@@ -475,7 +475,15 @@ def test_the_console_takes_what_the_flags_leave_out_from_the_settings(tmp_path: 
     stored.setValue("server/public_url", PUBLIC)
     stored.sync()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "data"), "--host", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "tankesmedja",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--host",
+            "127.0.0.1",
+        ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env={

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -183,7 +184,7 @@ import json, sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
 import facilitator_ui.main_window as mw
-from app import __main__ as composition
+from tankesmedja import __main__ as composition
 from app.workshop import create_workshop
 target = create_workshop(Path({str(tmp_path)!r}) / "other", template=False, name="Andra")
 built = []
@@ -306,6 +307,42 @@ def test_editor_changes_what_participants_see(qtbot, window: MainWindow, room: R
     # The console shows it too: the survey tab has the new question, the header the theme.
     assert new_key in window.survey_view.open_lists
     assert window.tabs.widget(window.tabs.indexOf(window.survey_view)) is window.survey_view
+    assert "NYTT TEMA" in window._session_label.text()
+
+
+def test_a_save_that_fails_half_way_says_so_and_saves_nothing(
+    qtbot, window: MainWindow, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog = window.workshop_actions.open_editor()
+    dialog.series_edit.setText("Ett nytt namn")
+    dialog.add_organisation("Västra Götalandsregionen")
+    dialog.session_table.item(0, 1).setText("NYTT TEMA")
+    session_label = window._session_label.text()
+
+    def full_disk(*_args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    # The series' name and organisations are written before the theme, in one transaction.
+    monkeypatch.setattr(room.store, "set_session_theme", full_disk)
+    assert dialog.save() is False
+    assert dialog.error_label.text() == SV["edit_save_failed"].format(
+        error="database or disk is full"
+    )
+    assert dialog.isVisible()
+    fresh = Store(room.store.path)
+    try:
+        stored = fresh.series()
+    finally:
+        fresh.close()
+    assert stored is not None and stored.name == room.series.name != "Ett nytt namn"
+    assert "Västra Götalandsregionen" not in [o.name for o in stored.organisations]
+    assert stored.sessions[0].theme != "NYTT TEMA"
+    assert window._session_label.text() == session_label
+    # Without the fault the same edits go through, and the console follows the one event.
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.bridge.workshopChanged):
+        assert dialog.save() is True
+    assert room.series.name == "Ett nytt namn"
     assert "NYTT TEMA" in window._session_label.text()
 
 

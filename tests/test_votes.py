@@ -397,7 +397,7 @@ def test_old_database_gets_the_vote_tables(tmp_path: Path) -> None:
 async def test_rehearsal_bots_vote_within_their_dots(room: Room, server: Any) -> None:
     import asyncio
 
-    from room_server.bots import rehearse
+    from tankesmedja.rehearsal.bots import rehearse
 
     from .test_e2e_session import drained, make_groups
 

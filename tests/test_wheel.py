@@ -81,4 +81,4 @@ def test_wheel_carries_the_version_and_the_command(wheel: Path) -> None:
     assert wheel.name.startswith(f"tankesmedja-{__version__}-")
     with zipfile.ZipFile(wheel) as archive:
         entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
-        assert "tankesmedja = app.__main__:main" in archive.read(entry_points).decode()
+        assert "tankesmedja = tankesmedja.__main__:main" in archive.read(entry_points).decode()

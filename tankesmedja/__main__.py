@@ -1,11 +1,11 @@
 """Entry point and composition root: ``tankesmedja`` and everything it builds.
 
 The command line is parsed here; the store, the room, the server and (for the console) the
-Qt application, the qasync loop and the window are built and wired here too. This is the only
-module of ``app`` allowed to import Qt, qasync, the room server and the console (see the
-import-linter contracts in ``pyproject.toml``), and those imports happen inside the functions
-that need them, so ``tankesmedja groups`` or ``--help`` start fast and work without a display.
-Nothing imports this module.
+Qt application, the qasync loop and the window are built and wired here too. It sits in the
+top layer, above the console and the room server (see the import-linter ``layers`` contract in
+``pyproject.toml``); their imports happen inside the functions that need them, so
+``tankesmedja groups`` or ``--help`` start fast and work without a display. Nothing imports
+this module. Run it as ``tankesmedja`` or ``python -m tankesmedja``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from app import i18n, installed_version
 from app.i18n import tr
 from app.logs import setup_logging
-from app.paths import default_data_dir
+from app.paths import DEFAULT_PORT, default_data_dir
 from app.room import Room
 from app.store import DB_NAME, Store, StoreError
 
@@ -381,7 +381,7 @@ def _report_first_paint(window: QWidget) -> None:
 
 def run_simulate(argv: list[str]) -> int:
     """Run ``tankesmedja simulate``: a scripted session with simulated participants."""
-    from room_server import simulate
+    from tankesmedja.rehearsal import simulate
 
     return simulate.main(argv)
 
@@ -413,8 +413,9 @@ def run_console(
     from facilitator_ui.desktop import ErrorReporter, QtLanguage, app_icon, route_qt_messages
     from facilitator_ui.main_window import MainWindow
     from facilitator_ui.settings import Settings
-    from room_server import bots, netinfo
-    from room_server.server import DEFAULT_PORT, RoomServer
+    from room_server import netinfo
+    from room_server.server import RoomServer
+    from tankesmedja.rehearsal import bots
 
     log_path = setup_logging()
     route_qt_messages()
@@ -571,7 +572,6 @@ def switch_room(current: Room, path: Path) -> Room:
     return room
 
 
-DEFAULT_PORT = 8765
 
 SUBCOMMANDS = {
     "groups": "make cross-municipality groups from a roster CSV (tankesmedja groups --help)",

@@ -15,8 +15,9 @@ retried with exponential back-off.
 
 Bots are used three ways: the console's rehearsal button (:func:`rehearse`: N bots that join
 and then act on their own as phases arrive), ``tankesmedja simulate`` (a scripted headless
-session, :mod:`room_server.simulate`) and the end-to-end tests. Each bot keeps a record of what
-it submitted and what was acknowledged, so a run can be checked against the database.
+session, :mod:`tankesmedja.rehearsal.simulate`) and the end-to-end tests. Each bot keeps a
+record of what it submitted and what was acknowledged, so a run can be checked against the
+database.
 
 This module imports no Qt; it needs only an asyncio loop.
 """

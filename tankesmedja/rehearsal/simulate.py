@@ -1,8 +1,8 @@
 """``tankesmedja simulate``: rehearse a whole session headless with N simulated participants.
 
 It opens the workshop database in a folder (creating the sample workshop if needed), starts
-the real room server on 127.0.0.1, lets N :class:`~room_server.bots.Bot` participants join over
-real WebSocket connections and drives the session's program through the same
+the real room server on 127.0.0.1, lets N :class:`~tankesmedja.rehearsal.bots.Bot`
+participants join over real WebSocket connections and drives the session's program through the same
 :class:`~app.live.Live` the console uses: inspiration, mixed groups, municipality groups,
 survey, closing. In the middle of the mixed-group phase it cuts some participants' connections
 while they have unacknowledged or unsent cards; they reconnect and deliver their outbox.
@@ -12,7 +12,8 @@ written is stored exactly once with its last revision, every acknowledged card a
 stored, nothing appears that nobody wrote, and SQLite's integrity check passes. The data stays
 in the folder, so the exports can be tried on it.
 
-Run it as ``tankesmedja simulate --participants 88`` or ``python -m room_server.simulate``.
+Run it as ``tankesmedja simulate --participants 88`` or
+``python -m tankesmedja.rehearsal.simulate``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from app.model import REFLECTION_PHASES, PhaseKind
 from app.paths import simulation_data_dir
 from app.room import Room
 from app.store import DB_NAME, Store, StoreError
-from room_server.bots import Bot, CardRecord, make_profiles
 from room_server.server import RoomServer
+from tankesmedja.rehearsal.bots import Bot, CardRecord, make_profiles
 
 MAX_PARTICIPANTS = 1000
 REMOTE_SHARE = 0.15
