@@ -1,4 +1,7 @@
-"""``tankesmedja export``: the PDFs and raw data of a session or the whole series, headless."""
+"""``tankesmedja export``: every export file of a session or the whole series, headless.
+
+What it writes is listed in the README ("After the day") and :func:`app.export.export_all`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,11 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser of ``tankesmedja export``."""
     parser = argparse.ArgumentParser(
         prog="tankesmedja export",
-        description="Write a PDF summary per municipality, an overview PDF and raw CSV/JSON.",
+        description=(
+            "Write per municipality a PDF, a Word document and an HTML page; an overview PDF;"
+            " the raw data as Excel, CSV (for Excel and for tools) and JSON with a codebook;"
+            " with --names also the groups for Zoom/Teams and a table plan."
+        ),
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="folder of the workshop")
     which = parser.add_mutually_exclusive_group()
@@ -24,9 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--series", action="store_true", help="every session of the series")
     parser.add_argument("--out", type=Path, required=True, help="folder to write the files to")
     parser.add_argument(
-        "--names", action="store_true", help="include participants' names (default: left out)"
+        "--names",
+        action="store_true",
+        help="include participants' names, and write the groups' files (default: left out)",
     )
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default=i18n.DEFAULT_LANGUAGE,
+        help="language of the documents and of the Excel column titles (default sv)",
+    )
     return parser
 
 
@@ -62,6 +76,8 @@ def main(argv: list[str] | None = None, default_data_dir: Path | None = None) ->
         )
         return 2
     print(tr("export_done", count=len(files), folder=args.out))
+    if not args.names:
+        print(tr("export_groups_need_names"), file=sys.stderr)
     return 0
 
 

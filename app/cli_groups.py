@@ -1,9 +1,12 @@
 """``tankesmedja groups``: plan mixed groups for a roster from the command line.
 
-Reads a roster CSV (see :mod:`app.roster`), plans one or more rounds of cross-municipality
-groups (see :mod:`app.grouping`) and prints the plan as JSON (``{"rounds": [[[id, ...], ...],
-...]}``) or as CSV, one row per person per round, for printing table lists. Every problem
-with the input is reported on stderr with exit status 2, never with a traceback.
+Reads a roster (``.xlsx``, CSV or tab-separated text, see :mod:`app.roster`), plans one or
+more rounds of cross-municipality groups (see :mod:`app.grouping`) and writes the plan as
+JSON (``{"rounds": [[[id, ...], ...], ...]}``), as CSV (one row per person per round), as
+Zoom's breakout-room pre-assignment (``zoom``: needs the roster's e-mail column), as a room
+list for Teams or Excel (``rooms``) or as a printable table plan PDF (``plan``, with
+``--out``); see :mod:`app.export.rooms`. Every problem with the input is reported on stderr
+with exit status 2, never with a traceback.
 
 Where a plan does not reach its bounds at once, the search thinks for up to ``--time-limit``
 seconds (default 10) with a progress line on stderr; stderr then says how many pairs meet
@@ -14,13 +17,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from app.atomic import write_atomic
+from app.export.rooms import Seat, rooms_csv, rooms_of, write_table_plan, zoom_csv
 from app.grouping import GroupingError, Member, PlanReport, describe, explain, plan_report
+from app.i18n import tr
 from app.roster import RosterError, RosterRow, read_roster
 
 __all__ = ["MESSAGES", "build_parser", "main"]
@@ -34,7 +42,16 @@ MESSAGES: dict[str, str] = {
     "rounds_help": "number of rounds (default 1)",
     "seed_help": "seed for the pseudo-random choices (default 0)",
     "history_help": "earlier plan (JSON as printed here) whose pairs count as already met",
-    "format_help": "output format (default json)",
+    "format_help": (
+        "output format (default json): zoom = Zoom breakout-room pre-assignment CSV,"
+        " rooms = room list for Teams/Excel, plan = printable table plan PDF (needs --out)"
+    ),
+    "out_help": "write to this file instead of standard output",
+    "plan_needs_out": "--format plan writes a PDF: give the file with --out",
+    "zoom_missing": (
+        "{count} people have no e-mail address in the roster and are not in the Zoom file"
+    ),
+    "out_unwritable": "cannot write {path}: {reason}",
     "explain_help": "also print, on stderr, what each group mixes and which rules it misses",
     "time_limit_help": (
         "seconds to search where a plan with fewer repeats may exist (default 10); the"
@@ -63,8 +80,6 @@ MESSAGES: dict[str, str] = {
     "size_too_small": "--size must be at least 2",
     "groups_too_few": "--groups must be at least 1",
     "rounds_too_few": "--rounds must be at least 1",
-    "roster_error": "{path}: {message}",
-    "roster_line_error": "{path}, line {line}: {message}",
     "history_unreadable": "cannot read history {path}: {reason}",
     "history_bad_json": "history {path} is not valid JSON: {reason}",
     "history_bad_shape": (
@@ -98,8 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, metavar="S", help=MESSAGES["seed_help"])
     parser.add_argument("--history", type=Path, metavar="PLAN.json", help=MESSAGES["history_help"])
     parser.add_argument(
-        "--format", choices=("json", "csv"), default="json", help=MESSAGES["format_help"]
+        "--format",
+        choices=("json", "csv", "zoom", "rooms", "plan"),
+        default="json",
+        help=MESSAGES["format_help"],
     )
+    parser.add_argument("--out", type=Path, metavar="FILE", help=MESSAGES["out_help"])
     parser.add_argument("--explain", action="store_true", help=MESSAGES["explain_help"])
     parser.add_argument(
         "--time-limit",
@@ -172,6 +191,54 @@ def _write_explanation(
         earlier.append([list(g) for g in round_groups])
 
 
+def _emit(path: Path | None, out: TextIO, data: bytes) -> None:
+    if path is None:
+        out.write(data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"))
+        return
+    try:
+        write_atomic(path, lambda handle: handle.write(data))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise _UsageError(MESSAGES["out_unwritable"].format(path=path, reason=reason)) from None
+
+
+def _write_rooms(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    plan: Sequence[Sequence[Sequence[str]]],
+    roster: list[RosterRow],
+) -> None:
+    seats = {
+        r.id: Seat(r.name or r.id, r.municipality, r.attendance.value, r.email) for r in roster
+    }
+    every = [rooms_of(groups, seats, n, len(plan)) for n, groups in enumerate(plan, start=1)]
+    if args.format == "plan":
+        if args.out is None:
+            raise _UsageError(MESSAGES["plan_needs_out"])
+        # Under each round's heading the tables are just "Grupp 3".
+        rounds = [
+            (tr("rooms_plan_round", round=n), rooms_of(groups, seats, n, 1))
+            for n, groups in enumerate(plan, start=1)
+        ]
+        try:
+            write_table_plan(args.out, tr("rooms_plan_title"), rounds, time.time())
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise _UsageError(
+                MESSAGES["out_unwritable"].format(path=args.out, reason=reason)
+            ) from None
+        return
+    rooms = [room for round_rooms in every for room in round_rooms]
+    if args.format == "zoom":
+        data, missing = zoom_csv(rooms)
+        if missing:
+            print(f"tankesmedja groups: {MESSAGES['zoom_missing'].format(count=missing)}", file=err)
+    else:
+        data = rooms_csv(rooms)
+    _emit(args.out, out, data)
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     if args.size is not None and args.size < 2:
         raise _UsageError(MESSAGES["size_too_small"])
@@ -183,11 +250,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         raise _UsageError(MESSAGES["time_limit_negative"])
     try:
         roster = read_roster(args.roster)
-    except RosterError as exc:
-        key = "roster_error" if exc.line is None else "roster_line_error"
-        raise _UsageError(
-            MESSAGES[key].format(path=args.roster, line=exc.line, message=exc.message)
-        ) from None
+    except RosterError as exc:  # says which file, line and column, and what is wrong there
+        raise _UsageError(str(exc)) from None
     if not roster:
         raise _UsageError(MESSAGES["no_participants"])
     history = _read_history(args.history) if args.history is not None else []
@@ -209,11 +273,16 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     finally:
         progress.close()
     plan = report.rounds
-    if args.format == "json":
-        json.dump({"rounds": plan}, out)
-        out.write("\n")
+    if args.format in ("json", "csv"):
+        text = io.StringIO()
+        if args.format == "json":
+            json.dump({"rounds": plan}, text)
+            text.write("\n")
+        else:
+            _write_csv(text, plan, {r.id: r for r in roster})
+        _emit(args.out, out, text.getvalue().encode("utf-8"))
     else:
-        _write_csv(out, plan, {r.id: r for r in roster})
+        _write_rooms(args, out, err, plan, roster)
     if args.explain:
         _write_explanation(err, plan, members, history)
     if args.rounds > 1 or history:

@@ -23,7 +23,7 @@ _current = DEFAULT_LANGUAGE
 
 
 # One catalogue per language and area; areas are merged (the console's, the exports').
-AREAS: tuple[str, ...] = ("", "export-")
+AREAS: tuple[str, ...] = ("", "export-", "tables-")
 
 
 @cache

@@ -41,7 +41,7 @@ from app.model import (
 )
 from app.workshop_db import BUSY_MS, RosterTaken, WorkshopStore
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "tankesmedja.sqlite3"  # the workshop database's file name in a data folder
 
 _SCHEMA_V1 = """
@@ -206,6 +206,12 @@ _SCHEMA_V6 = """
 ALTER TABLE participants ADD COLUMN rehearsal INTEGER NOT NULL DEFAULT 0;
 """
 
+# Version 7: an optional e-mail address per roster entry, for a video tool's breakout-room
+# pre-assignment (app.export.rooms). It goes with its entry when that is erased.
+_SCHEMA_V7 = """
+ALTER TABLE roster ADD COLUMN email TEXT NOT NULL DEFAULT '';
+"""
+
 _MIGRATIONS: tuple[str, ...] = (
     _SCHEMA_V1,
     _SCHEMA_V2,
@@ -213,6 +219,7 @@ _MIGRATIONS: tuple[str, ...] = (
     _SCHEMA_V4,
     _SCHEMA_V5,
     _SCHEMA_V6,
+    _SCHEMA_V7,
 )
 
 

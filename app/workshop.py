@@ -228,6 +228,7 @@ def plan_roster(
                 organisation_id=org_id,
                 role=row.role,
                 attendance=row.attendance,
+                email=row.email,
             )
         )
     return RosterPlan(tuple(entries), unknown, tuple(unnamed))

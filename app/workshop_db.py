@@ -50,6 +50,7 @@ class RosterEntry:
         attendance: In the room or remote; None when the roster did not say.
         function: Optional function (e.g. IT-chef).
         claimed_by: The participant who picked this name when joining, or None.
+        email: E-mail address from the roster ('' if none), for breakout-room files.
     """
 
     id: int
@@ -61,6 +62,7 @@ class RosterEntry:
     attendance: Attendance | None
     function: str = ""
     claimed_by: str | None = None
+    email: str = ""
 
 
 class RosterTaken(Exception):
@@ -90,6 +92,7 @@ def _entry(row: sqlite3.Row) -> RosterEntry:
         attendance=Attendance(row["attendance"]) if row["attendance"] else None,
         function=row["function"],
         claimed_by=row["claimed_by"],
+        email=row["email"],
     )
 
 
@@ -128,7 +131,8 @@ class WorkshopStore:
         """Replace a session's unclaimed roster entries; return (added, kept because claimed).
 
         Entries someone already picked stay as they are (matched on ``external_id``, so a
-        corrected file imported again does not list them twice).
+        corrected file imported again does not list them twice), except their e-mail address:
+        a list re-imported with addresses added gives them to people who have already joined.
         """
         with self._tx() as db:
             claimed = {
@@ -144,8 +148,12 @@ class WorkshopStore:
             )
             fresh = [e for e in entries if e.external_id not in claimed]
             db.executemany(
+                "UPDATE roster SET email = ? WHERE session_id = ? AND external_id = ?",
+                [(e.email, session_id, e.external_id) for e in entries if e.external_id in claimed],
+            )
+            db.executemany(
                 "INSERT INTO roster (session_id, external_id, name, organisation_id, role,"
-                " attendance, function, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " attendance, function, position, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         session_id,
@@ -156,6 +164,7 @@ class WorkshopStore:
                         e.attendance.value if e.attendance else None,
                         e.function,
                         position,
+                        e.email,
                     )
                     for position, e in enumerate(entries)
                     if e.external_id not in claimed

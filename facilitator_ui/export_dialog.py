@@ -1,4 +1,4 @@
-"""Arkiv → Exportera…: the PDFs per municipality, the overview and the raw data, from the console.
+"""Arkiv → Exportera…: every export file (see :func:`app.export.export_all`), from the console.
 
 The export (:func:`app.export.export_all`) runs in a separate, spawned process
 (:func:`app.export.process.export_in_process`), not in a thread: reportlab draws the PDFs in
@@ -59,7 +59,8 @@ class ExportDialog(QDialog):
         session_radio, series_radio: export one session, or the whole series.
         session_combo: which session (the current one preselected).
         folder_edit, browse_button: the output folder.
-        names_check: "Ta med namn" (names in the PDFs and raw data).
+        names_check: "Ta med namn" (names in the PDFs and raw data, and the groups' files).
+        formats_label: what the export writes (PDF, Word, HTML, Excel, CSV, JSON, …).
         progress_bar: 0–100 % of the files written.
         status_label: what happens now, the result, or what went wrong.
         files_list: the files written.
@@ -113,6 +114,8 @@ class ExportDialog(QDialog):
         grid.addWidget(self.names_check, 3, 0, 1, 3)
         self._names_hint = plain_label("exportHint", wrap=True)
         grid.addWidget(self._names_hint, 4, 0, 1, 3)
+        self.formats_label = plain_label("exportFormats", wrap=True)
+        grid.addWidget(self.formats_label, 5, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
 
@@ -161,7 +164,8 @@ class ExportDialog(QDialog):
         self._folder_caption.setText(tr("export_folder"))
         self.browse_button.setText(tr("export_browse"))
         self.names_check.setText(tr("export_names"))
-        self._names_hint.setText(tr("export_names_hint"))
+        self._names_hint.setText(tr("export_names_hint_groups"))
+        self.formats_label.setText(tr("export_formats_note"))
         self.export_button.setText(tr("export_start"))
         self.cancel_button.setText(tr("export_cancel"))
         self.close_button.setText(tr("export_close"))

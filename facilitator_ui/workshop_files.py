@@ -139,6 +139,8 @@ def roster_error_text(error: RosterError) -> str:
     message = tr(key, **error.params) if error.code else error.message
     if message == key:  # a code without a translation yet
         message = error.message
+    if error.line and error.column:
+        return tr("roster_error_cell", line=error.line, column=error.column, message=message)
     return tr("roster_error_line", line=error.line, message=message) if error.line else message
 
 
@@ -453,20 +455,21 @@ class WorkshopActions(QObject):
                 self._window,
                 tr("ws_import_title"),
                 str(self._folder()),
-                f"{tr('ws_filter_csv')} (*.csv *.txt);;{tr('ws_filter_all')} (*)",
+                f"{tr('ws_filter_csv')} (*.csv *.txt *.tsv *.xlsx);;{tr('ws_filter_all')} (*)",
             )
             if not name:
                 return False
             path = Path(name)
         title = tr("ws_import_title")
+        failed = tr("ws_import_failed", file=path.name)
         try:
             rows = read_roster(path)
         except RosterError as exc:
-            show_problems(self._window, title, tr("ws_import_failed"), [roster_error_text(exc)])
+            show_problems(self._window, title, failed, [roster_error_text(exc)])
             return False
         plan = plan_roster(rows, room.series.organisations, room.session.id)
         if plan.unnamed:
-            show_problems(self._window, title, tr("ws_import_failed"), plan_problems(plan))
+            show_problems(self._window, title, failed, plan_problems(plan))
             return False
         if plan.unknown:
             question = tr("ws_import_unknown", organisations="\n".join(plan_problems(plan)))

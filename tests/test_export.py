@@ -245,6 +245,8 @@ def test_export_command(workshop: tuple[Path, Room, list[Participant]], tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert len(list(out.glob("*.pdf"))) == len(room.series.organisations) + 1
+    assert "skrivs bara med --names" in result.stderr  # where the groups' files went
+    assert not (out / "traff1-grupper").exists()
     bad = subprocess.run(
         [
             sys.executable,
@@ -494,10 +496,15 @@ async def test_cancelling_the_task_ends_the_child(
 
 def test_leftovers_of_a_killed_export_are_removed_and_nothing_else(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    (out / "traff1-data").mkdir(parents=True)
+    (out / "traff1-data" / "excel").mkdir(parents=True)
+    (out / "traff1-grupper").mkdir(parents=True)
     ours = [
         out / ".traff1-Uddevalla.pdf.k2j3h4.part",
+        out / ".traff1-Uddevalla.docx.k2j3h5.part",
         out / "traff1-data" / ".data.json.a8s7d6.part",
+        out / "traff1-data" / ".data.xlsx.a8s7d7.part",
+        out / "traff1-data" / "excel" / ".survey.csv.b1c2d3.part",
+        out / "traff1-grupper" / ".rum.csv.c1d2e3.part",
     ]
     others = [
         out / ".serie-oversikt.pdf.x1y2z3.part",  # another export's (a series export)

@@ -89,3 +89,24 @@ def test_municipality_pdf_starts_with_priorities_and_themes_and_raw_has_votes(
     assert {r["card"] for r in data["votes"]} <= cards
     assert data["sessions"][0]["program"][PRIO]["dots"] == 3
     assert "Uddevalla 0" not in json.dumps(data["votes"], ensure_ascii=False)
+
+    # The Word and HTML forms say the same, in the same order, as tables.
+    from docx import Document
+
+    document = Document(str(out / "traff1-Uddevalla.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings.index("Era prioriteringar") < headings.index("Det ni talade om")
+    assert headings.index("Det ni talade om") < headings.index("Deltagare")
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    ranking = next(t for t in tables if t[0] == ["#", "Kort", "Prickar", "Grupp"])
+    assert ranking[1][1:3] == ["Informationssäkerhet måste in i varje upphandling.", "3"]
+    assert ranking[2][1:3] == ["Samverkan kring e-tjänster med grannkommunerna.", "2"]
+    assert not [row for row in ranking if "Bredband" in row[1]]
+    themes = next(t for t in tables if t[0] == ["Tema", "Reflektioner"])
+    assert ["samverkan", "3"] in themes and ["e-tjänster", "2"] in themes
+    page = (out / "traff1-Uddevalla.html").read_text("utf-8")
+    assert page.index("Era prioriteringar") < page.index("Det ni talade om")
+    assert "<td>Informationssäkerhet måste in i varje upphandling.</td><td>3</td>" in page
+    overview = Document(str(out / "traff1-oversikt.docx"))
+    titles = [p.text for p in overview.paragraphs if p.style.name.startswith("Heading")]
+    assert "Teman per organisation" in titles and "Prioriteringar per grupp" in titles

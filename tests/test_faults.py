@@ -420,6 +420,21 @@ async def test_a_lan_address_is_not_flagged(
 # -- disk full during an export --------------------------------------------------------------
 
 
+def _complete(name: str, data: bytes) -> bool:
+    """Whether ``data`` is a whole file of its kind (PDF, Word/Excel zip, HTML page)."""
+    import io
+    import zipfile
+
+    if name.endswith(".pdf"):
+        return data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    if name.endswith((".docx", ".xlsx")):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.testzip() is None
+    if name.endswith(".html"):
+        return data.rstrip().endswith(b"</html>")
+    return False
+
+
 def files_in(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -470,5 +485,5 @@ def test_a_disk_that_fills_during_an_export_gives_a_clear_message_and_no_half_fi
     assert set(after) == set(before)  # no temporary or half file left behind
     for name, data in after.items():
         # Each file is the previous complete one or a new complete one, never half of one.
-        assert data == before[name] or data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+        assert data == before[name] or _complete(name, data), name
     assert not any(b"half" in data for data in after.values())

@@ -104,7 +104,7 @@ def test_no_pdf_page_has_text_over_text_and_every_page_renders(
     finally:
         i18n.set_language("sv")
     pdfs = [f for f in files if f.suffix == ".pdf"]
-    assert len(pdfs) == 12  # eleven organisations and the overview
+    assert len(pdfs) == 13  # eleven organisations, the overview and (with names) the table plan
     for pdf in pdfs:
         assert overlaps(pdf) == [], pdf.name
         pages = len(page_texts(pdf))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.model import Attendance, Role
 from app.roster import RosterError, RosterRow, parse_roster, read_roster
@@ -83,7 +85,7 @@ def test_errors_name_their_line(
     assert info.value.line == line
     assert info.value.code == code
     assert words in info.value.message
-    assert str(info.value).startswith(f"line {line}: ")
+    assert str(info.value).startswith(f"{tmp_path / 'roster.csv'}, line {line}")
 
 
 def test_file_level_errors(tmp_path: Path) -> None:
@@ -97,3 +99,120 @@ def test_file_level_errors(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as info:
         read_roster(tmp_path / "bad.csv")
     assert info.value.code == "encoding"
+
+
+def test_reads_excel_unicode_text_utf16_tab_separated(tmp_path: Path) -> None:
+    # What Excel writes for "Unicode-text (*.txt)": UTF-16 LE with a BOM, tabs, CRLF.
+    text = (
+        "id\tNamn\tKommun\tRoll\tNärvaro\tE-post\r\n"
+        "å1\tÅsa Öberg\tÅmål\tFörtroendevald\tPå plats\tasa@amal.se\r\n"
+        "v2\tGöran, Berg\tVänersborg\ttjänsteperson\tpå distans\t\r\n"
+    )
+    path = tmp_path / "roster.txt"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    rows = read_roster(path)
+    assert [(r.id, r.name, r.municipality, r.role, r.email) for r in rows] == [
+        ("å1", "Åsa Öberg", "Åmål", Role.ELECTED, "asa@amal.se"),
+        ("v2", "Göran, Berg", "Vänersborg", Role.OFFICIAL, ""),
+    ]
+    path.write_bytes(text.encode("utf-16-le"))  # no BOM: recognised by its NUL bytes
+    assert [r.id for r in read_roster(path)] == ["å1", "v2"]
+    path.write_bytes(text.encode("utf-8"))  # tab-separated UTF-8
+    assert [r.name for r in read_roster(path)] == ["Åsa Öberg", "Göran, Berg"]
+
+
+def test_reads_an_xlsx_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Namn", "Kommun", "Roll", "Närvaro", "E-postadress", "Övrigt"])
+    sheet.append([101, "Åsa Öberg", "Åmål", "förtroendevald", "på plats", "asa@amal.se", 3.5])
+    sheet.append([None, None, None, None, None, None, None])
+    sheet.append([102.0, "Bo", "Tanum", "official", "remote", None, None])
+    path = tmp_path / "deltagare.xlsx"
+    book.save(path)
+    rows = read_roster(path)
+    assert [(r.line, r.id, r.name, r.email) for r in rows] == [
+        (2, "101", "Åsa Öberg", "asa@amal.se"),
+        (4, "102", "Bo", ""),
+    ]
+    sheet.append([103, "Cia", "Lysekil", "chef", "remote", None, None])
+    book.save(path)
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+    error = info.value
+    assert (error.line, error.code, error.column) == (5, "unknown_role", 'D ("Roll")')
+    assert str(error).startswith(f'{path}, line 5, column D ("Roll"): unknown role')
+
+
+def test_errors_name_file_line_and_column(tmp_path: Path) -> None:
+    text = (
+        "id;namn;kommun;roll;närvaro;e-post\n"
+        "1;A;Tanum;elected;remote;a@b.se\n"
+        "2;B;Tanum;elected;remote;inte-en-adress\n"
+    )
+    with pytest.raises(RosterError) as info:
+        read_roster(write(tmp_path, text))
+    assert info.value.code == "bad_email" and info.value.line == 3
+    assert info.value.column == 'F ("e-post")'
+    assert "roster.csv, line 3, column F" in str(info.value)
+    with pytest.raises(RosterError) as info:
+        read_roster(write(tmp_path, HEADER + "1,A,U,elected,remote\n1,B,U,elected,remote\n"))
+    assert info.value.column == 'A ("id")' and "first on line 2" in str(info.value)
+
+
+def test_an_old_xls_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "roster.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+    assert info.value.code == "xls" and ".xlsx" in str(info.value)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(RosterError) as info:
+        read_roster(broken)
+    assert info.value.code == "unreadable" and str(broken) in str(info.value)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prefix=st.sampled_from(
+        [b"", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b"PK\x03\x04", b"\xd0\xcf\x11\xe0"]
+    ),
+    body=st.binary(max_size=400),
+)
+def test_any_bytes_give_rows_or_a_roster_error_never_a_crash(
+    tmp_path: Path, prefix: bytes, body: bytes
+) -> None:
+    path = tmp_path / "fuzz.bin"
+    path.write_bytes(prefix + body)
+    try:
+        rows = read_roster(path)
+    except RosterError as exc:
+        assert exc.path == path and str(exc).startswith(str(path))
+    else:
+        assert all(isinstance(r, RosterRow) for r in rows)
+
+
+def test_a_damaged_workbook_is_a_clear_error(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "name", "municipality", "role", "attendance"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]  # cut off mid-XML
+            target.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        read_roster(damaged)
+    assert info.value.code == "unreadable" and "damaged.xlsx" in str(info.value)

@@ -213,7 +213,7 @@ def test_a_version_3_file_gets_join_keys_and_keeps_its_participants(tmp_path: Pa
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     [kept] = store.participants(1)
     assert kept.name == "Kvar" and store.participant_by_resume(1, "old-token") == kept
     assert store.rejoin(1, "x" * 32, "new-token") is None  # joined before keys: none found

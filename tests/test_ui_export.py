@@ -117,8 +117,15 @@ def test_export_runs_in_a_child_process_with_progress_and_a_responsive_loop(
     )
     assert dialog.open_folder_button.isEnabled()
     assert dialog.files_list.count() == len(written)
-    pdfs = [p for p in written if p.suffix == ".pdf"]
+    pdfs = [p for p in written if p.suffix == ".pdf" and p.parent == tmp_path / "ut"]
     assert len(pdfs) == 9  # eight organisations took part, plus the overview
+    # ... each also as Word and HTML; the raw data as a workbook; with names, the groups.
+    assert sum(p.suffix == ".docx" for p in written) == sum(p.suffix == ".html" for p in written)
+    assert sum(p.suffix == ".docx" for p in written) == 9  # and the overview
+    assert {"data.xlsx", "codebook.csv", "bordsplacering.pdf", "rum.csv"} <= {
+        p.name for p in written
+    }
+    assert dialog.formats_label.text() == SV["export_formats_note"]
     for pdf in pdfs:
         reader = PdfReader(pdf)
         assert len(reader.pages) >= 1

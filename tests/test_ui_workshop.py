@@ -230,8 +230,10 @@ def test_roster_import_from_the_menu(
     )
     bad = write_csv(tmp_path, "1;Åsa;Åmål;förtroendevald;på plats\r\n2;Bo;Tanum;kung;på plats\r\n")
     assert window.workshop_actions.import_roster(bad) is False
+    assert problems[-1][0].startswith("Deltagarlistan deltagare.csv importerades inte")
     assert problems[-1][1] == [
-        "Rad 3: okänd roll 'kung' (tillåtna: elected, förtroendevald, official, tjänsteperson)"
+        "Rad 3, kolumn D (\"Roll\"): okänd roll 'kung'"
+        " (tillåtna: elected, förtroendevald, official, tjänsteperson)"
     ]
     unnamed = write_csv(tmp_path, "1;;Åmål;förtroendevald;på plats\r\n")
     assert window.workshop_actions.import_roster(unnamed) is False

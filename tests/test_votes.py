@@ -382,6 +382,7 @@ def test_old_database_gets_the_vote_tables(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.executescript("DROP TABLE votes; DROP TABLE vote_ops; DROP TABLE vote_closed;")
     db.execute("ALTER TABLE participants DROP COLUMN rehearsal")  # version 6's, not 4's
+    db.execute("ALTER TABLE roster DROP COLUMN email")  # version 7's
     db.execute("PRAGMA user_version = 4")
     db.commit()
     db.close()

@@ -353,3 +353,57 @@ async def test_edits_reach_connected_pages(room: Room, open_client: Any) -> None
     again = await open_client()
     await again.send({"type": "hello", "room_token": room.room_token})
     assert (await again.recv_type("welcome"))["organisations"][0]["name"] == "Bengtsfors kommun"
+
+
+def test_a_roster_reimported_with_e_mails_reaches_those_who_joined(
+    tmp_path: Path, room: Room
+) -> None:
+    path = write_excel_roster(
+        tmp_path, ["1;Åsa;Åmål;Förtroendevald;På plats;", "2;Bo;Tanum;tjänsteperson;på distans;"]
+    )
+    plan = plan_roster(read_roster(path), room.series.organisations, room.session.id)
+    room.import_roster(list(plan.entries))
+    first = room.store.roster(room.session.id)[0]
+    room.attach(
+        room.join(Join("", 0, Role.OFFICIAL, Attendance.IN_ROOM, "", first.id)).participant.id
+    )
+    with_mail = tmp_path / "med-epost.csv"
+    with_mail.write_text(
+        "ID;Namn;Kommun;Roll;Närvaro;E-post\n1;Åsa;Åmål;förtroendevald;på plats;asa@amal.example\n"
+        "2;Bo;Tanum;tjänsteperson;på distans;bo@tanum.example\n",
+        "utf-8",
+    )
+    plan = plan_roster(read_roster(with_mail), room.series.organisations, room.session.id)
+    assert room.import_roster(list(plan.entries)) == (1, 1)
+    emails = {e.name: e.email for e in room.store.roster(room.session.id)}
+    assert emails == {"Åsa": "asa@amal.example", "Bo": "bo@tanum.example"}
+    assert all("email" not in entry for entry in room.roster_payload())
+    # Erasing the person erases their address with their roster entry.
+    [claimed] = [e for e in room.store.roster(room.session.id) if e.claimed_by]
+    assert room.erase_participant(claimed.claimed_by)
+    assert [e.email for e in room.store.roster(room.session.id)] == ["bo@tanum.example"]
+
+
+def test_a_version_5_file_gets_the_roster_e_mail_column(tmp_path: Path) -> None:
+    from app import store as store_module
+
+    path = tmp_path / "v5.sqlite3"
+    db = sqlite3.connect(path)
+    for schema in store_module._MIGRATIONS[:5]:
+        db.executescript(schema)
+    db.execute("INSERT INTO series (id, name) VALUES (1, 'S')")
+    db.execute("INSERT INTO organisations (id, series_id, name, position) VALUES (1, 1, 'O', 0)")
+    db.execute("INSERT INTO sessions (id, series_id, number, theme) VALUES (1, 1, 1, 'T')")
+    db.execute(
+        "INSERT INTO roster (session_id, external_id, name, organisation_id, role, position)"
+        " VALUES (1, 'x1', 'Åsa', 1, 'elected', 0)"
+    )
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        [entry] = store.roster(1)
+        assert (entry.external_id, entry.name, entry.email) == ("x1", "Åsa", "")
+    finally:
+        store.close()

@@ -1,4 +1,6 @@
-"""Exports after the day: a PDF per municipality, an overview PDF, raw CSV/JSON.
+"""Exports after the day: per municipality a PDF, a Word document and an HTML page, and more.
+
+Beside those: an overview PDF, and the raw data as CSV, Excel and JSON with a codebook.
 
 :func:`export_all` is what both the console's export dialog (in a child process, see
 :mod:`app.export.process`) and ``tankesmedja export`` call. It reads its own snapshot, reports
@@ -13,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from app import i18n
 from app.atomic import remove_temporaries
 from app.export.data import load
 from app.export.pdf import write_municipality_pdf, write_overview_pdf
@@ -62,10 +65,18 @@ def export_all(
         ExportCancelled: if ``cancelled`` said so.
         OSError: if the folder cannot be written (e.g. the disk is full).
     """
+    # Imported here, not at the top: python-docx and openpyxl take a few tenths of a second
+    # to import, and the console imports this package at start for its export dialog.
+    from app.export.outline import municipality_outline, overview_outline
+    from app.export.rooms import write_group_files
+    from app.export.web import write_html
+    from app.export.word import write_docx
+
     snapshot = load(db_path, sessions)
     out_dir.mkdir(parents=True, exist_ok=True)
     organisations = snapshot.taking_part()
-    total = len(organisations) + 2  # + overview + raw data
+    # + overview + raw data (+ the groups for the day: they name people, so only with names)
+    total = len(organisations) + 2 + (1 if names else 0)
     if started is not None:
         started(total)
     written: list[Path] = []
@@ -81,17 +92,30 @@ def export_all(
 
     prefix = file_prefix(sessions)
     for org in organisations:
-        path = out_dir / f"{prefix}-{safe_file_name(org.name)}.pdf"
+        stem = f"{prefix}-{safe_file_name(org.name)}"
+        path = out_dir / f"{stem}.pdf"
         written.append(write_municipality_pdf(snapshot, org, path, names))
+        # The same summary, editable (Word) and accessible (HTML): see app.export.outline.
+        outline = municipality_outline(snapshot, org, names, i18n.language())
+        written.append(write_docx(outline, out_dir / f"{stem}.docx"))
+        written.append(write_html(outline, out_dir / f"{stem}.html"))
         step(path)
     overview = out_dir / f"{prefix}-{tr('file_overview')}.pdf"
     written.append(write_overview_pdf(snapshot, overview, names))
+    outline = overview_outline(snapshot, names, i18n.language())
+    written.append(write_docx(outline, overview.with_suffix(".docx")))
+    written.append(write_html(outline, overview.with_suffix(".html")))
     step(overview)
     raw_dir = out_dir / _raw_folder_name(prefix)
     raw_dir.mkdir(exist_ok=True)
     raw = write_raw(snapshot, raw_dir, names)
     written.extend(raw)
     step(raw_dir)
+    if names:
+        groups_dir = out_dir / _groups_folder_name(prefix)
+        groups_dir.mkdir(exist_ok=True)
+        written.extend(write_group_files(snapshot, groups_dir))
+        step(groups_dir)
     return written
 
 
@@ -114,8 +138,14 @@ def remove_leftovers(out_dir: Path, sessions: list[int] | None) -> list[Path]:
     """
     prefix = file_prefix(sessions)
     removed = remove_temporaries(out_dir, f"{prefix}-")
-    return removed + remove_temporaries(out_dir / _raw_folder_name(prefix))
+    raw_dir = out_dir / _raw_folder_name(prefix)
+    removed += remove_temporaries(raw_dir) + remove_temporaries(raw_dir / "excel")
+    return removed + remove_temporaries(out_dir / _groups_folder_name(prefix))
 
 
 def _raw_folder_name(prefix: str) -> str:
     return f"{prefix}-data"
+
+
+def _groups_folder_name(prefix: str) -> str:
+    return f"{prefix}-{tr('file_groups')}"

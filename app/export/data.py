@@ -8,6 +8,7 @@ reads everything in one go and closes it.
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -44,7 +45,12 @@ class SessionData:
     all_reflections: tuple[Reflection, ...]  # for the raw data: every card with its flags
     answers: tuple[tuple[str, str, int | None, str], ...]  # participant, item, value, text
     by_id: dict[str, Participant] = field(default_factory=dict, compare=False)
+    #: Participant id → e-mail address of the roster entry they claimed (if it had one).
+    emails: dict[str, str] = field(default_factory=dict, compare=False)
     votes: tuple[tuple[int, str, str, int], ...] = ()  # phase, participant, card, dots
+    _themes: dict[tuple[object, ...], list[Theme]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     # -- what the votes and the themes need (rules in app.votes and app.themes) ------------
 
@@ -66,15 +72,19 @@ class SessionData:
     ) -> list[Theme]:
         """Return the themes of the shown cards (of one organisation's people, or everyone's).
 
-        ``names`` (people and organisations) are never themes.
+        ``names`` (people and organisations) are never themes. Remembered per snapshot: the
+        PDF and the Word/HTML forms of a summary ask for the same themes.
         """
-        texts = [
-            r.text
-            for r in self.reflections
-            if organisation_id is None or r.organisation_id == organisation_id
-        ]
-        every = [*names, *(p.name for p in self.participants)]
-        return themes(texts, every, top)
+        key = (organisation_id, tuple(names), top)
+        if key not in self._themes:
+            texts = [
+                r.text
+                for r in self.reflections
+                if organisation_id is None or r.organisation_id == organisation_id
+            ]
+            every = [*names, *(p.name for p in self.participants)]
+            self._themes[key] = themes(texts, every, top)
+        return list(self._themes[key])
 
     @property
     def date(self) -> float | None:
@@ -177,6 +187,9 @@ class Snapshot:
     series: Series
     sessions: tuple[SessionData, ...]
     generated_at: float
+    #: Participant id → pseudonym of the *person*, the same in every session of the series
+    #: (see :func:`person_pseudonyms`); covers every session, not only the exported ones.
+    persons: dict[str, str] = field(default_factory=dict, compare=False)
 
     def organisation(self, organisation_id: int) -> Organisation | None:
         """Return an organisation of the series by id."""
@@ -211,15 +224,24 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
             if unknown:
                 raise ValueError(f"no session number {', '.join(map(str, sorted(unknown)))}")
             rounds = store.rounds(series.id)
+            everyone: list[tuple[Participant, str | None]] = []
+            emails: dict[int, dict[str, str]] = {}
+            for session in series.sessions:
+                claimed = [e for e in store.roster(session.id) if e.claimed_by]
+                claims = {e.claimed_by: e.external_id for e in claimed}
+                emails[session.id] = {e.claimed_by: e.email for e in claimed if e.email}
+                everyone += [
+                    (p, claims.get(p.id)) for p in store.participants(session.id) if not p.rehearsal
+                ]
             sessions = []
             for session in series.sessions:
                 if session.number not in wanted:
                     continue
                 # A rehearsal's simulated people, their cards, answers and group places are
                 # never part of an export: the one place every export reads from leaves them out.
-                everyone = store.participants(session.id)
-                made_up = {p.id for p in everyone if p.rehearsal}
-                participants = tuple(p for p in everyone if p.id not in made_up)
+                stored = store.participants(session.id)
+                made_up = {p.id for p in stored if p.rehearsal}
+                participants = tuple(p for p in stored if p.id not in made_up)
                 every = tuple(
                     r for r in store.reflections(session.id) if r.participant_id not in made_up
                 )
@@ -237,6 +259,7 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                             a for a in store.survey_answers(session.id) if a[0] not in made_up
                         ),
                         by_id={p.id: p for p in participants},
+                        emails=emails[session.id],
                         votes=tuple(
                             v
                             for v in store.votes(session.id)
@@ -244,9 +267,60 @@ def load(db_path: Path, session_numbers: list[int] | None = None) -> Snapshot:
                         ),
                     )
                 )
-            return Snapshot(series, tuple(sessions), time.time())
+            persons = person_pseudonyms(everyone)
+            return Snapshot(series, tuple(sessions), time.time(), persons)
     finally:
         store.close()
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def person_pseudonyms(people: list[tuple[Participant, str | None]]) -> dict[str, str]:
+    """Give every participant the pseudonym of the person, stable across the series.
+
+    A person joins each session anew (a new participant id each time). A participant is the
+    same person as one of an earlier session who claimed the same roster id (the organisers'
+    own id, e.g. from one roster file used for every session), or else who gave the same
+    name (ignoring case, width and spacing) for the same organisation. Two participants of
+    one session are never one person, even with the same name. People are numbered
+    ``P001``… in the order they first joined the series, so exporting one session or the
+    whole series gives the same person the same pseudonym.
+
+    Args:
+        people: Every participant of the series with the roster id they claimed (or None).
+
+    Returns:
+        Participant id → pseudonym.
+    """
+    by_key: dict[str, list[int]] = {}  # roster id or name key -> person numbers, first first
+    sessions_of: list[set[int]] = []  # person number -> sessions they took part in
+    result: dict[str, str] = {}
+    ordered = sorted(people, key=lambda pair: (pair[0].joined_at, pair[0].session_id))
+    for participant, roster_id in ordered:
+        keys = [f"r:{roster_id}"] if roster_id else []
+        name = _name_key(participant.name)
+        if name:
+            keys.append(f"n:{participant.organisation_id}:{name}")
+        person = next(
+            (
+                known
+                for k in keys
+                for known in by_key.get(k, ())
+                if participant.session_id not in sessions_of[known]
+            ),
+            None,
+        )
+        if person is None:
+            person = len(sessions_of)
+            sessions_of.append(set())
+        sessions_of[person].add(participant.session_id)
+        for key in keys:
+            if person not in by_key.setdefault(key, []):
+                by_key[key].append(person)
+        result[participant.id] = f"P{person + 1:03d}"
+    return result
 
 
 def _without(rnd: GroupRound, left_out: set[str]) -> GroupRound:

@@ -13,6 +13,9 @@ same values of these columns (its *equivalence class*):
    ``*`` class itself has ``k`` members (with fewer than ``k`` people in a session, every
    row of that session is fully generalised).
 
+A pseudonym is the same person in every session (:func:`same_across_sessions`): what is
+hidden in one of their sessions is hidden in all of them.
+
 The other tables name the same pseudonyms, so they show what the participant row shows:
 a card's or answer's organisation is the generalised one, and where a participant's
 organisation was left out, their municipality group (which would give it away) is too.
@@ -77,18 +80,48 @@ def anonymise_participants(rows: list[dict[str, Any]], k: int = DEFAULT_K) -> li
     return out
 
 
+def same_across_sessions(rows: list[dict[str, Any]], k: int = DEFAULT_K) -> list[dict[str, Any]]:
+    """Return copies of generalised rows where a person hides a column in every session or none.
+
+    The pseudonym is the person's in every session of the series (so the researcher can
+    follow answers over time). Generalised per session only, a person could show their
+    organisation in session 1 and their role in session 2, and the two together single them
+    out. So a column hidden in one of a person's rows is hidden in all of them; as that can
+    leave another class short, each session is generalised again, until nothing changes
+    (it ends: columns are only ever hidden, never shown again).
+    """
+    out = [dict(row) for row in rows]
+    while True:
+        hidden: dict[Any, set[str]] = {}
+        for row in out:
+            mine = hidden.setdefault(row["participant"], set())
+            mine.update(c for c in QUASI_IDENTIFIERS if row[c] == HIDDEN)
+        changed = False
+        for row in out:
+            for column in hidden[row["participant"]]:
+                if row[column] != HIDDEN:
+                    row[column] = HIDDEN
+                    changed = True
+        if not changed:
+            return out
+        out = anonymise_participants(out, k)
+
+
 def apply_to_tables(tables: dict[str, list[dict[str, Any]]], k: int = DEFAULT_K) -> None:
     """Generalise the participant table in place, and the other tables to match it."""
-    participants = anonymise_participants(tables["participants"], k)
+    participants = same_across_sessions(anonymise_participants(tables["participants"], k), k)
     tables["participants"] = participants
-    organisation = {row["participant"]: row["organisation"] for row in participants}
+    # Keyed by session too: a pseudonym is the same person in every session.
+    organisation = {
+        (row["participant"], row["session"]): row["organisation"] for row in participants
+    }
     for name in ("reflections", "survey"):
         for row in tables.get(name, ()):
-            if row.get("participant") in organisation:
-                row["organisation"] = organisation[row["participant"]]
-    for row in tables.get("reflections", ()):
-        if row.get("kind") == "municipality" and organisation.get(row["participant"]) == HIDDEN:
-            row["group"] = ""
-    for row in tables.get("groups", ()):
-        if row.get("kind") == "municipality" and organisation.get(row["participant"]) == HIDDEN:
-            row["group"] = ""
+            key = (row.get("participant"), row.get("session"))
+            if key in organisation:
+                row["organisation"] = organisation[key]
+    for name in ("reflections", "groups"):
+        for row in tables.get(name, ()):
+            key = (row.get("participant"), row.get("session"))
+            if row.get("kind") == "municipality" and organisation.get(key) == HIDDEN:
+                row["group"] = ""

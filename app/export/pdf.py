@@ -38,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from app import i18n
 from app.atomic import atomic_path
 from app.export.data import SessionData, Snapshot
 from app.export.textblock import TextBlock, printable
@@ -171,6 +172,32 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+#: The PDF /Lang of each interface language.
+PDF_LANGUAGES = {"sv": "sv-SE", "en": "en-GB"}
+
+
+class _Document(SimpleDocTemplate):
+    """A document whose h1/h2 headings become bookmarks (the PDF outline) as they are laid out.
+
+    reportlab cannot write a tagged PDF (no structure tree), so a screen reader gets no
+    heading structure from these files; the outline at least lets everyone navigate by
+    heading, and the document's language and title are set. The Word and HTML forms of each
+    summary are the accessible alternative (see :mod:`app.export.web`).
+    """
+
+    _outline_level = -1
+
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's name
+        """Bookmark a heading where it landed."""
+        if not isinstance(flowable, Paragraph) or flowable.style.name not in ("h1", "h2"):
+            return
+        level = min(0 if flowable.style.name == "h1" else 1, self._outline_level + 1)
+        self._outline_level = level
+        key = f"h{id(flowable)}-{self.page}"
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level)
+
+
 def _build(path: Path, story: list[Flowable], title: str, generated_at: float) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(generated_at))
     footer = tr("pdf_footer", when=stamp)
@@ -179,7 +206,7 @@ def _build(path: Path, story: list[Flowable], title: str, generated_at: float) -
         footer_text = footer
 
     with atomic_path(path) as tmp:
-        doc = SimpleDocTemplate(
+        doc = _Document(
             str(tmp),
             pagesize=A4,
             leftMargin=18 * mm,
@@ -188,6 +215,10 @@ def _build(path: Path, story: list[Flowable], title: str, generated_at: float) -
             bottomMargin=20 * mm,
             title=title,
             author="Tankesmedja",
+            subject=tr("doc_subject"),
+            creator="Tankesmedja",
+            lang=PDF_LANGUAGES.get(i18n.language(), i18n.language()),
+            displayDocTitle=True,
         )
         doc.build(story, canvasmaker=Numbered)
 
@@ -432,8 +463,21 @@ def _priority_rows(
     snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
 ) -> list[list[Any]]:
     """Return table rows (rank, card, dots, group) of the groups ``org`` voted in (None: all)."""
+    return [
+        [place, para(text), dots, _cell(label)]
+        for place, text, dots, label in priority_entries(snapshot, data, org, top)
+    ]
+
+
+def priority_entries(
+    snapshot: Snapshot, data: SessionData, org: Organisation | None, top: int
+) -> list[tuple[int, str, int, str]]:
+    """Return (rank, card text, dots, group) of the groups ``org`` voted in (None: all).
+
+    The PDFs and the Word and HTML forms (:mod:`app.export.outline`) show these rows.
+    """
     ids = {p.id for p in data.participants_of(org.id)} if org else None
-    rows: list[list[Any]] = []
+    rows: list[tuple[int, str, int, str]] = []
     for index, groups in data.rankings():
         source = source_phase(data.session.program, index)
         rnd = data.round(source) if source is not None else None
@@ -448,7 +492,7 @@ def _priority_rows(
             label = _group_label(data, index, group.key, snapshot, group.organisation_id)
             voted = [r for r in group.cards if r.dots > 0][:top]
             for place, ranked in enumerate(voted, start=1):
-                rows.append([place, para(ranked.card.text), ranked.dots, _cell(label)])
+                rows.append((place, ranked.card.text, ranked.dots, label))
     return rows
 
 

@@ -1,15 +1,20 @@
-"""Raw data for the accompanying researcher: CSV files and one JSON document.
+"""Raw data for the accompanying researcher and the organisers: CSV, Excel and JSON.
 
-Participants are pseudonymised (``P001``…, in joining order across the export) unless the
-organiser includes names; pseudonymised, organisation, role, function and attendance are
-generalised so that at least three people share them (:mod:`app.export.kanon`). Free text
-is exported as written; it may itself mention names.
+Participants are pseudonymised unless the organiser includes names: ``P001``… is the
+*person*, the same in every session of the series and numbered in the order people first
+joined it (:func:`app.export.data.person_pseudonyms`); pseudonymised, organisation, role,
+function and attendance are generalised so that at least three people share them
+(:mod:`app.export.kanon`). Free text is exported as written; it may itself mention names.
+
+Every table is written three ways (:mod:`app.export.tables`): ``<table>.csv`` (RFC 4180 for
+tools), ``excel/<table>.csv`` (``;`` and a BOM for Swedish Excel) and a sheet of ``data.xlsx``;
+in the CSV files and the workbook no text can run as a formula. ``data.json`` keeps every
+text exactly. Beside them, the survey per person and session and its codebook
+(:mod:`app.export.research`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from pathlib import Path
@@ -18,10 +23,36 @@ from typing import Any
 from app.atomic import write_atomic
 from app.export import kanon
 from app.export.data import Snapshot
+from app.export.research import codebook, survey_long
+from app.export.tables import Table, excel_csv, plain_csv, write_csv, write_xlsx
 from app.model import Phase, PhaseKind
+
+# Columns of tables that may be empty (an empty table still gets its header row).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "participants": ("session", "participant", "organisation", "role", "function", "attendance"),
+    "groups": ("session", "phase", "kind", "group", "participant", "late"),
+    "reflections": (
+        "session",
+        "phase",
+        "kind",
+        "group",
+        "participant",
+        "organisation",
+        "text",
+        "withdrawn",
+        "hidden",
+        "highlighted",
+        "written",
+        "card",
+    ),
+    "survey": ("session", "participant", "organisation", "item", "value", "text"),
+    "votes": ("session", "phase", "participant", "card", "dots"),
+}
 
 
 def _pseudonyms(snapshot: Snapshot) -> dict[str, str]:
+    if snapshot.persons:
+        return snapshot.persons
     ids = [p.id for s in snapshot.sessions for p in s.participants]
     return {pid: f"P{n:03d}" for n, pid in enumerate(ids, start=1)}
 
@@ -128,20 +159,27 @@ def _phase(p: Phase) -> dict[str, Any]:
 
 
 def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
-    """Write ``<table>.csv`` for each table and ``data.json``; return the paths."""
+    """Write the raw data into ``out_dir`` (see the module docstring); return the paths."""
     tables = raw_tables(snapshot, names)
+    long_columns, long_rows = survey_long(snapshot)
+    # The per-person survey shows what the participant rows show: generalised where they are
+    # (k-anonymity, app.export.kanon), so it cannot single out whom they protect.
+    shown = {(row["participant"], row["session"]): row for row in tables["participants"]}
+    for row in long_rows:
+        match = shown.get((row["person"], row["session"]))
+        if match is not None:
+            for column in ("organisation", "role", "attendance"):
+                row[column] = match[column]
+    every = [Table.of(name, rows, _COLUMNS.get(name, ())) for name, rows in tables.items()]
+    book = codebook(snapshot, {t.name: t.columns for t in every})
+    every += [Table.of("survey_long", long_rows, long_columns), Table.of("codebook", book)]
     written = []
-    for name, rows in tables.items():
-        path = out_dir / f"{name}.csv"
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        # UTF-8 with BOM: Excel, which organisers open these with, then reads å, ä, ö right.
-        data = buffer.getvalue().encode("utf-8-sig")
-        write_atomic(path, lambda handle, data=data: handle.write(data))
-        written.append(path)
+    excel_dir = out_dir / "excel"
+    excel_dir.mkdir(exist_ok=True)
+    for table in every:
+        written.append(write_csv(out_dir / f"{table.name}.csv", plain_csv(table)))
+        written.append(write_csv(excel_dir / f"{table.name}.csv", excel_csv(table)))
+    written.append(write_xlsx(out_dir / "data.xlsx", every))
     document = {
         "series": snapshot.series.name,
         "sessions": [
@@ -158,6 +196,8 @@ def write_raw(snapshot: Snapshot, out_dir: Path, names: bool) -> list[Path]:
         ],
         "names_included": names,
         **tables,
+        "survey_long": long_rows,
+        "codebook": book,
     }
     payload = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
     path = out_dir / "data.json"
