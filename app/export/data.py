@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.cards import on_wall
+from app.i18n import tr
 from app.model import (
     REFLECTION_PHASES,
     Attendance,
@@ -329,3 +330,18 @@ def _without(rnd: GroupRound, left_out: set[str]) -> GroupRound:
         return rnd
     groups = tuple(tuple(m for m in g if m not in left_out) for g in rnd.groups)
     return replace(rnd, groups=groups, late=rnd.late - left_out)
+
+
+def mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> str:
+    """Return how a group mixes: its organisations with counts, elected and officials."""
+    orgs: dict[str, int] = {}
+    elected = 0
+    for pid in members:
+        p = data.by_id.get(pid)
+        if p is None:
+            continue
+        name = snapshot.organisation_name(p.organisation_id)
+        orgs[name] = orgs.get(name, 0) + 1
+        elected += p.role == Role.ELECTED
+    mix = ", ".join(f"{name} {count}" for name, count in orgs.items())
+    return tr("pdf_group_mix", mix=mix, elected=elected, officials=len(members) - elected)

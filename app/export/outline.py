@@ -9,10 +9,9 @@ plain text here; each renderer writes it as text, never as markup.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.export.data import SessionData, Snapshot
+from app.export.data import SessionData, Snapshot, mix_line
 from app.i18n import tr
 from app.model import GroupKind, Organisation, Reflection, Role
 
@@ -88,20 +87,6 @@ def _card(snapshot: Snapshot, data: SessionData, card: Reflection, names: bool) 
     org = snapshot.organisation_name(card.organisation_id)
     who = f"{author.name}, {org}" if names and author else org
     return Card(card.text, f"— {who}", card.highlighted)
-
-
-def _mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> str:
-    orgs: dict[str, int] = {}
-    elected = 0
-    for pid in members:
-        p = data.by_id.get(pid)
-        if p is None:
-            continue
-        name = snapshot.organisation_name(p.organisation_id)
-        orgs[name] = orgs.get(name, 0) + 1
-        elected += p.role == Role.ELECTED
-    mix = ", ".join(f"{name} {count}" for name, count in orgs.items())
-    return tr("pdf_group_mix", mix=mix, elected=elected, officials=len(members) - elected)
 
 
 def municipality_outline(
@@ -198,7 +183,7 @@ def _session(snapshot: Snapshot, data: SessionData, org: Organisation, names: bo
             if phase is not None:
                 heading += f" · {phase.title}"
             out.append(Heading(4, heading))
-            out.append(Para(_mix_line(snapshot, data, members), note=True))
+            out.append(Para(mix_line(snapshot, data, members), note=True))
             cards = [c for c in mixed if c.round_id == rnd.id and c.group_no == number]
             out += [_card(snapshot, data, c, names) for c in cards] or [
                 Para(tr("pdf_none"), note=True)
@@ -285,7 +270,7 @@ def overview_outline(snapshot: Snapshot, names: bool, language: str) -> Outline:
                     if names
                     else str(len(members))
                 )
-                rows.append((str(number), who, _mix_line(snapshot, data, members)))
+                rows.append((str(number), who, mix_line(snapshot, data, members)))
             header = (tr("pdf_group"), tr("pdf_members"), tr("pdf_mix"))
             add(Heading(4, title or tr("pdf_groups_heading")))
             add(Grid(header, tuple(rows)))

@@ -40,7 +40,7 @@ from reportlab.platypus import (
 
 from app import i18n
 from app.atomic import atomic_path
-from app.export.data import SessionData, Snapshot
+from app.export.data import SessionData, Snapshot, mix_line
 from app.export.textblock import TextBlock, printable
 from app.i18n import tr
 from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
@@ -304,20 +304,6 @@ def _card(
     )
 
 
-def _mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> str:
-    orgs: dict[str, int] = {}
-    elected = 0
-    for pid in members:
-        p = data.by_id.get(pid)
-        if p is None:
-            continue
-        name = snapshot.organisation_name(p.organisation_id)
-        orgs[name] = orgs.get(name, 0) + 1
-        elected += p.role == Role.ELECTED
-    mix = ", ".join(f"{name} {count}" for name, count in orgs.items())
-    return tr("pdf_group_mix", mix=mix, elected=elected, officials=len(members) - elected)
-
-
 def _likert_chart(
     item_text: str, own: Sequence[int] | None, everyone: Sequence[int], own_label: str = ""
 ) -> Flowable:
@@ -575,7 +561,7 @@ def _municipality_session(
                 heading += f" · {phase.title}"
             out.append(CondPageBreak(30 * mm))
             out.append(para(heading, "h2"))
-            out.append(para(_mix_line(snapshot, data, members), "small"))
+            out.append(para(mix_line(snapshot, data, members), "small"))
             if not cards:
                 out.append(para(tr("pdf_none"), "small"))
             out += [_card(snapshot, data, c, names) for c in cards]
@@ -687,7 +673,7 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
                     else str(len(members))
                 )
                 rows.append(
-                    [number + 1, _cell(member_text), _cell(_mix_line(snapshot, data, members))]
+                    [number + 1, _cell(member_text), _cell(mix_line(snapshot, data, members))]
                 )
             story.append(_table(rows, [16 * mm, 70 * mm, 88 * mm]))
         story.append(para(tr("pdf_highlighted_heading"), "h1"))
