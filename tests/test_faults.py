@@ -318,9 +318,11 @@ async def test_quit_while_connected_says_away_commits_everything_and_pages_come_
         assert {p.id for p in people} == {b.participant_id for b in bots}
 
         # Restart: every page comes back by itself, as the same person, to its own cards.
-        await server.start()
+        # Forget the old state first: a page may reconnect (and get its state) before
+        # start() returns, and that state must count.
         for bot in bots:
             bot.state = None  # what comes now is what the restarted console sends
+        await server.start()
         await wait_until(
             lambda: all(b.connections >= 2 and b.connected and b.state for b in bots), 20, "back"
         )
