@@ -14,6 +14,9 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
+    QDialog,
+    QDialogButtonBox,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -129,6 +132,32 @@ def plain_label(
         font.setBold(bold)
         label.setFont(font)
     return label
+
+
+#: The colour of a dialog's error line (AA contrast on the console's light background).
+ERROR_COLOUR = "#b00020"
+
+
+def error_and_buttons(
+    dialog: QDialog,
+    layout: QBoxLayout,
+    name: str,
+    accept: QDialogButtonBox.StandardButton = QDialogButtonBox.StandardButton.Ok,
+) -> tuple[QLabel, QDialogButtonBox]:
+    """Add a dialog's error line (hidden until it has something to say) and its buttons.
+
+    The buttons are ``accept`` (OK, or Save) and Cancel, wired to the dialog's ``accept`` and
+    ``reject``. Returns the label and the button box, in that order.
+    """
+    error = plain_label(name, bold=True, wrap=True)
+    error.setStyleSheet(f"color: {ERROR_COLOUR};")
+    error.hide()
+    layout.addWidget(error)
+    buttons = QDialogButtonBox(accept | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return error, buttons
 
 
 def big_button(name: str, point_size: int = 15, parent: QWidget | None = None) -> QPushButton:

@@ -40,7 +40,7 @@ from app.model import SurveyItem, SurveyKind
 from app.operations import SessionEdit, WorkshopEdit, edit_workshop
 from app.room import Room
 from app.workshop_db import MAX_ORGANISATION_NAME, MAX_THEME
-from facilitator_ui.common import plain_label
+from facilitator_ui.common import error_and_buttons, plain_label
 
 _ID = Qt.ItemDataRole.UserRole
 _KIND_KEYS = {SurveyKind.LIKERT: "edit_kind_likert", SurveyKind.OPEN: "edit_kind_open"}
@@ -106,16 +106,9 @@ class WorkshopEditor(QDialog):
         self.tabs.addTab(self._build_survey(), "")
         self._program_note = plain_label("editorNote", wrap=True)
         layout.addWidget(self._program_note)
-        self.error_label = plain_label("editorError", bold=True, wrap=True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.hide()
-        layout.addWidget(self.error_label)
-        self._buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        self.error_label, self._buttons = error_and_buttons(
+            self, layout, "editorError", QDialogButtonBox.StandardButton.Save
         )
-        self._buttons.accepted.connect(self.accept)
-        self._buttons.rejected.connect(self.reject)
-        layout.addWidget(self._buttons)
         self.resize(820, 620)
         self.retranslate()
 

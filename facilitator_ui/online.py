@@ -22,7 +22,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.room import normalise_public_url
-from facilitator_ui.common import plain_label
+from facilitator_ui.common import error_and_buttons, plain_label
 
 _PREFIX = "online/"
 DEFAULT_USER = "tankesmedja"
@@ -297,16 +296,7 @@ class OnlineDialog(QDialog):
         self.status_label = plain_label("onlineStatus", wrap=True)
         self.status_label.setText(status)
         layout.addWidget(self.status_label)
-        self.error_label = plain_label("onlineError", bold=True, wrap=True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.hide()
-        layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error_label, _ = error_and_buttons(self, layout, "onlineError")
         self.setMinimumWidth(680)
         self.retranslate()
         self._show_public_key()

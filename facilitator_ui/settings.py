@@ -22,7 +22,6 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLineEdit,
     QSpinBox,
@@ -34,7 +33,7 @@ from app import i18n
 from app.i18n import tr
 from app.paths import DEFAULT_PORT
 from app.room import normalise_public_url
-from facilitator_ui.common import plain_label
+from facilitator_ui.common import error_and_buttons, plain_label
 
 ORGANISATION = "Tankesmedja"
 APPLICATION = "Tankesmedja"
@@ -305,16 +304,7 @@ class SettingsDialog(QDialog):
         self._restart_hint = plain_label("settingsHint", wrap=True)
         layout.addWidget(self._public_hint)
         layout.addWidget(self._restart_hint)
-        self.error_label = plain_label("settingsError", bold=True, wrap=True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.hide()
-        layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error_label, _ = error_and_buttons(self, layout, "settingsError")
         self.setMinimumWidth(640)
         self.retranslate()
 

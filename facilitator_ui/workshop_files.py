@@ -54,7 +54,7 @@ from app.workshop import (
     with_suffix,
 )
 from facilitator_ui import common
-from facilitator_ui.common import plain_label
+from facilitator_ui.common import error_and_buttons, plain_label
 from facilitator_ui.editors import WorkshopEditor
 from facilitator_ui.export_dialog import ExportDialog
 from facilitator_ui.privacy import DeleteSessionDialog, EraseDialog, install_roster_menu
@@ -189,16 +189,7 @@ class NewWorkshopDialog(QDialog):
         form.addRow(self._path_caption, path_row)
         layout.addLayout(form)
         self.template_radio.toggled.connect(self._update)
-        self.error_label = plain_label("newWorkshopError", bold=True, wrap=True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.hide()
-        layout.addWidget(self.error_label)
-        self._buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self._buttons.accepted.connect(self.accept)
-        self._buttons.rejected.connect(self.reject)
-        layout.addWidget(self._buttons)
+        self.error_label, self._buttons = error_and_buttons(self, layout, "newWorkshopError")
         self.setMinimumWidth(620)
         self.setWindowTitle(tr("ws_new_title"))
         self.template_radio.setText(tr("ws_new_template"))
