@@ -131,6 +131,14 @@ def _font(pixels: float, *, bold: bool = False) -> QFont:
     return font
 
 
+def _draw_empty(painter: QPainter, area: QRectF, text: str, scale: float) -> None:
+    """Say in large muted type that there is nothing to show yet, and end the painting."""
+    painter.setPen(MUTED)
+    painter.setFont(_font(40 * scale))
+    painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.end()
+
+
 class RankingChart(QWidget):
     """Painted ranking: a block per group, a bar per card with its dots written out."""
 
@@ -167,12 +175,7 @@ class RankingChart(QWidget):
         gap = 24 * self.scale
         area = QRectF(self.rect()).adjusted(gap, gap * 0.6, -gap, -gap * 0.6)
         if not blocks:
-            painter.setPen(MUTED)
-            painter.setFont(_font(40 * self.scale))
-            painter.drawText(
-                area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
-            )
-            painter.end()
+            _draw_empty(painter, area, self.empty_text, self.scale)
             return
         n = len(blocks)
         most = max((len(b.lines) for b in blocks), default=1)
@@ -308,12 +311,7 @@ class WordCloud(QWidget):
         area = QRectF(self.rect()).adjusted(30, 20, -30, -20)
         self.placed = []
         if not self._themes:
-            painter.setPen(MUTED)
-            painter.setFont(_font(40 * self.scale))
-            painter.drawText(
-                area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
-            )
-            painter.end()
+            _draw_empty(painter, area, self.empty_text, self.scale)
             return
         largest = 150 * self.scale
         while True:

@@ -248,18 +248,8 @@ class Tunnel:
                 problem = classify(exc)
                 log.warning("tunnel to the relay failed (%s): %s", problem.value, exc)
                 self._conn = None
-                if problem in PERMANENT:
-                    self._set(
-                        replace(
-                            self.status,
-                            state=TunnelState.DOWN,
-                            problem=problem,
-                            detail=str(exc),
-                            retry_in=None,
-                        )
-                    )
-                    return  # waits for retry_now() or a new Tunnel with new settings
-                delay = self.backoff[min(failures, len(self.backoff) - 1)]
+                permanent = problem in PERMANENT
+                delay = None if permanent else self.backoff[min(failures, len(self.backoff) - 1)]
                 failures += 1
                 self._set(
                     replace(
@@ -270,6 +260,8 @@ class Tunnel:
                         retry_in=delay,
                     )
                 )
+                if permanent:
+                    return  # waits for retry_now() or a new Tunnel with new settings
                 await self._sleep(delay)
                 continue
             conn = self._conn

@@ -345,3 +345,19 @@ def mix_line(snapshot: Snapshot, data: SessionData, members: Sequence[str]) -> s
         elected += p.role == Role.ELECTED
     mix = ", ".join(f"{name} {count}" for name, count in orgs.items())
     return tr("pdf_group_mix", mix=mix, elected=elected, officials=len(members) - elected)
+
+
+def date_text(ts: float | None) -> str:
+    """Return a session's date as YYYY-MM-DD, or the words for "no date"."""
+    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else tr("pdf_no_date")
+
+
+def session_line(data: SessionData) -> str:
+    """Return the line naming a session: its number, theme and subtitle."""
+    s = data.session
+    return tr("pdf_session_line", number=s.number, theme=s.theme, subtitle=s.subtitle)
+
+
+def role_word(role: Role) -> str:
+    """Return the word for a role, in the current language."""
+    return tr("role_elected") if role == Role.ELECTED else tr("role_official")

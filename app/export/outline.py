@@ -8,10 +8,9 @@ plain text here; each renderer writes it as text, never as markup.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from app.export.data import SessionData, Snapshot, mix_line
+from app.export.data import SessionData, Snapshot, date_text, mix_line, role_word, session_line
 from app.i18n import tr
 from app.model import GroupKind, Organisation, Reflection, Role
 
@@ -69,19 +68,6 @@ class Outline:
     blocks: list[Block] = field(default_factory=list)
 
 
-def _date(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else tr("pdf_no_date")
-
-
-def _session_line(data: SessionData) -> str:
-    s = data.session
-    return tr("pdf_session_line", number=s.number, theme=s.theme, subtitle=s.subtitle)
-
-
-def _role_word(role: Role) -> str:
-    return tr("role_elected") if role == Role.ELECTED else tr("role_official")
-
-
 def _card(snapshot: Snapshot, data: SessionData, card: Reflection, names: bool) -> Card:
     author = data.by_id.get(card.participant_id)
     org = snapshot.organisation_name(card.organisation_id)
@@ -97,10 +83,10 @@ def municipality_outline(
     add = outline.blocks.append
     add(Heading(1, f"{org.name}: {snapshot.series.name}"))
     for data in snapshot.sessions:
-        add(Para(f"{_session_line(data)} · {_date(data.date)}"))
+        add(Para(f"{session_line(data)} · {date_text(data.date)}"))
     add(Para(tr("pdf_cover_note"), note=True))
     for data in snapshot.sessions:
-        add(Heading(2, _session_line(data)))
+        add(Heading(2, session_line(data)))
         # As in the PDF: what the municipality takes home first, its priorities and themes.
         outline.blocks.extend(_priorities(snapshot, data, org))
         outline.blocks.extend(_themes(snapshot, data, org))
@@ -159,7 +145,7 @@ def _session(snapshot: Snapshot, data: SessionData, org: Organisation, names: bo
     if names and people:
         rows = []
         for p in people:
-            role = _role_word(p.role) + (f", {p.function}" if p.function else "")
+            role = role_word(p.role) + (f", {p.function}" if p.function else "")
             rows.append((p.name, role, tr(f"attendance_{p.attendance.value}")))
         out.append(Grid((tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")), tuple(rows)))
 
@@ -254,9 +240,9 @@ def overview_outline(snapshot: Snapshot, names: bool, language: str) -> Outline:
     add = outline.blocks.append
     add(Heading(1, f"{tr('pdf_overview_title')}: {snapshot.series.name}"))
     for data in snapshot.sessions:
-        add(Para(f"{_session_line(data)} · {_date(data.date)}"))
+        add(Para(f"{session_line(data)} · {date_text(data.date)}"))
     for data in snapshot.sessions:
-        add(Heading(2, _session_line(data)))
+        add(Heading(2, session_line(data)))
         add(Heading(3, tr("pdf_participation_heading")))
         add(_participation(snapshot, data))
         add(Heading(3, tr("pdf_groups_heading")))

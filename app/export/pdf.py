@@ -40,7 +40,7 @@ from reportlab.platypus import (
 
 from app import i18n
 from app.atomic import atomic_path
-from app.export.data import SessionData, Snapshot, mix_line
+from app.export.data import SessionData, Snapshot, date_text, mix_line, role_word, session_line
 from app.export.textblock import TextBlock, printable
 from app.i18n import tr
 from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
@@ -223,19 +223,6 @@ def _build(path: Path, story: list[Flowable], title: str, generated_at: float) -
         doc.build(story, canvasmaker=Numbered)
 
 
-def _date(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else tr("pdf_no_date")
-
-
-def _session_line(data: SessionData) -> str:
-    s = data.session
-    return tr("pdf_session_line", number=s.number, theme=s.theme, subtitle=s.subtitle)
-
-
-def _role_word(role: Role) -> str:
-    return tr("role_elected") if role == Role.ELECTED else tr("role_official")
-
-
 HEAD_SIZE = 8
 
 
@@ -411,11 +398,11 @@ def municipality_story(snapshot: Snapshot, org: Organisation, names: bool) -> li
         Spacer(1, 4 * mm),
     ]
     for data in snapshot.sessions:
-        story.append(para(f"{_session_line(data)} · {_date(data.date)}", "subtitle"))
+        story.append(para(f"{session_line(data)} · {date_text(data.date)}", "subtitle"))
     story += [para(org.name, "cover_org"), Spacer(1, 8 * mm)]
     story.append(para(tr("pdf_cover_note"), "small"))
     for data in snapshot.sessions:
-        story += [PageBreak(), para(_session_line(data), "h1")]
+        story += [PageBreak(), para(session_line(data), "h1")]
         # What the municipality takes home comes first: its priorities and its themes.
         story += _priorities_section(snapshot, data, org)
         story += _themes_section(snapshot, data, org)
@@ -529,7 +516,7 @@ def _municipality_session(
     if names and people:
         rows = [[tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")]]
         for p in people:
-            role = _role_word(p.role) + (f", {p.function}" if p.function else "")
+            role = role_word(p.role) + (f", {p.function}" if p.function else "")
             mode = tr(f"attendance_{p.attendance.value}")
             rows.append([_cell(p.name), _cell(role), _cell(mode)])
         out.append(_table(rows, [60 * mm, 70 * mm, 40 * mm]))
@@ -646,10 +633,10 @@ def overview_story(snapshot: Snapshot, names: bool) -> list[Flowable]:
         para(tr("pdf_overview_title"), "cover_org"),
     ]
     for data in snapshot.sessions:
-        story.append(para(f"{_session_line(data)} · {_date(data.date)}", "subtitle"))
+        story.append(para(f"{session_line(data)} · {date_text(data.date)}", "subtitle"))
     story += _cover_figures(snapshot)
     for data in snapshot.sessions:
-        story += [PageBreak(), para(_session_line(data), "h1")]
+        story += [PageBreak(), para(session_line(data), "h1")]
         story.append(para(tr("pdf_participation_heading"), "h2"))
         story.append(_participation_table(snapshot, data))
         story += _themes_comparison(snapshot, data)
