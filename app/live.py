@@ -16,10 +16,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol
 
 from app import grouping, municipality, protocol
-from app.cards import on_wall, page_info, page_sees
+from app.cards import on_wall, page_sees
+from app.clock import WARNING_SECONDS as WARNING_SECONDS  # re-exported for the shells
 from app.clock import PhaseClock, PhaseStatus
 from app.model import (
     REFLECTION_PHASES,
@@ -45,6 +46,7 @@ from app.protocol import (
     Vote,
     Withdraw,
 )
+from app.session.frames import Frames
 from app.store import NotYours
 from app.survey import SurveyResults, check_items, tally
 from app.votes import Votes, VotesChanged
@@ -53,23 +55,6 @@ if TYPE_CHECKING:
     from app.store import Store
 
 
-class _Member(TypedDict):
-    """A group member without the reader's ``me`` flag (shared by the group's messages)."""
-
-    name: str
-    organisation: str
-
-
-class _GroupSkeleton(TypedDict):
-    """A group's part of ``state`` without its members (shared by the group's messages)."""
-
-    kind: str
-    number: int
-    attendance: str | None
-    link: str | None
-
-
-WARNING_SECONDS = 120  # "two minutes left", on the console and every participant's page
 DEFAULT_GROUP_SIZE = 6
 MUNICIPALITY_MAX_SIZE = 8
 UNDO_DEPTH = 50
@@ -290,6 +275,7 @@ class Live:
         self._undo: list[GroupRound] = []
         self._reshuffles = 0
         self.votes = Votes(self, store, session.id, room.participants, emit)
+        self.frames = Frames(self)
 
     # -- program and clock ------------------------------------------------------------------
 
@@ -1001,187 +987,42 @@ class Live:
         org_of = {p.id: p.organisation_id for p in self.room.participants()}
         return tally(self.survey, self._answers, org_of)
 
-    # -- what a participant's page shows ------------------------------------------------------
+    # -- what a participant's page shows (built in app.session.frames) -------------------------
 
     def state_message(
         self, participant: Participant, now: float | None = None
     ) -> protocol.StateMessage:
         """Return the ``state`` message: phase, timer, group, cards and survey for one person."""
-        return next(self.state_messages([participant], now))[1]
+        return self.frames.state_message(participant, now)
 
     def state_messages(
         self, participants: Iterable[Participant], now: float | None = None
     ) -> Iterator[tuple[Participant, protocol.StateMessage]]:
-        """Yield each participant with their ``state`` message, all read at one moment.
-
-        For a room-wide broadcast: what the members of a group share (the member list, the
-        cards) is built once per group, not once per member. The messages share sub-objects:
-        encode them, do not change them.
-        """
-        now = time.time() if now is None else now
-        phase = self.phase
-        index = self.clock.index
-        base = protocol.state(
-            self.clock.status.value,
-            None
-            if phase is None
-            else protocol.PhaseInfo(
-                index=index,
-                count=len(self.program),
-                kind=phase.kind.value,
-                title=phase.title,
-                prompt=phase.prompt,
-                minutes=phase.minutes,
-                remaining_ms=int(self.clock.seconds_left(now) * 1000),
-                running=self.clock.status == PhaseStatus.RUNNING,
-            ),
-            WARNING_SECONDS,
-        )
-        reflecting = phase is not None and phase.kind in REFLECTION_PHASES
-        survey_items = (
-            [
-                protocol.SurveyItemInfo(key=i.key, kind=i.kind.value, text=i.text)
-                for i in self.survey
-            ]
-            if phase is not None and phase.kind == PhaseKind.SURVEY
-            else None
-        )
-        voting = phase is not None and phase.kind == PhaseKind.PRIORITISE
-        ballots = self.votes.ballots(index) if voting else {}
-        shared: dict[object, list[protocol.CardInfo]] = {}  # a group's ballot, encoded once
-        rnd = self._rounds.get(index) if reflecting else None
-        groups: dict[int, tuple[_GroupSkeleton, list[tuple[str, _Member]]]] = {}
-        cards: dict[int, list[tuple[str, protocol.CardInfo, Reflection]]] = {}
-        for participant in participants:
-            message = protocol.StateMessage(**base)
-            if reflecting:
-                number = rnd.group_of(participant.id) if rnd is not None else None
-                if rnd is not None and number is not None:
-                    if number not in groups:
-                        groups[number] = self._group_template(rnd, number)
-                        cards[number] = self._payloads(index, participant.id)
-                    skeleton, members = groups[number]
-                    message["group"] = protocol.GroupInfo(
-                        **skeleton,
-                        members=[
-                            protocol.MemberInfo(**m, me=pid == participant.id) for pid, m in members
-                        ],
-                    )
-                    shown = cards[number]
-                else:  # not in a group: only their own cards
-                    shown = self._payloads(index, participant.id)
-                # Shared by the group, then made each member's own: a hidden card only for
-                # its author (marked hidden), and ``mine`` on the member's own cards.
-                message["cards"] = [
-                    (
-                        (
-                            self.card_payload(card, participant.id)
-                            if card.hidden
-                            else protocol.CardInfo(**{**payload, "mine": True})
-                        )
-                        if author == participant.id
-                        else payload
-                    )
-                    for author, payload, card in shown
-                    if author == participant.id or not card.hidden
-                ]
-            if survey_items is not None:
-                message["survey"] = protocol.SurveyInfo(
-                    items=survey_items, answers=self.answers(participant.id)
-                )
-            if voting:
-                key = self.votes.group_key(index, participant)
-                if key not in shared:
-                    shared[key] = [
-                        self.card_payload(c, "") for c in (ballots.get(key, []) if key else [])
-                    ]
-                message["cards"] = shared[key]
-                message["vote"] = self.votes.payload(index, participant)
-            yield participant, message
-
-    def _payloads(
-        self, phase_index: int, participant_id: str
-    ) -> list[tuple[str, protocol.CardInfo, Reflection]]:
-        """Return (author, card as others see it, card) for each card of a participant's group.
-
-        Hidden cards are in it too: the state message keeps them for their author only.
-        """
-        return [
-            (c.participant_id, self.card_payload(c, ""), c)
-            for c in self._group_cards(phase_index, participant_id)
-        ]
-
-    def _group_template(
-        self, rnd: GroupRound, number: int
-    ) -> tuple[_GroupSkeleton, list[tuple[str, _Member]]]:
-        """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
-        members: list[tuple[str, _Member]] = []
-        modes: set[str] = set()
-        for pid in rnd.groups[number]:
-            p = self.room.participant(pid)
-            if p is None:
-                continue
-            modes.add(p.attendance.value)
-            members.append(
-                (
-                    pid,
-                    _Member(
-                        name=p.name, organisation=self.room.organisation_name(p.organisation_id)
-                    ),
-                )
-            )
-        # A hybrid group (a municipality's table and its people at home) is "mixed": each
-        # page then tells its member where to go by their own attendance.
-        attendance = modes.pop() if len(modes) == 1 else ("mixed" if modes else None)
-        skeleton = _GroupSkeleton(
-            kind=rnd.kind.value, number=number + 1, attendance=attendance, link=rnd.link(number)
-        )
-        return skeleton, members
+        """Yield each participant with their ``state`` message (see :class:`Frames`)."""
+        return self.frames.state_messages(participants, now)
 
     def card_payload(self, card: Reflection, viewer_id: str) -> protocol.CardInfo:
-        """Return a card as a group member's page shows it.
-
-        A hidden card goes to its author only (with ``hidden``: the page says the facilitator
-        hid it); anyone else gets it as withdrawn and blank, so their page drops it.
-        """
-        if not page_sees(card, viewer_id):
-            return page_info(card, viewer_id, "", "")
-        author = self.room.participant(card.participant_id)
-        return page_info(
-            card,
-            viewer_id,
-            author.name if author else "",
-            self.room.organisation_name(card.organisation_id),
-        )
+        """Return a card as a group member's page shows it."""
+        return self.frames.card_payload(card, viewer_id)
 
     def card_frames(self, card: Reflection) -> tuple[Frame, ...]:
-        """Return the ``card`` frames a changed card sends: its author's and its group's.
-
-        Two encodings per card, not one per reader. A card of a phase that is no longer the
-        current one goes to no page (the console shows it; the pages have moved on).
-        """
-        if card.phase_index != self.clock.index:
-            return ()
-        author = card.participant_id
-        others = frozenset(self.card_audience(card) - {author})
-        frames = [
-            Frame(
-                frozenset({author}),
-                protocol.encode(protocol.card(self.card_payload(card, author))),
-            )
-        ]
-        if others:
-            frames.append(
-                Frame(others, protocol.encode(protocol.card(self.card_payload(card, ""))))
-            )
-        return tuple(frames)
+        """Return the ``card`` frames a changed card sends: its author's and its group's."""
+        return self.frames.card_frames(card)
 
     def card_audience(self, card: Reflection) -> set[str]:
         """Return the ids of the participants whose page shows this card live."""
-        audience = {card.participant_id}
-        rnd = self._rounds.get(card.phase_index)
-        if rnd is not None:
-            number = rnd.group_of(card.participant_id)
-            if number is not None:
-                audience.update(rnd.groups[number])
-        return audience
+        return self.frames.card_audience(card)
+
+    # -- what the frames read (app.session.frames.FrameSource) ---------------------------------
+
+    def all_group_cards(self, phase_index: int, participant_id: str) -> list[Reflection]:
+        """Return the cards of a participant's group (hidden ones too), or their own."""
+        return self._group_cards(phase_index, participant_id)
+
+    def participant(self, participant_id: str) -> Participant | None:
+        """Return a participant of the session, or None (erased, unknown)."""
+        return self.room.participant(participant_id)
+
+    def organisation_name(self, organisation_id: int) -> str:
+        """Return an organisation's name ("" if unknown)."""
+        return self.room.organisation_name(organisation_id)
