@@ -2046,19 +2046,28 @@ def place_late_joiner(
             )
     if not candidates:
         return len(groups)
-    met = _history_pairs(history, index)
+    # Only the joiner's earlier tables matter here: not every pair of the room's history.
+    met_me = {
+        index[pid]
+        for round_groups in history
+        for group in round_groups
+        if member.id in group
+        for pid in group
+        if pid in index and pid != member.id
+    }
     mode_rows = [rows[g] for g in range(len(rows)) if modes[g] == member.attendance]
     people = sum(len(r) for r in mode_rows) + 1
     elected = sum(1 for r in mode_rows for i in r if present[i].role == Role.ELECTED)
     elected += member.role == Role.ELECTED
     min_size = min(len(r) for r in mode_rows)
+    has_smallest = any(len(r) == min_size for r in mode_rows)  # once, not once per group
 
     def key(g: int) -> tuple[int, ...]:
         row = rows[g]
         s = len(row)
-        unbalanced = 1 if s + 1 > min_size + 1 and any(len(r) == min_size for r in mode_rows) else 0
+        unbalanced = 1 if s + 1 > min_size + 1 and has_smallest else 0
         org_pairs = sum(1 for i in row if present[i].organisation == member.organisation)
-        repeats = sum(1 for i in row if (min(i, me), max(i, me)) in met)
+        repeats = sum(1 for i in row if i in met_me)
         e = sum(1 for i in row if present[i].role == Role.ELECTED)
         joined = e + (member.role == Role.ELECTED)
         # Other groups' deviation is the same whichever group is chosen, so only this

@@ -202,6 +202,7 @@ class Room:
         """
         self.store = store
         self.series: Series = store.ensure_sample()
+        self._org_names: tuple[object, dict[int, str]] = ((), {})
         self.session: Session = self._pick_session(session_number)
         store.set_meta(CURRENT_SESSION_KEY, str(self.session.number))
         token, code = store.room_credentials(self.session.id)
@@ -435,10 +436,12 @@ class Room:
 
     def organisation_name(self, organisation_id: int) -> str:
         """Return an organisation's name (empty if unknown)."""
-        for org in self.series.organisations:
-            if org.id == organisation_id:
-                return org.name
-        return ""
+        # Asked for every member of every group when pages are sent their state: a dict,
+        # made again whenever the series (and so its organisations) is replaced.
+        organisations = self.series.organisations
+        if self._org_names[0] is not organisations:
+            self._org_names = (organisations, {o.id: o.name for o in organisations})
+        return self._org_names[1].get(organisation_id, "")
 
     # -- editing the workshop and erasing data ----------------------------------------------
 

@@ -94,6 +94,7 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.stage = "start"
+        self.stage_before = "start"
         self.worst: dict[str, float] = {}
         self._last = time.monotonic()
 
@@ -169,11 +170,22 @@ async def room_main(
     export: asyncio.Future[Any] | None = None
     export_started = 0.0
     export_ended: list[float] = []
+    profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
+    profiler: Any = None
     while True:
         command, *args = (await commands.get()).split()
         if command == "mark":
             for p in probes:
                 p.mark(args[0])
+            if profile_dir:
+                import cProfile
+
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(Path(profile_dir) / f"{probe.stage_before}.prof")
+                profiler = cProfile.Profile()
+                probe.stage_before = args[0]
+                profiler.enable()
             emit({"ok": True})
         elif command == "phase":
             applied = time.monotonic()
