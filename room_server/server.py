@@ -591,8 +591,8 @@ class RoomServer:
         self._doorway.close()
         if self._server is None:
             return
-        message = protocol.encode(protocol.ended() if ended else protocol.away())
-        broadcast([c.ws for c in self._clients], message)
+        message = protocol.encode_bytes(protocol.ended() if ended else protocol.away())
+        broadcast([c.ws for c in self._clients], message, text=True)
         self._server.close()
         await self._server.wait_closed()
         self._server = None
@@ -835,7 +835,7 @@ class RoomServer:
 
     async def _send(self, client: _Client, message: protocol.ServerMessage) -> None:
         try:
-            await client.ws.send(protocol.encode(message))
+            await client.ws.send(protocol.encode_bytes(message), text=True)
         except ConnectionClosed:
             pass
 
@@ -1009,7 +1009,7 @@ class RoomServer:
         waiting = [c.ws for c in self._clients if c.in_room and c.participant_id is None]
         if waiting:
             roster = protocol.roster(self.room.roster_payload())
-            broadcast(waiting, protocol.encode(roster))
+            broadcast(waiting, protocol.encode_bytes(roster), text=True)
 
     def _drop_participant(self, participant_id: str) -> None:
         # Their data was erased on request: the page must not go on as them. Its resume token
@@ -1031,10 +1031,12 @@ class RoomServer:
         pids = self._by_participant.keys() if only is None else only
         online = [pid for pid in pids if self._by_participant.get(pid)]
         people = [p for p in map(self.room.participant, online) if p is not None]
-        for participant, message in self.room.live.state_messages(people, time.time()):
+        # Encoded by the core from pieces each group shares (app.session.frames): the bytes
+        # go out as text frames as they are.
+        for participant, data in self.room.live.frames.state_frames(people, time.time()):
             clients = self._by_participant.get(participant.id)
             if clients:
-                broadcast([c.ws for c in clients], protocol.encode(message))
+                broadcast([c.ws for c in clients], data, text=True)
 
     def _queue_frames(self, frames: tuple[Frame, ...]) -> None:
         # A committed batch wakes hundreds of handlers at once: their acks go out first and
@@ -1052,10 +1054,10 @@ class RoomServer:
         for frame in frames:
             sockets = [c.ws for pid in frame.recipients for c in self._by_participant.get(pid, ())]
             if sockets:
-                broadcast(sockets, frame.data)
+                broadcast(sockets, frame.data, text=True)
 
     def _send_presence(self) -> None:
         self._presence_handle = None
         joined = [c.ws for c in self._clients if c.participant_id is not None]
         count = len({c.participant_id for c in self._clients if c.participant_id is not None})
-        broadcast(joined, protocol.encode(protocol.presence(count)))
+        broadcast(joined, protocol.encode_bytes(protocol.presence(count)), text=True)

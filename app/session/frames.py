@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from app import protocol
@@ -43,6 +44,16 @@ class _GroupSkeleton(TypedDict):
     number: int
     attendance: str | None
     link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodedGroup:
+    """A group's shared parts of ``state``, encoded once for all its members."""
+
+    start: bytes  # the message up to the group's member list
+    members: list[tuple[str, bytes, bytes]]  # (id, as others see them, as they see themselves)
+    # (author, payload as others see it, that encoded, card)
+    cards: list[tuple[str, protocol.CardInfo, bytes, Reflection]]
 
 
 class FrameSource(Protocol):
@@ -121,22 +132,7 @@ class Frames:
         now = time.time() if now is None else now
         phase = self._source.phase
         index = self._source.clock.index
-        base = protocol.state(
-            self._source.clock.status.value,
-            None
-            if phase is None
-            else protocol.PhaseInfo(
-                index=index,
-                count=len(self._source.program),
-                kind=phase.kind.value,
-                title=phase.title,
-                prompt=phase.prompt,
-                minutes=phase.minutes,
-                remaining_ms=int(self._source.clock.seconds_left(now) * 1000),
-                running=self._source.clock.status == PhaseStatus.RUNNING,
-            ),
-            WARNING_SECONDS,
-        )
+        base = self._base(now)
         reflecting = phase is not None and phase.kind in REFLECTION_PHASES
         survey_items = (
             [
@@ -198,6 +194,103 @@ class Frames:
                 message["cards"] = shared[key]
                 message["vote"] = self._source.votes.payload(index, participant)
             yield participant, message
+
+    def _base(self, now: float) -> protocol.StateMessage:
+        """Return what every reader's ``state`` shares: status, phase and timer."""
+        phase = self._source.phase
+        index = self._source.clock.index
+        return protocol.state(
+            self._source.clock.status.value,
+            None
+            if phase is None
+            else protocol.PhaseInfo(
+                index=index,
+                count=len(self._source.program),
+                kind=phase.kind.value,
+                title=phase.title,
+                prompt=phase.prompt,
+                minutes=phase.minutes,
+                remaining_ms=int(self._source.clock.seconds_left(now) * 1000),
+                running=self._source.clock.status == PhaseStatus.RUNNING,
+            ),
+            WARNING_SECONDS,
+        )
+
+    def state_frames(
+        self, participants: Iterable[Participant], now: float | None = None
+    ) -> Iterator[tuple[Participant, bytes]]:
+        """Yield each participant with their ``state`` message encoded (UTF-8 JSON).
+
+        The same messages as :meth:`state_messages` (decoded, they are equal), made for a
+        room-wide broadcast: in a reflection phase what a group shares (the head of the
+        message, the group, each member and each card) is encoded once per group and each
+        member's message is joined from those pieces; only the member's own ``me`` and
+        ``mine`` differ. Other phases encode :meth:`state_messages`.
+        """
+        now = time.time() if now is None else now
+        phase = self._source.phase
+        if phase is None or phase.kind not in REFLECTION_PHASES:
+            for participant, message in self.state_messages(participants, now):
+                yield participant, protocol.encode_bytes(message)
+            return
+        dumps = protocol.encode_bytes
+        index = self._source.clock.index
+        rnd = self._source.round(index)
+        # Everything but the group and the cards (there is no survey or vote in these phases),
+        # without its closing brace.
+        base = self._base(now)
+        head = dumps({k: v for k, v in base.items() if k not in ("group", "cards")})[:-1]
+        groups: dict[int, _EncodedGroup] = {}
+        for participant in participants:
+            me = participant.id
+            number = rnd.group_of(me) if rnd is not None else None
+            if rnd is not None and number is not None:
+                encoded = groups.get(number)
+                if encoded is None:
+                    encoded = groups[number] = self._encoded_group(rnd, number, index, me, head)
+                parts = [
+                    encoded.start,
+                    b",".join(on if pid == me else off for pid, off, on in encoded.members),
+                    b']},"cards":[',
+                ]
+                shown = encoded.cards
+            else:  # not in a group: only their own cards
+                parts = [head, b',"group":null,"cards":[']
+                shown = [(a, p, dumps(p), c) for a, p, c in self._payloads(index, me)]
+            parts.append(
+                b",".join(
+                    (
+                        dumps(self.card_payload(card, me))
+                        if card.hidden
+                        else dumps(protocol.CardInfo(**{**payload, "mine": True}))
+                    )
+                    if author == me
+                    else data
+                    for author, payload, data, card in shown
+                    if author == me or not card.hidden
+                )
+            )
+            parts.append(b"]}")
+            yield participant, b"".join(parts)
+
+    def _encoded_group(
+        self, rnd: GroupRound, number: int, index: int, member_id: str, head: bytes
+    ) -> _EncodedGroup:
+        """Encode once what the members of a group share (see :meth:`state_frames`)."""
+        dumps = protocol.encode_bytes
+        skeleton, members = self._group_template(rnd, number)
+        return _EncodedGroup(
+            start=head + b',"group":' + dumps(skeleton)[:-1] + b',"members":[',
+            members=[
+                (
+                    pid,
+                    dumps(protocol.MemberInfo(**m, me=False)),
+                    dumps(protocol.MemberInfo(**m, me=True)),
+                )
+                for pid, m in members
+            ],
+            cards=[(a, p, dumps(p), c) for a, p, c in self._payloads(index, member_id)],
+        )
 
     def _payloads(
         self, phase_index: int, participant_id: str
@@ -267,12 +360,12 @@ class Frames:
         frames = [
             Frame(
                 frozenset({author}),
-                protocol.encode(protocol.card(self.card_payload(card, author))),
+                protocol.encode_bytes(protocol.card(self.card_payload(card, author))),
             )
         ]
         if others:
             frames.append(
-                Frame(others, protocol.encode(protocol.card(self.card_payload(card, ""))))
+                Frame(others, protocol.encode_bytes(protocol.card(self.card_payload(card, ""))))
             )
         return tuple(frames)
 
