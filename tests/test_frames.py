@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from app.model import Attendance, Participant, Role
-from app.protocol import Join
+from app.protocol import Join, Withdraw
 from app.room import Room
 from app.store import Store
 from tests.test_live import MIXED, MUNI, SURVEY, populate, reflect
@@ -80,3 +80,29 @@ def test_a_room_vote_encodes_each_ballot_and_each_persons_dots(tmp_path: Path) -
     live.start_room_vote("Vad är viktigast?", now=200.0)
     assert decoded(room, people, 220.0) == built(room, people, 220.0)
     assert all(state["vote"] is not None for state in decoded(room, people, 220.0).values())  # type: ignore[index]
+
+
+def test_a_groups_cards_come_in_the_order_written_and_reach_a_late_joiner(
+    tmp_path: Path,
+) -> None:
+    room = Room(Store(tmp_path / "w.sqlite3"))
+    a, b, c = populate(room, 3)
+    live = room.live
+    live.start(MIXED, now=100.0)
+    live.make_groups(size=3)
+    reflect(room, a, "kort-0001", "Först")
+    reflect(room, b, "kort-0002", "Sedan")
+    reflect(room, a, "kort-0003", "Sist")
+    reflect(room, c, "kort-0004", "Dragen tillbaka")
+    live.withdraw(c, Withdraw("kort-0004", 1))
+    order = ["kort-0001", "kort-0002", "kort-0003"]
+    for who in (a, b, c):
+        assert [x["id"] for x in decoded(room, [who], 110.0)[who.id]["cards"]] == order  # type: ignore[index]
+    late = room.join(
+        Join("Sen", room.series.organisations[0].id, Role.OFFICIAL, Attendance.IN_ROOM, "")
+    ).participant
+    room.attach(late.id)  # placed in the only group there is
+    reflect(room, late, "kort-0005", "Den sena")
+    for who in (a, late):
+        ids = [x["id"] for x in decoded(room, [who], 120.0)[who.id]["cards"]]  # type: ignore[index]
+        assert ids == [*order, "kort-0005"]

@@ -89,6 +89,7 @@ class Groups:
                 self._history.append(rnd.groups)
         self._undo: list[GroupRound] = []
         self._reshuffles = 0
+        self._grouped: tuple[GroupRound, list[grouping.Member]] | None = None
 
     def round(self, phase_index: int | None = None) -> GroupRound | None:
         """Return the groups of a phase (default: the current one), if made."""
@@ -306,11 +307,7 @@ class Groups:
         if rnd.kind == GroupKind.MUNICIPALITY:
             number = self._municipality_group_for(rnd, member)
         else:
-            everyone = [
-                self.member(p)
-                for p in self._people.participants()
-                if rnd.group_of(p.id) is not None  # indexed: a late join stays O(n)
-            ]
+            everyone = self._grouped_members(rnd)
             # A locked group is the facilitator's to change: late joiners go elsewhere
             # unless every group is locked.
             open_numbers = [g for g in range(len(rnd.groups)) if g not in rnd.locked]
@@ -341,8 +338,27 @@ class Groups:
             new_group=len(groups) > len(rnd.groups),
         )
         self._rounds[placed.phase_index] = placed
+        if self._grouped is not None and self._grouped[0] is rnd:
+            # The next late joiner of a storm finds everyone here: one more, not all again.
+            self._grouped = (placed, [*self._grouped[1], member])
         self._emit(GroupsChanged(placed, changed_members(rnd, placed)))
         return number
+
+    def _grouped_members(self, rnd: GroupRound) -> list[grouping.Member]:
+        """Return everyone in ``rnd``'s groups as grouping sees them (kept for the next one).
+
+        A late-join storm into a room of a thousand would otherwise make a thousand members
+        again for every joiner, on the loop the room server shares. Any other change of the
+        groups makes a new round, and the list is made again.
+        """
+        if self._grouped is None or self._grouped[0] is not rnd:
+            members = [
+                self.member(p)
+                for p in self._people.participants()
+                if rnd.group_of(p.id) is not None  # indexed: a late join stays O(n)
+            ]
+            self._grouped = (rnd, members)
+        return self._grouped[1]
 
     def _municipality_group_for(self, rnd: GroupRound, member: grouping.Member) -> int | None:
         # With their own organisation, in the room or remote (see app.municipality); never

@@ -76,10 +76,7 @@ class Reflections:
         self._card_gone = card_gone
         self._cards = _Cards({r.id: r for r in store.reflections(session_id)})
         self._authored: Counter[str] = Counter(r.participant_id for r in self._cards.values())
-        self._buckets: (
-            tuple[tuple[int, int, int], GroupRound | None, dict[int | None, list[Reflection]]]
-            | None
-        ) = None
+        self._buckets: tuple[tuple[int, int], dict[str, list[tuple[int, Reflection]]]] | None = None
 
     @property
     def version(self) -> int:
@@ -291,24 +288,25 @@ class Reflections:
         """Return the cards of a participant's group (hidden ones too), or their own."""
         rnd = self._round(phase_index)
         group_no = rnd.group_of(participant_id) if rnd is not None else None
-        buckets = self._cards_by_group(phase_index, rnd)
-        if group_no is not None:
-            return list(buckets.get(group_no, ()))
-        return [c for c in buckets.get(None, ()) if c.participant_id == participant_id]
+        by_author = self._cards_by_author(phase_index)
+        if rnd is None or group_no is None:
+            return [card for _, card in by_author.get(participant_id, ())]
+        found = [c for pid in rnd.groups[group_no] for c in by_author.get(pid, ())]
+        found.sort(key=lambda c: c[0])  # in the order written, as the cards are kept
+        return [card for _, card in found]
 
-    def _cards_by_group(
-        self, phase_index: int, rnd: GroupRound | None
-    ) -> dict[int | None, list[Reflection]]:
-        # A phase change sends every participant their group's cards; sorting the cards into
-        # groups once per change (not once per participant) keeps that linear in room size.
-        key = (self._cards.version, phase_index, id(rnd))
+    def _cards_by_author(self, phase_index: int) -> dict[str, list[tuple[int, Reflection]]]:
+        # A phase change sends every participant their group's cards: the cards are sorted
+        # by author once per change (not once per participant), which keeps that linear in
+        # room size. By author, not by group, so a late joiner (a new round each time) does
+        # not sort every card of the room again: a group's cards are its members'.
+        key = (self._cards.version, phase_index)
         if self._buckets is not None and self._buckets[0] == key:
-            return self._buckets[2]
-        buckets: dict[int | None, list[Reflection]] = {}
-        for card in self._cards.values():
+            return self._buckets[1]
+        by_author: dict[str, list[tuple[int, Reflection]]] = {}
+        for position, card in enumerate(self._cards.values()):
             if card.phase_index != phase_index or card.withdrawn:
                 continue
-            group_no = rnd.group_of(card.participant_id) if rnd is not None else None
-            buckets.setdefault(group_no, []).append(card)
-        self._buckets = (key, rnd, buckets)  # holding rnd keeps its id from being reused
-        return buckets
+            by_author.setdefault(card.participant_id, []).append((position, card))
+        self._buckets = (key, by_author)
+        return by_author
