@@ -67,6 +67,11 @@ ENTRY_ATTEMPTS_PER_MINUTE = 5
 ROOM_CODE_GUESSES_PER_MINUTE = 30
 # Presence counts are batched: a join storm would otherwise cost n^2 messages.
 PRESENCE_DELAY = 0.5
+# While writes are being committed, the cards of those already committed wait (at most this
+# long) so their authors' acks go out first: at N = 1000 writing at once, the bench measured
+# the acks' p99 at 410 ms with the cards in between and 150 ms without any cards at all.
+FRAMES_HELD_MAX = 0.25
+FRAMES_RECHECK = 0.002
 MAX_CONNECTIONS = 2000
 # Connections one address may hold: one script must not fill the room. A town hall's NAT
 # can put a dozen remote officials (two tabs each) behind one address, hence not lower.
@@ -511,6 +516,7 @@ class RoomServer:
         self._roster_handle: asyncio.TimerHandle | None = None
         self._committer: GroupCommitter | None = None
         self._frames_out: list[Frame] = []
+        self._frames_since = 0.0  # when the oldest of _frames_out was queued
         room.subscribe(self._on_room_event)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -1063,10 +1069,22 @@ class RoomServer:
         if not frames:
             return
         if not self._frames_out:
+            self._frames_since = time.monotonic()
             asyncio.get_running_loop().call_soon(self._send_frames)
         self._frames_out.extend(frames)
 
     def _send_frames(self) -> None:
+        committer = self._committer
+        if (
+            committer is not None
+            and committer.busy
+            and time.monotonic() - self._frames_since < FRAMES_HELD_MAX
+        ):
+            # A burst: more writes are being committed now. Their acks go out first (each a
+            # promise a page is waiting for, which otherwise resends); the cards follow when
+            # the writes are done, each page's in one write (see FRAMES_HELD_MAX).
+            asyncio.get_running_loop().call_later(FRAMES_RECHECK, self._send_frames)
+            return
         frames, self._frames_out = self._frames_out, []
         # Gathered per connection: in a burst a page gets several of its group's cards at
         # once, and one write (one system call) per page instead of one per card is what the
