@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -50,6 +51,7 @@ from app.room import (
     RosterChanged,
     normalise_public_url,
 )
+from app.store import Store
 from app.votes import VotesChanged
 from room_server import netinfo, static
 from room_server.ratelimit import RateLimiter
@@ -548,6 +550,7 @@ class RoomServer:
         if self._server is None:
             raise last_error or OSError("no port available")
         self._committer = GroupCommitter(self.room.store.path)
+        self.room.live.groups.write_late = self._write_late
         self.port = self._server.sockets[0].getsockname()[1]
         self.port_fallback = self.port != self.requested_port
         if self._advertise_host is None:
@@ -619,6 +622,8 @@ class RoomServer:
         self._server.close()
         await self._server.wait_closed()
         self._server = None
+        if self.room.live.groups.write_late == self._write_late:
+            self.room.live.groups.write_late = None
         if self._committer is not None:
             await self._committer.close()  # whatever is still on its way gets committed
             self._committer = None
@@ -1060,6 +1065,19 @@ class RoomServer:
             clients = self._by_participant.get(participant.id)
             if clients:
                 broadcast([c.ws for c in clients], data, text=True)
+
+    def _write_late(self, write: Callable[[Store], None]) -> None:
+        # A late joiner's place in their group, committed with the other writes of the
+        # moment (see app.session.groups.Groups.write_late); nobody waits for it.
+        assert self._committer is not None  # set while serving only
+        task = asyncio.get_running_loop().create_task(self._committer.write(write))
+        self._tasks.add(task)
+        task.add_done_callback(self._late_written)
+
+    def _late_written(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a late joiner's group could not be stored: %s", task.exception())
 
     def _queue_frames(self, frames: tuple[Frame, ...]) -> None:
         # A committed batch wakes hundreds of handlers at once: their acks go out first and

@@ -442,3 +442,34 @@ async def test_cards_written_together_reach_each_page_of_the_group_once_each(
         assert sorted(got) == ids
         assert [c["mine"] for i, c in sorted(got.items())] == [i == own for i in ids]
     assert server.commit_stats[0] >= 1
+
+
+async def test_a_late_joiners_place_is_committed_by_the_servers_writer(
+    room: Room, store: Store, server: RoomServer, open_client: Any
+) -> None:
+    first = []
+    for i in range(4):
+        client = await open_client()
+        await enter(client, room)
+        await client.send(join_form(room, name=f"Tidig {i}"))
+        await client.recv_type("joined")
+        first.append(client)
+    room.live.start(1)
+    made = room.live.make_groups(size=2)
+    late = await open_client()
+    await enter(late, room)
+    await late.send(join_form(room, name="Sen"))
+    pid = (await late.recv_type("joined"))["participant"]["id"]
+    state = await late.recv_type("state")
+    assert "Sen" in [m["name"] for m in state["group"]["members"]]
+    # The row went to the group commit (not the loop's connection): stopping the server
+    # commits what is on its way; then another connection reads the round back.
+    await server.stop()
+    other = Store(store.path)
+    try:
+        (stored,) = [r for r in other.rounds(room.series.id) if r.id == made.id]
+    finally:
+        other.close()
+    number = room.live.round().group_of(pid)  # type: ignore[union-attr]
+    assert number is not None and stored.group_of(pid) == number
+    assert pid in stored.late
