@@ -165,6 +165,17 @@ async def room_main(
     probe = LagProbe()
     probes = [probe] + ([qt_probe] if qt_probe else [])
     probe_task = loop.create_task(probe.run())
+    # Server-side join time per stage: from the join message to `joined` and `state` being
+    # written (the commit included), beside what the clients measure end to end.
+    join_ms: dict[str, list[float]] = {}
+    handle_join = server._join
+
+    async def timed_join(client: Any, form: Any) -> None:
+        started = time.monotonic()
+        await handle_join(client, form)
+        join_ms.setdefault(probe.stage, []).append((time.monotonic() - started) * 1000)
+
+    server._join = timed_join  # type: ignore[method-assign]
     commands = stdin_commands(loop)
     emit({"port": server.port, "token": room.room_token, "pid": os.getpid()})
     export: asyncio.Future[Any] | None = None
@@ -238,6 +249,7 @@ async def room_main(
                     "stall_ms": worst,
                     "commits": batches,
                     "largest_batch": largest,
+                    "join_ms": {k: [pct(v, 0.5), pct(v, 0.99)] for k, v in join_ms.items()},
                 }
             )
         elif command == "quit":
@@ -501,6 +513,18 @@ async def drive(
     n = len(clients)
     rng = random.Random(seed)
     result: dict[str, Any] = {}
+    # The clients' own loop (one process for all N): when it stalls, what they measure
+    # includes waiting for their turn here, not only the server.
+    client_probe = LagProbe()
+    client_probe_task = asyncio.get_running_loop().create_task(client_probe.run())
+    ask = server.ask
+
+    async def marked(command: str) -> dict[str, Any]:
+        if command.startswith("mark "):
+            client_probe.mark(command.split()[1])
+        return await ask(command)
+
+    server.ask = marked  # type: ignore[method-assign]
     await server.ask("mark idle")
     await asyncio.sleep(0.3)
     rss_before = server.rss_kib()
@@ -609,6 +633,11 @@ async def drive(
     await server.ask("mark end")
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
+    client_probe_task.cancel()
+    server.ask = ask  # type: ignore[method-assign]
+    result["client_stall_ms"] = {k: round(v * 1000, 1) for k, v in client_probe.worst.items()}
+    if "join_ms" in stats and "late" in stats["join_ms"]:
+        result["late_server_p50"], result["late_server_p99"] = stats["join_ms"]["late"]
     result["held_end"] = stats["connections"] - len(late)  # the late joiners came on top
     result["commits"] = stats.get("commits")
     result["largest_batch"] = stats.get("largest_batch")
@@ -960,6 +989,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     line("  one durable commit on this disk, p99 ms", "commit_p99")
     line("late joiners (N/10) while groups stand, join p50 ms", "late_p50")
     line("late joiners (N/10) while groups stand, join p99 ms", "late_p99")
+    line("  server: join message to joined + state written, p50 ms", "late_server_p50")
+    line("  server: join message to joined + state written, p99 ms", "late_server_p99")
     line(
         "  states sent to others per late joiner (room: N)",
         "late_states_per_join",
@@ -1013,6 +1044,18 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
                     f"{bare_stages[stage]:.1f}" if stage in bare_stages else "",
                     "",
                     verdict,
+                )
+            )
+    for stage in ("burst", "cards", "late"):
+        r, b = room["client_stall_ms"].get(stage), bare["client_stall_ms"].get(stage)
+        if r is not None:
+            rows.append(
+                (
+                    f"clients' own loop max stall, {stage} ms",
+                    f"{r:.1f}",
+                    f"{b:.1f}" if b is not None else "",
+                    "",
+                    "",
                 )
             )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
