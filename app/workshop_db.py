@@ -361,8 +361,11 @@ class WorkshopStore:
         """
         return self.erase_participants([participant_id]) > 0
 
-    def erase_participants(self, participant_ids: Sequence[str]) -> int:
+    def erase_participants(self, participant_ids: Sequence[str], *, compact: bool = True) -> int:
         """Erase several participants as :meth:`erase_participant` does, in one transaction.
+
+        With ``compact`` False the caller compacts (:meth:`compact`) once its own transaction,
+        which this one then joins, has committed.
 
         Returns:
             How many of them existed.
@@ -379,7 +382,8 @@ class WorkshopStore:
                 db.execute("DELETE FROM group_members WHERE participant_id = ?", args)
                 db.execute("DELETE FROM roster WHERE claimed_by = ?", args)
                 found += db.execute("DELETE FROM participants WHERE id = ?", args).rowcount
-        self.compact()
+        if compact:
+            self.compact()
         return found
 
     def erase_roster_entry(self, roster_id: int) -> bool:

@@ -543,8 +543,9 @@ class MainWindow(QMainWindow):
         """Show the room's changed workshop in every view (after a core operation).
 
         The survey results tab is built from the survey's items, so it is made anew; the
-        roster takes the organisations' new order; every text (session line, organisation
-        lists) is set again.
+        roster takes the organisations' new order; the wall, the priorities and the audience
+        window read the cards again (an erasure took some away); every text (session line,
+        organisation lists) is set again.
         """
         at = self.tabs.indexOf(self.survey_view)
         if at >= 0:
@@ -558,6 +559,9 @@ class MainWindow(QMainWindow):
             self.survey_view = fresh
         self.roster_model.reload()
         self.groups_view.refresh()
+        self.wall.reload()
+        self.priorities_view.refresh()
+        self.audience.refresh()
         self.retranslate()
 
     def retranslate(self) -> None:

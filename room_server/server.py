@@ -993,11 +993,20 @@ class RoomServer:
         elif isinstance(event, FramesOut):
             # Frames of a change made outside this server's writes (the console's moderation).
             self._queue_frames(event.frames)
-        elif isinstance(event, RosterChanged) and self._roster_handle is None:
-            # Batched like presence: during a join storm the list goes out twice a second.
-            self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
         elif isinstance(event, ParticipantRemoved):
-            self._drop_participant(event.participant_id)
+            # One event for the whole erasure: drop their pages, show everyone else's page
+            # afresh (groups and cards without them) and the join form's roster too.
+            for participant_id in event.participant_ids:
+                self._drop_participant(participant_id)
+            self._send_states()
+            self._schedule_roster(loop)
+        elif isinstance(event, RosterChanged):
+            self._schedule_roster(loop)
+
+    def _schedule_roster(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Batched like presence: during a join storm the list goes out twice a second.
+        if self._roster_handle is None:
+            self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
 
     def _voting(self) -> bool:
         phase = self.room.live.phase

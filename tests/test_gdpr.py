@@ -124,6 +124,68 @@ def test_erasing_a_participant_leaves_no_trace_even_in_free_pages(tmp_path: Path
     again.store.close()
 
 
+def test_erasing_a_person_is_one_operation_with_one_event(tmp_path: Path) -> None:
+    path = tmp_path / "w.tankesmedja"
+    room = Room(Store(path))
+    secret, others = busy_session(room)
+    events: list[Any] = []
+    room.subscribe(events.append)
+
+    assert room.erase_participant(secret.id) is True
+
+    # One event for the whole erasure (the parts' own changes are not announced one by one):
+    # the room server and the console follow it.
+    assert events == [ParticipantRemoved((secret.id,))]
+    assert isinstance(events[0], RosterChanged)  # the claimed roster name went too
+    assert all(secret.id not in g for g in room.live.round(MIXED).groups)  # type: ignore[union-attr]
+    assert len(room.participants()) == len(others)
+    room.store.close()
+
+
+def test_an_erasure_failing_half_way_erases_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+    path = tmp_path / "w.tankesmedja"
+    room = Room(Store(path))
+    secret, others = busy_session(room)
+    groups_before = room.live.round(MIXED)
+    cards_before = room.live.cards()
+    events: list[Any] = []
+    room.subscribe(events.append)
+
+    def fail(_rnd: object) -> None:
+        # The people's rows are deleted already, in the same transaction: they must come back.
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(room.store, "save_round", fail)
+    try:
+        room.erase_participant(secret.id)
+    except sqlite3.OperationalError:
+        pass
+    else:  # pragma: no cover - the failure must reach the caller
+        raise AssertionError("the erasure did not fail")
+    monkeypatch.undo()
+
+    # Nothing half-written: the file still holds them and all they wrote, memory is as it
+    # was, and no event claimed an erasure.
+    assert traces(path, SECRET_NAME, SECRET_CARD, SECRET_ANSWER) == [
+        SECRET_NAME,
+        SECRET_CARD,
+        SECRET_ANSWER,
+    ]
+    assert secret.id in {p.id for p in room.store.participants(room.session.id)}
+    assert room.participant(secret.id) is not None
+    assert room.live.round(MIXED) == groups_before
+    assert room.live.cards() == cards_before
+    assert events == []
+    reopened = Room(Store(path))
+    assert any(secret.id in g for g in reopened.live.round(MIXED).groups)  # type: ignore[union-attr]
+    reopened.store.close()
+    # The same erasure, without the fault, goes through.
+    assert room.erase_participant(secret.id) is True
+    assert traces(path, SECRET_NAME, SECRET_CARD, SECRET_ANSWER) == []
+    assert len(room.participants()) == len(others)
+    room.store.close()
+
+
 def test_an_export_reading_during_an_erasure_postpones_compaction_not_the_console(
     tmp_path: Path,
 ) -> None:

@@ -251,21 +251,34 @@ class Groups:
         links[group_no] = link.strip()
         self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
 
-    def forget(self, gone: set[str]) -> None:
-        """Drop erased participants from every round and every undo step.
+    def plan_forget(self, gone: set[str]) -> tuple[Callable[[Store], None], Callable[[], None]]:
+        """Plan dropping erased participants from every round and every undo step.
 
-        Each changed round is stored and emitted, so pages and the console show the groups
-        without them; all of them go at once, so no round is stored with one still in.
+        Returns (write, apply): ``write`` stores the rounds without them (inside the caller's
+        transaction that erases them), ``apply`` then updates memory, quietly: the erasure is
+        announced once, by its owner.
         """
 
         def without(rnd: GroupRound) -> GroupRound:
             groups = tuple(tuple(m for m in g if m not in gone) for g in rnd.groups)
             return replace(rnd, groups=groups, late=rnd.late - gone)
 
-        self._undo = [without(r) for r in self._undo]
-        for rnd in list(self._rounds.values()):
-            if any(m in gone for g in rnd.groups for m in g):
-                self._commit_round(without(rnd), remember=None)
+        changed = [
+            without(rnd)
+            for rnd in self._rounds.values()
+            if any(m in gone for g in rnd.groups for m in g)
+        ]
+
+        def write(store: Store) -> None:
+            for rnd in changed:
+                store.save_round(rnd)
+
+        def apply() -> None:
+            self._undo = [without(r) for r in self._undo]
+            for rnd in changed:
+                self._rounds[rnd.phase_index] = rnd
+
+        return write, apply
 
     def can_undo(self) -> bool:
         """Return True when there is a group change to undo."""
