@@ -143,7 +143,16 @@ class Live:
         self.room = room
         self._emit = emit
         self._quiet = 0  # > 0 while a change the owner announces itself is applied
-        store, session = room.store, room.session
+        self._load()
+
+    def _load(self) -> None:
+        room = self.room
+        session = room.session
+
+        def store() -> Store:
+            # Read on every write: "Spara som…" switches the room to the copy mid-session.
+            return room.store
+
         self.clock_part = ProgramClock(store, session.id, session.program, self._send)
         self.groups = Groups(
             store,
@@ -177,6 +186,13 @@ class Live:
         )
         self.votes = Votes(self, store, session.id, room.participants, self._send)
         self.frames = Frames(self)
+
+    def reload(self) -> None:
+        """Read the session's state from the store again (after its data was cleared).
+
+        The parts are made anew; whoever holds this :class:`Live` keeps using it.
+        """
+        self._load()
 
     def _send(self, event: LiveEvent) -> None:
         # Looked up on every event (not bound once): a test may listen in on ``_emit``.

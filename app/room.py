@@ -78,16 +78,37 @@ class Room:
         self.session: Session = self._pick_session(session_number)
         store.set_meta(CURRENT_SESSION_KEY, str(self.session.number))
         self._listeners: list[Callable[[RoomEvent], None]] = []
+        self._load_people()
+        self.live = Live(self, self._emit)
+
+    def _load_people(self) -> None:
         # Someone arriving while groups already exist is placed without moving others.
         self.people = Participants(
-            store.participants(self.session.id),
+            self.store.participants(self.session.id),
             self._emit,
             lambda participant: self.live.place_late(participant),
         )
         self.entry = Entry(
-            store, self.session.id, lambda: self.series.organisations, self.people, self._emit
+            lambda: self.store,  # "Spara som…" switches the room to the copy mid-session
+            self.session.id,
+            lambda: self.series.organisations,
+            self.people,
+            self._emit,
         )
-        self.live = Live(self, self._emit)
+
+    def restart(self) -> None:
+        """Read the running session afresh from the store, after its data was cleared.
+
+        Its people, room token and code, clock, groups, cards, answers and votes are what
+        the store holds now; nobody is connected. The caller announces the change
+        (:func:`app.operations.clear_session`).
+        """
+        series = self.store.series()
+        assert series is not None
+        self.series = series
+        self.session = next(s for s in series.sessions if s.id == self.session.id)
+        self._load_people()
+        self.live.reload()
 
     @property
     def room_token(self) -> str:

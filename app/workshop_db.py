@@ -394,11 +394,12 @@ class WorkshopStore:
         self.compact()
         return found
 
-    def clear_session(self, session_id: int) -> None:
+    def clear_session(self, session_id: int, *, compact: bool = True) -> None:
         """Delete everything a session collected; its theme, program and survey stay.
 
         Participants, roster, cards, survey answers, groups and the phase state go; the room
         token and code are dropped too, so the next opening makes new ones and old links die.
+        With ``compact`` False the caller compacts once its own transaction has committed.
         """
         self._db.execute("PRAGMA secure_delete = ON")
         with self._tx() as db:
@@ -422,7 +423,8 @@ class WorkshopStore:
                 " WHERE id = ?",
                 args,
             )
-        self.compact()
+        if compact:
+            self.compact()
 
     def compact(self) -> bool:
         """Rewrite the file without free pages and empty the write-ahead log.

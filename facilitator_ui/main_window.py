@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._room = room
         self._join_info = join_info
+        self._room_token = room.room_token  # the token join_info was made for
         self._rehearse = rehearse
         self._remove_rehearsal = remove_rehearsal
         self._rehearsing = False
@@ -557,6 +558,11 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(current)
             old.deleteLater()
             self.survey_view = fresh
+        room = self._room
+        if room.room_token != self._room_token:
+            # The running session was cleared: it has a new room token and code.
+            self._room_token = room.room_token
+            self.set_join_info(self._join_info.with_room(room.room_token, room.display_code))
         self.roster_model.reload()
         self.groups_view.refresh()
         self.wall.reload()

@@ -11,6 +11,7 @@ import websockets
 
 from app.live import PhaseStatus
 from app.model import Attendance, Participant, Role
+from app.operations import clear_session
 from app.protocol import Join, Reflect, SurveyAnswers, parse
 from app.room import ParticipantRemoved, Room, RosterChanged
 from app.store import Store
@@ -333,3 +334,44 @@ async def test_erased_participants_page_is_disconnected_and_others_updated(
     again = await open_client()
     await again.send({"type": "hello", "room_token": room.room_token, "resume_token": tokens[0]})
     assert (await again.recv_type("error"))["code"] == "bad_resume"
+
+
+async def test_clearing_the_running_session_closes_every_page_and_old_links_die(
+    room: Room, open_client: Any
+) -> None:
+    orgs = room.series.organisations
+    old_token = room.room_token
+    joined = await open_client()
+    await joined.send({"type": "hello", "room_token": old_token})
+    await joined.recv_type("welcome")
+    await joined.send(
+        {
+            "type": "join",
+            "name": SECRET_NAME,
+            "organisation_id": orgs[0].id,
+            "role": "official",
+            "attendance": "in_room",
+        }
+    )
+    resume_token = (await joined.recv_type("joined"))["resume_token"]
+    waiting = await open_client()  # on the join form, not joined yet
+    await waiting.send({"type": "hello", "room_token": old_token})
+    await waiting.recv_type("welcome")
+
+    clear_session(room, room.session.number)
+
+    for client in (joined, waiting):
+        try:
+            while True:
+                await client.recv()
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 4001
+    # The same server goes on with the empty session: old links and places are void, the
+    # new token lets people in.
+    again = await open_client()
+    await again.send({"type": "hello", "room_token": old_token, "resume_token": resume_token})
+    assert (await again.recv_type("error"))["code"] == "bad_token"
+    fresh = await open_client()
+    await fresh.send({"type": "hello", "room_token": room.room_token})
+    assert (await fresh.recv_type("welcome"))["type"] == "welcome"
+    assert room.participants() == []

@@ -65,7 +65,7 @@ class Groups:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         series_id: int,
         clock: Callable[[], PhaseClock],
@@ -82,7 +82,7 @@ class Groups:
         self._emit = emit
         self._rounds: dict[int, GroupRound] = {}
         self._history: list[tuple[tuple[str, ...], ...]] = []
-        for rnd in store.rounds(series_id):
+        for rnd in store().rounds(series_id):
             if rnd.session_id == session_id:
                 self._rounds[rnd.phase_index] = rnd
             elif rnd.kind == GroupKind.MIXED:
@@ -211,7 +211,7 @@ class Groups:
         return self._commit_round(rnd, remember=old)
 
     def _commit_round(self, rnd: GroupRound, remember: GroupRound | None) -> GroupRound:
-        saved = self._store.save_round(rnd)
+        saved = self._store().save_round(rnd)
         if remember is not None:
             self._undo.append(remember)
             del self._undo[:-UNDO_DEPTH]
@@ -346,7 +346,7 @@ class Groups:
         placed = replace(rnd, groups=tuple(groups), late=rnd.late | {participant.id})
         # One row, not the whole round again: a late-join storm into a room of hundreds
         # stays linear, on the loop the room server shares.
-        self._store.add_late_member(
+        self._store().add_late_member(
             rnd.id,
             number,
             len(groups[number]) - 1,

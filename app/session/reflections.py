@@ -49,7 +49,7 @@ class Reflections:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         clock: Callable[[], PhaseClock],
         phases: Callable[[], tuple[Phase, ...]],
@@ -74,7 +74,7 @@ class Reflections:
         self._emit = emit
         self._frames_for = frames_for
         self._card_gone = card_gone
-        self._cards = _Cards({r.id: r for r in store.reflections(session_id)})
+        self._cards = _Cards({r.id: r for r in store().reflections(session_id)})
         self._authored: Counter[str] = Counter(r.participant_id for r in self._cards.values())
         self._buckets: (
             tuple[tuple[int, int, int], GroupRound | None, dict[int | None, list[Reflection]]]
@@ -117,7 +117,7 @@ class Reflections:
         Raises:
             ProtocolError: as :meth:`plan_reflect`.
         """
-        settle(self.plan_reflect(participant, message, now), self._store, self._emit)
+        settle(self.plan_reflect(participant, message, now), self._store(), self._emit)
         card = self._cards.get(message.id)
         assert card is not None  # stored and applied just now
         return card
@@ -175,7 +175,7 @@ class Reflections:
         Raises:
             ProtocolError: as :meth:`plan_withdraw`.
         """
-        settle(self.plan_withdraw(participant, message, now), self._store, self._emit)
+        settle(self.plan_withdraw(participant, message, now), self._store(), self._emit)
         return self._cards.get(message.id)
 
     def plan_withdraw(
@@ -264,7 +264,7 @@ class Reflections:
             hidden=before.hidden if hidden is None else hidden,
             highlighted=before.highlighted if highlighted is None else highlighted,
         )
-        self._store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
+        self._store().set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
         changed = card.hidden != before.hidden
         self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
