@@ -172,7 +172,7 @@ class Live:
             room.participant,
             self._send,
             frames_for=lambda card: self.frames.card_frames(card),
-            card_gone=lambda card_id: self.votes.drop_card(card_id),
+            card_gone=lambda card_id, announce: self.votes.drop_card(card_id, announce),
         )
         self.answers_part = Survey(
             store,

@@ -322,8 +322,12 @@ class Votes:
         (self._closed.add if closed else self._closed.discard)(index)
         self._emit(VotesChanged(index, None))
 
-    def drop_card(self, card_id: str) -> None:
-        """Give back the dots on a card that was withdrawn or hidden (already so in the store)."""
+    def drop_card(self, card_id: str, announce: bool = True) -> None:
+        """Give back the dots on a card that was withdrawn or hidden (already so in the store).
+
+        Without ``announce`` no :class:`VotesChanged` is sent: the caller's own event (a
+        moderation's :class:`~app.session.events.ReflectionChanged`) says it all.
+        """
         phases = set()
         voters = set()
         self._changes += 1
@@ -333,7 +337,7 @@ class Votes:
                 voters.add(pid)
                 if not cards:
                     del self._dots[(index, pid)]
-        for index in sorted(phases):
+        for index in sorted(phases) if announce else ():
             phase = self.phase(index)
             everyone = phase is not None and phase.open_votes
             self._emit(VotesChanged(index, None if everyone else frozenset(voters)))

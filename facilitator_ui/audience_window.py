@@ -1012,6 +1012,10 @@ class AudienceWindow(QWidget):
         bridge.reflectionChanged.connect(lambda _rid, _mod: self._schedule_for(AudienceView.WALL))
         bridge.surveyAnswered.connect(self._on_survey_answered)
         bridge.votesChanged.connect(lambda _index: self._schedule_for(AudienceView.RANKING))
+        # A card hidden during a vote gives its dots back: the one moderation event says so.
+        bridge.reflectionChanged.connect(
+            lambda _r, moderated: moderated and self._schedule_for(AudienceView.RANKING)
+        )
         bridge.reflectionChanged.connect(lambda _r, _m: self._schedule_for(AudienceView.THEMES))
 
         self.resize(1280, 720)

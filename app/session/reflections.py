@@ -57,13 +57,13 @@ class Reflections:
         participant: Callable[[str], Participant | None],
         emit: Emit,
         frames_for: Callable[[Reflection], tuple[Frame, ...]],
-        card_gone: Callable[[str], None],
+        card_gone: Callable[[str, bool], None],
     ) -> None:
         """Load the session's cards from ``store``.
 
         ``round_of`` gives a phase's groups, ``participant`` looks a person up (None: erased),
         ``frames_for`` gives the frames a changed card sends to pages and ``card_gone`` tells
-        the votes a card left the wall (withdrawn, hidden, erased).
+        the votes a card left the wall (withdrawn, hidden, erased), and whether to announce it.
         """
         self._store = store
         self._session_id = session_id
@@ -97,7 +97,7 @@ class Reflections:
             self._cards[card.id] = blank
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
-            self._card_gone(card.id)
+            self._card_gone(card.id, True)
         for participant_id in gone:
             self._authored.pop(participant_id, None)
 
@@ -240,7 +240,7 @@ class Reflections:
             if announce:
                 self._emit(ReflectionChanged(stored))
             if stored.withdrawn:
-                self._card_gone(stored.id)  # the store dropped its votes with it
+                self._card_gone(stored.id, True)  # the store dropped its votes with it
             return self._frames_for(stored) if announce else ()
 
         def write(store: Store) -> Reflection:
@@ -264,12 +264,14 @@ class Reflections:
             hidden=before.hidden if hidden is None else hidden,
             highlighted=before.highlighted if highlighted is None else highlighted,
         )
+        # One write (the store drops a hidden card's votes in the same transaction), then
+        # memory, then one change event; the frames pages get come with it, as data.
         self._store().set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
+        if card.hidden:
+            self._card_gone(card.id, False)  # its dots: said by the one event below
         changed = card.hidden != before.hidden
         self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
-        if card.hidden:
-            self._card_gone(card.id)  # the store dropped its votes with the moderation
         if changed:
             # A card hidden (or shown again) leaves (or comes back to) its group's pages.
             frames = self._frames_for(card)
