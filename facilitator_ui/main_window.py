@@ -46,8 +46,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -76,7 +74,8 @@ from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.ranking_view import PrioritiesView
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
-from facilitator_ui.roster_model import Column, RosterModel, RosterRole
+from facilitator_ui.roster_delegate import RoleDelegate
+from facilitator_ui.roster_model import Column, RosterModel
 from facilitator_ui.settings import Settings, SettingsDialog
 from facilitator_ui.shortcuts import Command
 from facilitator_ui.survey_view import SurveyView
@@ -104,31 +103,10 @@ QR_MINIMUM = 200
 NAME_COLUMN_MAX = 360
 CELL_PADDING = 34  # item padding from the style sheet, the style's margins, and some air
 STATUS_MESSAGE_MS = 4000
-CELL_MARGIN = 8  # what the style takes inside a cell's text area (focus frame, rounding)
 
 # The style sheet ships as a file of the package (facilitator_ui/console.qss): colours picked
 # for contrast on a projector as much as on a laptop screen.
 STYLE_SHEET = resources.files("facilitator_ui").joinpath("console.qss").read_text("utf-8")
-
-
-class RoleDelegate(QStyledItemDelegate):
-    """The roster's role cell: role and function if they fit, else the role alone."""
-
-    def shown_text(self, index: QModelIndex, width: int, metrics: QFontMetrics) -> str:
-        """Return what the cell shows at ``width`` pixels (the role alone if it must)."""
-        full = str(index.data() or "")
-        word = index.data(RosterRole.ROLE_WORD)
-        if word and metrics.horizontalAdvance(full) + CELL_MARGIN > width:
-            return str(word)
-        return full
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
-        """Fill in the cell as usual, with the text that fits the style's text area."""
-        super().initStyleOption(option, index)
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
-        option.text = self.shown_text(index, text_rect.width(), option.fontMetrics)
 
 
 class MainWindow(QMainWindow):
