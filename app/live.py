@@ -142,7 +142,17 @@ class Live:
         """Load the session's saved state (clock, groups, cards) from the room's store."""
         self.room = room
         self._emit = emit
-        store, session = room.store, room.session
+        self._quiet = 0  # > 0 while a change the owner announces itself is applied
+        self._load()
+
+    def _load(self) -> None:
+        room = self.room
+        session = room.session
+
+        def store() -> Store:
+            # Read on every write: "Spara som…" switches the room to the copy mid-session.
+            return room.store
+
         self.clock_part = ProgramClock(store, session.id, session.program, self._send)
         self.groups = Groups(
             store,
@@ -162,7 +172,7 @@ class Live:
             room.participant,
             self._send,
             frames_for=lambda card: self.frames.card_frames(card),
-            card_gone=lambda card_id: self.votes.drop_card(card_id),
+            card_gone=lambda card_id, announce: self.votes.drop_card(card_id, announce),
         )
         self.answers_part = Survey(
             store,
@@ -177,9 +187,17 @@ class Live:
         self.votes = Votes(self, store, session.id, room.participants, self._send)
         self.frames = Frames(self)
 
+    def reload(self) -> None:
+        """Read the session's state from the store again (after its data was cleared).
+
+        The parts are made anew; whoever holds this :class:`Live` keeps using it.
+        """
+        self._load()
+
     def _send(self, event: LiveEvent) -> None:
         # Looked up on every event (not bound once): a test may listen in on ``_emit``.
-        self._emit(event)
+        if not self._quiet:
+            self._emit(event)
 
     # -- program and clock (app.session.program) -----------------------------------------------
 
@@ -281,19 +299,31 @@ class Live:
         """Place a late arrival without moving anyone; see :meth:`Groups.place_late`."""
         return self.groups.place_late(participant)
 
-    def forget(self, *participant_ids: str) -> None:
-        """Drop erased participants (already deleted from the store) from the live state.
+    def plan_forget(self, *participant_ids: str) -> Pending:
+        """Plan dropping erased participants from the live state, as one change.
 
-        Their cards and answers leave memory; every round (and every undo step) loses them,
-        and each changed round is emitted so pages and the console show the groups without
-        them. Several are dropped together, so no round is stored with one of them still in.
+        ``write`` stores every round without them; call it inside the transaction that
+        erases them (:meth:`app.room.Room.erase_participant`), so both commit or neither.
+        ``apply`` then drops their cards, votes and answers from memory and takes them out of
+        every round and undo step, quietly: the room announces the erasure with one event.
+        Several are dropped together, so no round is stored with one of them still in.
         """
         gone = set(participant_ids)
-        self.reflections.forget(gone)
-        for participant_id in participant_ids:
-            self.votes.forget(participant_id)
-            self.answers_part.forget((participant_id,))
-        self.groups.forget(gone)
+        write_rounds, apply_rounds = self.groups.plan_forget(gone)
+
+        def apply(_stored: object) -> tuple[Frame, ...]:
+            self._quiet += 1
+            try:
+                self.reflections.forget(gone)
+                for participant_id in participant_ids:
+                    self.votes.forget(participant_id)
+                    self.answers_part.forget((participant_id,))
+                apply_rounds()
+            finally:
+                self._quiet -= 1
+            return ()
+
+        return Pending(0, write=write_rounds, apply=apply)
 
     # -- cards and moderation (app.session.reflections) ------------------------------------
 

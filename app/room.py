@@ -79,16 +79,37 @@ class Room:
         self.session: Session = self._pick_session(session_number)
         store.set_meta(CURRENT_SESSION_KEY, str(self.session.number))
         self._listeners: list[Callable[[RoomEvent], None]] = []
+        self._load_people()
+        self.live = Live(self, self._emit)
+
+    def _load_people(self) -> None:
         # Someone arriving while groups already exist is placed without moving others.
         self.people = Participants(
-            store.participants(self.session.id),
+            self.store.participants(self.session.id),
             self._emit,
             lambda participant: self.live.place_late(participant),
         )
         self.entry = Entry(
-            store, self.session.id, lambda: self.series.organisations, self.people, self._emit
+            lambda: self.store,  # "Spara som…" switches the room to the copy mid-session
+            self.session.id,
+            lambda: self.series.organisations,
+            self.people,
+            self._emit,
         )
-        self.live = Live(self, self._emit)
+
+    def restart(self) -> None:
+        """Read the running session afresh from the store, after its data was cleared.
+
+        Its people, room token and code, clock, groups, cards, answers and votes are what
+        the store holds now; nobody is connected. The caller announces the change
+        (:func:`app.operations.clear_session`).
+        """
+        series = self.store.series()
+        assert series is not None
+        self.series = series
+        self.session = next(s for s in series.sessions if s.id == self.session.id)
+        self._load_people()
+        self.live.reload()
 
     @property
     def room_token(self) -> str:
@@ -233,14 +254,9 @@ class Room:
 
         For someone of this session the live state forgets them too: their cards leave the
         wall and their groups, everyone's page is updated and their own is disconnected.
+        See :meth:`_erase`.
         """
-        found = self.store.erase_participant(participant_id)
-        if self.people.remove(participant_id):
-            self.live.forget(participant_id)
-            self._emit(ParticipantRemoved(participant_id))
-            self._emit(RosterChanged())
-            self._emit(PhaseChanged(self.live.clock))  # every view and page shows it afresh
-        return found
+        return self._erase([participant_id]) > 0
 
     def rehearsal_participants(self) -> list[Participant]:
         """Return this session's simulated participants (of any rehearsal, also an earlier run)."""
@@ -252,15 +268,25 @@ class Room:
         Their cards, answers and group places go with them, in one transaction.
         """
         ids = [p.id for p in self.rehearsal_participants()]
-        if not ids:
-            return 0
-        self.store.erase_participants(ids)
-        self.live.forget(*ids)
-        for participant_id in ids:
-            if self.people.remove(participant_id):
-                self._emit(ParticipantRemoved(participant_id))
-        self._emit(RosterChanged())
-        return len(ids)
+        return self._erase(ids) if ids else 0
+
+    def _erase(self, participant_ids: list[str]) -> int:
+        # One core operation: every write (the people and all they wrote, and the rounds
+        # they leave) in one transaction, so a failure half-way erases nothing; then memory
+        # follows and one ParticipantRemoved tells the room server and the console.
+        ours = tuple(pid for pid in participant_ids if self.people.participant(pid) is not None)
+        forget = self.live.plan_forget(*ours)
+        with self.store.transaction():
+            found = self.store.erase_participants(participant_ids, compact=False)
+            if forget.write is not None:
+                forget.write(self.store)
+        self.store.compact()  # outside the transaction: VACUUM cannot run inside one
+        for participant_id in ours:
+            self.people.remove(participant_id)
+        forget.apply(None)
+        if found or ours:
+            self._emit(ParticipantRemoved(ours))
+        return found
 
     def erase_roster_entry(self, roster_id: int) -> bool:
         """Erase a roster name nobody claimed (GDPR); True if found."""

@@ -49,8 +49,10 @@ from app.room import (
     Room,
     RoomEvent,
     RosterChanged,
+    WorkshopChanged,
     normalise_public_url,
 )
+from app.session.entry import join_url
 from app.store import Store
 from app.votes import VotesChanged
 from room_server import netinfo, static
@@ -662,7 +664,7 @@ class RoomServer:
         The token travels in the fragment, which browsers never send in HTTP requests or
         Referer headers, so it stays out of logs along the way.
         """
-        return f"{self.base_url}/#t={self.room.room_token}"
+        return join_url(self.base_url, self.room.room_token)
 
     def join_info(self) -> JoinInfo:
         """Return how participants reach the room (for the console's QR panel)."""
@@ -1021,11 +1023,23 @@ class RoomServer:
         elif isinstance(event, FramesOut):
             # Frames of a change made outside this server's writes (the console's moderation).
             self._queue_frames(event.frames)
-        elif isinstance(event, RosterChanged) and self._roster_handle is None:
-            # Batched like presence: during a join storm the list goes out twice a second.
-            self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
         elif isinstance(event, ParticipantRemoved):
-            self._drop_participant(event.participant_id)
+            # One event for the whole erasure: drop their pages, show everyone else's page
+            # afresh (groups and cards without them) and the join form's roster too.
+            for participant_id in event.participant_ids:
+                self._drop_participant(participant_id)
+            self._send_states()
+            self._schedule_roster(loop)
+        elif isinstance(event, RosterChanged):
+            self._schedule_roster(loop)
+        elif isinstance(event, WorkshopChanged) and event.what == "clear":
+            if event.session_number == self.room.session.number:
+                self._drop_everyone()
+
+    def _schedule_roster(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Batched like presence: during a join storm the list goes out twice a second.
+        if self._roster_handle is None:
+            self._roster_handle = loop.call_later(PRESENCE_DELAY, self._send_roster)
 
     def _voting(self) -> bool:
         phase = self.room.live.phase
@@ -1045,6 +1059,17 @@ class RoomServer:
         for client in self._by_participant.pop(participant_id, set()):
             client.participant_id = None
             client.resume_token = None
+            task = asyncio.get_running_loop().create_task(client.ws.close(4001, "erased"))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _drop_everyone(self) -> None:
+        # The running session was cleared: nobody's place is left, and its room token and
+        # code are new, so every page (also one still on the join form) is closed as erased.
+        for participant_id in list(self._by_participant):
+            self._drop_participant(participant_id)
+        for client in [c for c in self._clients if c.in_room]:
+            client.in_room = False
             task = asyncio.get_running_loop().create_task(client.ws.close(4001, "erased"))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from app.model import Organisation, Participant
@@ -35,6 +35,22 @@ TOKEN_BYTES = 12  # 96 bits: a QR join needs no typing, and guessing is hopeless
 # 88 of the Fyrbodal series and the 500 of the load bench.
 MAX_PARTICIPANTS_KEY = "max_participants"
 DEFAULT_MAX_PARTICIPANTS = 1000
+
+
+def new_credentials() -> tuple[str, str]:
+    """Return a fresh room token (for the QR code) and room code (to type)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return token, code
+
+
+def join_url(base_url: str, room_token: str) -> str:
+    """Return the address the QR code encodes: the page plus the room token.
+
+    The token travels in the fragment, which browsers never send in HTTP requests or
+    Referer headers, so it stays out of logs along the way.
+    """
+    return f"{base_url}/#t={room_token}"
 
 
 def format_room_code(code: str) -> str:
@@ -66,6 +82,10 @@ class JoinInfo:
     def port_fallback(self) -> bool:
         """True when the asked-for port was taken and another one is used."""
         return self.port != self.requested_port
+
+    def with_room(self, room_token: str, room_code: str) -> JoinInfo:
+        """Return the same addresses for a room with a new token and code (shown formatted)."""
+        return replace(self, join_url=join_url(self.base_url, room_token), room_code=room_code)
 
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -142,7 +162,7 @@ class Entry:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         organisations: Callable[[], Sequence[Organisation]],
         people: Participants,
@@ -154,17 +174,16 @@ class Entry:
         self._organisations = organisations
         self._people = people
         self._emit = emit
-        token, code = store.room_credentials(session_id)
+        token, code = store().room_credentials(session_id)
         if not token or not code:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            store.set_room_credentials(session_id, token, code)
+            token, code = new_credentials()
+            store().set_room_credentials(session_id, token, code)
         self.room_token: str = token
         self.room_code: str = code
         # Known only to this process: the console's own simulated participants send it with
         # their join, which marks them as rehearsal (left out of exports, removed in one step).
         self.rehearsal_key: str = secrets.token_urlsafe(24)
-        stored_limit = store.get_meta(MAX_PARTICIPANTS_KEY)
+        stored_limit = store().get_meta(MAX_PARTICIPANTS_KEY)
         self.max_participants = (
             int(stored_limit)
             if stored_limit and stored_limit.isdigit() and int(stored_limit) > 0
@@ -180,7 +199,7 @@ class Entry:
         """
         if limit < 1:
             raise ValueError("the limit on participants is at least 1")
-        self._store.set_meta(MAX_PARTICIPANTS_KEY, str(limit))
+        self._store().set_meta(MAX_PARTICIPANTS_KEY, str(limit))
         self.max_participants = limit
 
     def report_full(self) -> None:
@@ -218,7 +237,7 @@ class Entry:
             ProtocolError: as :meth:`plan_join`.
         """
         plan = self.plan_join(form)
-        return plan.finish(plan.write(self._store))
+        return plan.finish(plan.write(self._store()))
 
     def plan_join(self, form: Join) -> JoinPlan:
         """Check a join and say what to store; the room changes only on ``finish``.
@@ -237,7 +256,7 @@ class Entry:
         resume_token = secrets.token_urlsafe(24)
         entry = None
         if form.roster_id is not None:
-            entry = self._store.roster_entry(form.roster_id)
+            entry = self._store().roster_entry(form.roster_id)
             if entry is not None and entry.session_id != session_id:
                 entry = None
         elif not any(o.id == form.organisation_id for o in self._organisations()):
@@ -307,5 +326,5 @@ class Entry:
 
     def resume(self, resume_token: str) -> Participant | None:
         """Return the participant this resume token belongs to in this session, or None."""
-        found = self._store.participant_by_resume(self._session_id, resume_token)
+        found = self._store().participant_by_resume(self._session_id, resume_token)
         return None if found is None else (self._people.participant(found.id) or found)

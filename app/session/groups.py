@@ -65,7 +65,7 @@ class Groups:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         series_id: int,
         clock: Callable[[], PhaseClock],
@@ -82,7 +82,7 @@ class Groups:
         self._emit = emit
         self._rounds: dict[int, GroupRound] = {}
         self._history: list[tuple[tuple[str, ...], ...]] = []
-        for rnd in store.rounds(series_id):
+        for rnd in store().rounds(series_id):
             if rnd.session_id == session_id:
                 self._rounds[rnd.phase_index] = rnd
             elif rnd.kind == GroupKind.MIXED:
@@ -218,7 +218,7 @@ class Groups:
         return self._commit_round(rnd, remember=old)
 
     def _commit_round(self, rnd: GroupRound, remember: GroupRound | None) -> GroupRound:
-        saved = self._store.save_round(rnd)
+        saved = self._store().save_round(rnd)
         if remember is not None:
             self._undo.append(remember)
             del self._undo[:-UNDO_DEPTH]
@@ -258,21 +258,34 @@ class Groups:
         links[group_no] = link.strip()
         self._commit_round(replace(rnd, links=tuple(links)), remember=rnd)
 
-    def forget(self, gone: set[str]) -> None:
-        """Drop erased participants from every round and every undo step.
+    def plan_forget(self, gone: set[str]) -> tuple[Callable[[Store], None], Callable[[], None]]:
+        """Plan dropping erased participants from every round and every undo step.
 
-        Each changed round is stored and emitted, so pages and the console show the groups
-        without them; all of them go at once, so no round is stored with one still in.
+        Returns (write, apply): ``write`` stores the rounds without them (inside the caller's
+        transaction that erases them), ``apply`` then updates memory, quietly: the erasure is
+        announced once, by its owner.
         """
 
         def without(rnd: GroupRound) -> GroupRound:
             groups = tuple(tuple(m for m in g if m not in gone) for g in rnd.groups)
             return replace(rnd, groups=groups, late=rnd.late - gone)
 
-        self._undo = [without(r) for r in self._undo]
-        for rnd in list(self._rounds.values()):
-            if any(m in gone for g in rnd.groups for m in g):
-                self._commit_round(without(rnd), remember=None)
+        changed = [
+            without(rnd)
+            for rnd in self._rounds.values()
+            if any(m in gone for g in rnd.groups for m in g)
+        ]
+
+        def write(store: Store) -> None:
+            for rnd in changed:
+                store.save_round(rnd)
+
+        def apply() -> None:
+            self._undo = [without(r) for r in self._undo]
+            for rnd in changed:
+                self._rounds[rnd.phase_index] = rnd
+
+        return write, apply
 
     def can_undo(self) -> bool:
         """Return True when there is a group change to undo."""
@@ -343,7 +356,7 @@ class Groups:
             store.add_late_member(*row, new_group=new_group)
 
         if self.write_late is None:
-            write(self._store)
+            write(self._store())
         else:
             self.write_late(write)
         self._rounds[placed.phase_index] = placed

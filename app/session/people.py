@@ -51,15 +51,21 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class ParticipantRemoved:
-    """A participant's data was erased on request (GDPR); their connections are dropped."""
-
-    participant_id: str
+class RosterChanged:
+    """The session's unclaimed roster names changed (import, a claim, an erasure)."""
 
 
 @dataclass(frozen=True, slots=True)
-class RosterChanged:
-    """The session's unclaimed roster names changed (import, a claim, an erasure)."""
+class ParticipantRemoved(RosterChanged):
+    """Participants' data was erased on request (GDPR) or as a rehearsal's: one event.
+
+    Their connections are dropped; their cards, answers, votes and group places are gone
+    from the live state already (quietly: this is the one event of the erasure), so every
+    page and view shows the session afresh. It is a :class:`RosterChanged` too: an erasure
+    also takes the names the people had claimed off the roster.
+    """
+
+    participant_ids: tuple[str, ...]
 
 
 PeopleEvent = ParticipantJoined | ConnectionChanged | ParticipantRemoved | RosterChanged

@@ -8,7 +8,7 @@ every change is stored before memory follows and is announced as one
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,14 +25,18 @@ class ProgramClock:
     """A session's phases and the clock that moves through them."""
 
     def __init__(
-        self, store: Store, session_id: int, phases: tuple[Phase, ...], emit: Emit
+        self,
+        store: Callable[[], Store],
+        session_id: int,
+        phases: tuple[Phase, ...],
+        emit: Emit,
     ) -> None:
         """Load the saved clock of session ``session_id``; changes are stored in ``store``."""
         self._store = store
         self._session_id = session_id
         self._emit = emit
         self.phases = phases
-        self.clock = PhaseClock.from_json(store.phase_state(session_id))
+        self.clock = PhaseClock.from_json(store().phase_state(session_id))
 
     @property
     def phase(self) -> Phase | None:
@@ -62,7 +66,7 @@ class ProgramClock:
                 1 <= phase.dots <= MAX_DOTS and 1 <= phase.per_card <= MAX_DOTS
             ):
                 raise ValueError(f"phase {phase.title!r}: 1–{MAX_DOTS} dots are needed")
-        self._store.set_program(self._session_id, program)
+        self._store().set_program(self._session_id, program)
         self.phases = program
         if self.clock.index >= len(program):
             self._set_clock(replace(self.clock, index=len(program) - 1))
@@ -70,7 +74,7 @@ class ProgramClock:
             self._emit(PhaseChanged(self.clock))
 
     def _set_clock(self, clock: PhaseClock) -> None:
-        self._store.set_phase_state(self._session_id, clock.to_json())
+        self._store().set_phase_state(self._session_id, clock.to_json())
         self.clock = clock
         self._emit(PhaseChanged(clock))
 

@@ -49,7 +49,7 @@ class Reflections:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         clock: Callable[[], PhaseClock],
         phases: Callable[[], tuple[Phase, ...]],
@@ -57,13 +57,13 @@ class Reflections:
         participant: Callable[[str], Participant | None],
         emit: Emit,
         frames_for: Callable[[Reflection], tuple[Frame, ...]],
-        card_gone: Callable[[str], None],
+        card_gone: Callable[[str, bool], None],
     ) -> None:
         """Load the session's cards from ``store``.
 
         ``round_of`` gives a phase's groups, ``participant`` looks a person up (None: erased),
         ``frames_for`` gives the frames a changed card sends to pages and ``card_gone`` tells
-        the votes a card left the wall (withdrawn, hidden, erased).
+        the votes a card left the wall (withdrawn, hidden, erased), and whether to announce it.
         """
         self._store = store
         self._session_id = session_id
@@ -74,7 +74,7 @@ class Reflections:
         self._emit = emit
         self._frames_for = frames_for
         self._card_gone = card_gone
-        self._cards = _Cards({r.id: r for r in store.reflections(session_id)})
+        self._cards = _Cards({r.id: r for r in store().reflections(session_id)})
         self._authored: Counter[str] = Counter(r.participant_id for r in self._cards.values())
         self._buckets: tuple[tuple[int, int], dict[str, list[tuple[int, Reflection]]]] | None = None
 
@@ -94,7 +94,7 @@ class Reflections:
             self._cards[card.id] = blank
             self._emit(ReflectionChanged(blank, moderated=True))
             del self._cards[card.id]
-            self._card_gone(card.id)
+            self._card_gone(card.id, True)
         for participant_id in gone:
             self._authored.pop(participant_id, None)
 
@@ -114,7 +114,7 @@ class Reflections:
         Raises:
             ProtocolError: as :meth:`plan_reflect`.
         """
-        settle(self.plan_reflect(participant, message, now), self._store, self._emit)
+        settle(self.plan_reflect(participant, message, now), self._store(), self._emit)
         card = self._cards.get(message.id)
         assert card is not None  # stored and applied just now
         return card
@@ -172,7 +172,7 @@ class Reflections:
         Raises:
             ProtocolError: as :meth:`plan_withdraw`.
         """
-        settle(self.plan_withdraw(participant, message, now), self._store, self._emit)
+        settle(self.plan_withdraw(participant, message, now), self._store(), self._emit)
         return self._cards.get(message.id)
 
     def plan_withdraw(
@@ -237,7 +237,7 @@ class Reflections:
             if announce:
                 self._emit(ReflectionChanged(stored))
             if stored.withdrawn:
-                self._card_gone(stored.id)  # the store dropped its votes with it
+                self._card_gone(stored.id, True)  # the store dropped its votes with it
             return self._frames_for(stored) if announce else ()
 
         def write(store: Store) -> Reflection:
@@ -261,12 +261,14 @@ class Reflections:
             hidden=before.hidden if hidden is None else hidden,
             highlighted=before.highlighted if highlighted is None else highlighted,
         )
-        self._store.set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
+        # One write (the store drops a hidden card's votes in the same transaction), then
+        # memory, then one change event; the frames pages get come with it, as data.
+        self._store().set_moderation(card.id, hidden=card.hidden, highlighted=card.highlighted)
         self._cards[card.id] = card
+        if card.hidden:
+            self._card_gone(card.id, False)  # its dots: said by the one event below
         changed = card.hidden != before.hidden
         self._emit(ReflectionChanged(card, moderated=True, visibility_changed=changed))
-        if card.hidden:
-            self._card_gone(card.id)  # the store dropped its votes with the moderation
         if changed:
             # A card hidden (or shown again) leaves (or comes back to) its group's pages.
             frames = self._frames_for(card)

@@ -26,7 +26,7 @@ class Survey:
 
     def __init__(
         self,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         items: tuple[SurveyItem, ...],
         clock: Callable[[], PhaseClock],
@@ -45,7 +45,7 @@ class Survey:
         self._emit = emit
         self.items = items
         self._answers: dict[str, dict[str, int | str]] = {}
-        for pid, item, value, text in store.survey_answers(session_id):
+        for pid, item, value, text in store().survey_answers(session_id):
             self._answers.setdefault(pid, {})[item] = value if value is not None else text
 
     def set_items(self, items: Sequence[SurveyItem]) -> None:
@@ -60,7 +60,7 @@ class Survey:
         """
         items = tuple(items)
         self.check(items)
-        self._store.set_survey(self._session_id, items)
+        self._store().set_survey(self._session_id, items)
         self.items = items
         self._saved(items)
         self._emit(PhaseChanged(self._clock()))
@@ -83,7 +83,7 @@ class Survey:
         Raises:
             ProtocolError: as :meth:`plan`.
         """
-        settle(self.plan(participant, message), self._store, self._emit)
+        settle(self.plan(participant, message), self._store(), self._emit)
 
     def plan(self, participant: Participant, message: SurveyAnswers) -> Pending:
         """Check survey answers and say what to store; memory changes on ``apply``.
