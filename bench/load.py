@@ -5,6 +5,8 @@
     python bench/load.py --clients 500 --loop console   # ... with the console window on it
     python bench/load.py --clients 200 --soak 10     # 200 reconnecting at random for 10 min
     python bench/load.py --clients 100 --via tunnel     # through sshd + Caddy, beside direct
+    LOAD_PROFILE=DIR python bench/load.py --clients 1000  # + a cProfile file per stage in DIR
+    LOAD_GC=1 python bench/load.py --clients 1000  # + the server's garbage collector pauses
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
@@ -181,6 +183,20 @@ async def room_main(
     export: asyncio.Future[Any] | None = None
     export_started = 0.0
     export_ended: list[float] = []
+    gc_pauses: dict[str, list[float]] = {}
+    if os.environ.get("LOAD_GC"):  # how long the garbage collector stops the loop, per stage
+        import gc
+
+        gc_started = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                gc_started[0] = time.monotonic()
+            else:
+                pause = (time.monotonic() - gc_started[0]) * 1000
+                gc_pauses.setdefault(f"{probe.stage} gen{info['generation']}", []).append(pause)
+
+        gc.callbacks.append(on_gc)
     profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
     profiler: Any = None
     while True:
@@ -250,6 +266,7 @@ async def room_main(
                     "commits": batches,
                     "largest_batch": largest,
                     "join_ms": {k: [pct(v, 0.5), pct(v, 0.99)] for k, v in join_ms.items()},
+                    "gc": {k: [len(v), round(max(v), 1)] for k, v in gc_pauses.items()},
                 }
             )
         elif command == "quit":
@@ -633,6 +650,8 @@ async def drive(
     await server.ask("mark end")
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
+    if stats.get("gc"):
+        print("server gc pauses (count, max ms) per stage:", stats["gc"], file=sys.stderr)
     client_probe_task.cancel()
     server.ask = ask  # type: ignore[method-assign]
     result["client_stall_ms"] = {k: round(v * 1000, 1) for k, v in client_probe.worst.items()}
