@@ -883,7 +883,7 @@ class GroupsView(QFrame):
         self._draft = draft
         if self._tasks.start(self._prepare(draft)) is None:
             self._draft = None
-        self._show_repeats()
+        self._show_draft()
 
     def improve(self) -> None:
         """Search again, in the background, for better groups than those shown."""
@@ -1028,13 +1028,27 @@ class GroupsView(QFrame):
             return index
         return None
 
+    def _draft_text(self) -> str:
+        """Say how the groups of the phase shown are being prepared (translated; may be "")."""
+        draft = self._draft
+        if draft is None or draft.job.phase_index != self.phase_index():
+            return ""
+        if draft.groups is None or draft.report is None:
+            return tr("groups_draft_preparing")
+        repeats = repeats_text(draft.report, history=bool(draft.job.history), searching=False)
+        return tr("groups_draft_ready", people=len(draft.job.members), repeats=repeats).strip()
+
+    def _show_draft(self) -> None:
+        rnd = self.current_round()
+        if shiboken6.isValid(self) and self.phase_index() is not None and rnd is None:
+            self.empty_label.setText(self._draft_text() or tr("groups_none_yet"))
+
     def _drop_draft(self) -> None:
         draft = self._draft
         if draft is not None:
             draft.stop.set()
             self._draft = None
-            if shiboken6.isValid(self):
-                self._show_repeats()
+            self._show_draft()
 
     async def _prepare(self, draft: _Draft) -> None:
         loop = running_loop()
@@ -1052,7 +1066,7 @@ class GroupsView(QFrame):
             self._draft = None
         else:
             draft.groups, draft.report = result
-        self._show_repeats()
+        self._show_draft()
 
     def _use_draft(self, job: GroupJob, only_if_none: bool) -> bool:
         """Apply the groups prepared for ``job``'s phase if they still fit; say if it did."""
@@ -1185,24 +1199,11 @@ class GroupsView(QFrame):
     def _show_repeats(self) -> None:
         kept = self._kept()
         text = ""
-        draft = self._draft
         if kept is not None:
             imp = self._improving
             searching = imp is not None and imp.job.phase_index == kept.job.phase_index
             text = repeats_text(kept.report, history=bool(kept.job.history), searching=searching)
-        elif (
-            draft is not None
-            and draft.job.phase_index == self.phase_index()
-            and self.current_round() is None
-        ):
-            if draft.groups is None:
-                text = tr("groups_draft_preparing")
-            else:
-                assert draft.report is not None
-                repeats = repeats_text(
-                    draft.report, history=bool(draft.job.history), searching=False
-                )
-                text = tr("groups_draft_ready", people=len(draft.job.members), repeats=repeats)
+
         self.repeats_label.setText(text)
         self.repeats_label.setVisible(bool(text))
         self.improve_button.setVisible(self.can_improve())
@@ -1338,7 +1339,7 @@ class GroupsView(QFrame):
             self.empty_label.setText(tr("groups_no_group_phase"))
         elif rnd is None or not rnd.groups:
             self.summary_label.setText("")
-            self.empty_label.setText(tr("groups_none_yet"))
+            self.empty_label.setText(self._draft_text() or tr("groups_none_yet"))
         else:
             summary = tr("groups_summary", groups=len(rnd.groups), people=people)
             if rnd.locked:

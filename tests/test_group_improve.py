@@ -377,6 +377,7 @@ def round_one_running(room: Room, two_rounds: list[list[str]]) -> list[list[str]
 def prepared_view(window: MainWindow) -> groups_view.GroupsView:
     view = window.groups_view
     assert view.auto_check.isChecked()  # the default: groups are made as a phase starts
+    window.tabs.setCurrentWidget(view)
     view.size_spin.setValue(3)
     return view
 
@@ -399,9 +400,11 @@ def test_the_next_phase_is_prepared_and_used_as_it_starts(
     assert metrics(groups, members, [first]).repeated_pairs == report.repeated_pairs == 0
     assert room.live.round(ROUND_2) is None  # prepared, not handed out
     view.set_phase(ROUND_2)
-    assert view.repeats_label.text() == SV["groups_draft_ready"].replace(
-        "{people} {people|person|personer}", "12 personer"
-    ).replace("{repeats}", SV["groups_repeats_none"])
+    assert view.empty_label.isVisible() and view.empty_label.text() == (
+        "Grupper för 12 personer är förberedda och delas ut när momentet startar (eller nu,"
+        " med ”Skapa grupper”); den som ansluter under tiden läggs till. "
+        + SV["groups_repeats_none"]
+    )
     view.set_phase(ROUND_1)
     # Meanwhile one person leaves and one arrives.
     leaver = groups[0][0]
@@ -459,6 +462,8 @@ def test_no_draft_without_automatic_groups_or_once_groups_exist(
     view.auto_check.setChecked(True)
     view.update_draft()
     assert view.is_preparing()
+    view.set_phase(ROUND_2)
+    assert view.empty_label.text() == SV["groups_draft_preparing"]
     room.live.make_groups(ROUND_2, 3)  # made by hand before the phase: the draft goes
     view.update_draft()
     assert not view.is_preparing() and view.draft(ROUND_2) is None
