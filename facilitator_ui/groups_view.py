@@ -263,6 +263,27 @@ class _Improvement:
     stop: threading.Event
 
 
+def place_arrivals(groups: list[list[str]], job: GroupJob) -> list[list[str]] | None:
+    """Add whoever of ``job.members`` is not in ``groups``, one by one, as late joiners are.
+
+    See :func:`app.grouping.place_late_joiner`. None when someone's attendance mode has no
+    group (then the groups are made afresh).
+    """
+    placed = [list(g) for g in groups]
+    inside = {pid for g in placed for pid in g}
+    by_id = {m.id: m for m in job.members}
+    for member in job.members:
+        if member.id in inside:
+            continue
+        seated = [by_id[pid] for g in placed for pid in g]
+        g = grouping.place_late_joiner(placed, member, seated, job.history)
+        if g == len(placed):
+            return None
+        placed[g].append(member.id)
+        inside.add(member.id)
+    return placed
+
+
 @dataclass(eq=False)
 class _Draft:
     """Groups being prepared, in the background, for a mixed-group phase not yet started."""
@@ -1081,6 +1102,12 @@ class GroupsView(QFrame):
         kept = adapt_draft(draft.job, groups, job)
         if kept is None:
             return False
+        if job.phase_index != self._live.clock.index:
+            # Made ahead of its phase ("Skapa grupper"): the core places arrivals only in the
+            # running phase, so they are placed here, as it would, moving nobody.
+            kept = place_arrivals(kept, job)
+            if kept is None:
+                return False
         rnd = self._apply(job, kept, only_if_none)
         if rnd is None:
             return True  # groups were made some other way meanwhile: those stay
