@@ -40,13 +40,6 @@ __all__ = ["GolferProblem", "GolferResult", "evaluate", "greedy_start", "rank", 
 # [_TENURE_MIN, _TENURE_MIN + _TENURE_SPAN), as Dotu and Van Hentenryck do.
 _TENURE_MIN = 4
 _TENURE_SPAN = 96
-# Besides, each of the two people exchanged stays put in that round for a short tenure drawn
-# from [_PERSON_TENURE_MIN, _PERSON_TENURE_MIN + _PERSON_TENURE_SPAN): the walk then leaves a
-# plateau instead of shuffling the same people of a round back and forth. Measured on the
-# search alone (bench/grouping.py --search-alone): 8-4-9 from 7 to 6 repeats, 8-4-10 from 22
-# to 17 in 30 s; longer person tenures (5-25 iterations) made it worse.
-_PERSON_TENURE_MIN = 1
-_PERSON_TENURE_SPAN = 4
 # Iterations without a new best plan before the search starts afresh (a new greedy start
 # where there is one, else a perturbation of the best plan).
 _STALL = 2_000
@@ -322,7 +315,6 @@ def tabu_search(
     best_g = st.g.copy()
     run_best = cost
     tabu = np.zeros((w, n, n), dtype=np.int64)
-    held = np.zeros((w, n), dtype=np.int64)  # person tabu: round t, person i
     cols = np.arange(n)[None, :]
     it = 0
     since_best = 0
@@ -356,8 +348,10 @@ def tabu_search(
         lex = (d_org * weight + d_role) * weight + d_rep
         score = d_org * weight * weight + d_rep + _ROLE_WEIGHT * d_role
         # Aspiration: a tabu exchange is allowed if it makes a new best plan.
-        free = (tabu[ts[:, None], as_[:, None], cols] <= it) & (held[ts, as_][:, None] <= it)
-        allowed = ok & ((free & (held[ts] <= it)) | (weighted(cost) + lex < weighted(best_cost)))
+        allowed = ok & (
+            (tabu[ts[:, None], as_[:, None], cols] <= it)
+            | (weighted(cost) + lex < weighted(best_cost))
+        )
         if not allowed.any():
             allowed = ok
             if not allowed.any():
@@ -375,8 +369,6 @@ def tabu_search(
             )
             tenure = _TENURE_MIN + int(rng.integers(_TENURE_SPAN))
             tabu[t, a, b] = tabu[t, b, a] = it + tenure
-            held[t, a] = it + _PERSON_TENURE_MIN + int(rng.integers(_PERSON_TENURE_SPAN))
-            held[t, b] = it + _PERSON_TENURE_MIN + int(rng.integers(_PERSON_TENURE_SPAN))
             if rank(cost) < rank(best_cost):
                 best_cost, best_g, best_at = cost, st.g.copy(), it
             if rank(cost) < rank(run_best):
@@ -395,7 +387,6 @@ def tabu_search(
             if rank(cost) < rank(best_cost):
                 best_cost, best_g = cost, st.g.copy()
             tabu[:] = 0
-            held[:] = 0
             since_best = 0
         if progress is not None and time.monotonic() - last_report >= 0.5:
             last_report = time.monotonic()
