@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+WARNING_SECONDS = 120  # "two minutes left", on the console and every participant's page
+
 
 class PhaseStatus(StrEnum):
     """Where the session is in its program."""

@@ -64,6 +64,11 @@ class GroupCommitter:
         self.batches = 0  # commits made (for tests and the bench)
         self.largest_batch = 0
 
+    @property
+    def busy(self) -> bool:
+        """Whether writes are waiting or being committed now."""
+        return bool(self._pending) or (self._flusher is not None and not self._flusher.done())
+
     async def write(self, fn: Callable[[Store], T]) -> T:
         """Run ``fn(store)`` in the next batch; return its result once it is committed.
 

@@ -2025,8 +2025,23 @@ def place_late_joiner(
     Raises:
         GroupingError: If ``groups`` lists unknown ids, or a pin on the joiner cannot hold.
     """
-    everyone = [m for m in members if m.id != member.id]
-    present, index, rows = _index_groups(groups, everyone)
+    # One pass each over the room (this runs for every late joiner, on the room's loop).
+    present: list[Member] = []
+    index: dict[str, int] = {}
+    for m in members:
+        if m.id == member.id:
+            continue
+        if m.id in index:
+            raise GroupingError("duplicate_member", id=m.id)
+        index[m.id] = len(present)
+        present.append(m)
+    rows: list[list[int]] = []
+    for g, group in enumerate(groups):
+        try:
+            rows.append([index[pid] for pid in group])
+        except KeyError:
+            unknown = next(pid for pid in group if pid not in index)
+            raise GroupingError("unknown_member", group=g, id=unknown) from None
     me = len(present)
     present.append(member)
     index[member.id] = me
@@ -2064,21 +2079,40 @@ def place_late_joiner(
             )
     if not candidates:
         return len(groups)
-    met = _history_pairs(history, index)
+    # Only the joiner's earlier tables matter here: not every pair of the room's history.
+    met_me = {
+        index[pid]
+        for round_groups in history
+        for group in round_groups
+        if member.id in group
+        for pid in group
+        if pid in index and pid != member.id
+    }
     mode_rows = [rows[g] for g in range(len(rows)) if modes[g] == member.attendance]
     people = sum(len(r) for r in mode_rows) + 1
     elected = sum(1 for r in mode_rows for i in r if present[i].role == Role.ELECTED)
     elected += member.role == Role.ELECTED
     min_size = min(len(r) for r in mode_rows)
+    # Growing a group past the smallest size by two is the first thing to avoid; it needs
+    # only the sizes, so the rest of the key is worked out for the groups left (fewer and
+    # fewer of them as a late-join storm fills the smallest groups).
+    if any(len(r) == min_size for r in mode_rows):
+        balanced = [g for g in candidates if len(rows[g]) <= min_size]
+        candidates = balanced or candidates
+    unbalanced = 0 if len(rows[candidates[0]]) <= min_size else 1
+    organisation = member.organisation
+    joiner_elected = member.role == Role.ELECTED
 
     def key(g: int) -> tuple[int, ...]:
         row = rows[g]
         s = len(row)
-        unbalanced = 1 if s + 1 > min_size + 1 and any(len(r) == min_size for r in mode_rows) else 0
-        org_pairs = sum(1 for i in row if present[i].organisation == member.organisation)
-        repeats = sum(1 for i in row if (min(i, me), max(i, me)) in met)
-        e = sum(1 for i in row if present[i].role == Role.ELECTED)
-        joined = e + (member.role == Role.ELECTED)
+        org_pairs = repeats = e = 0
+        for i in row:
+            other = present[i]
+            org_pairs += other.organisation == organisation
+            repeats += i in met_me
+            e += other.role == Role.ELECTED
+        joined = e + joiner_elected
         # Other groups' deviation is the same whichever group is chosen, so only this
         # group's change matters.
         d_role = _role_dev(joined, s + 1, elected, people) - _role_dev(e, s, elected, people)

@@ -8,9 +8,12 @@ views follow (through :class:`facilitator_ui.bridge.RoomBridge`). Widgets never 
 store themselves.
 
 Participants' own writes (join, cards, answers, votes) do not pass here: they go through the
-room server's plan → commit → apply path (:mod:`app.commit`). Erasing a person
-(:meth:`app.room.Room.erase_participant`) and moderation (:mod:`app.live`) are room methods that
-already make one transaction each.
+room server's plan → commit → apply path (:mod:`app.commit`). Erasing people
+(:meth:`app.room.Room.erase_participant`, :meth:`app.room.Room.remove_rehearsal`) is a room
+method of the same shape: one transaction, then one
+:class:`~app.session.people.ParticipantRemoved` event. The facilitator's moderation
+(:meth:`app.session.reflections.Reflections.moderate`) is one write and one
+:class:`~app.session.events.ReflectionChanged` event (plus the frames pages get).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from app.model import SurveyItem
 from app.room import Room, WorkshopChanged
 from app.roster import RosterRow
+from app.session.entry import new_credentials
 from app.workshop import plan_problems, plan_roster
 
 
@@ -123,11 +127,24 @@ def import_roster(
 def clear_session(room: Room, session_number: int) -> None:
     """Delete everything a session collected (one transaction); its theme, program stay.
 
+    For the running session the room starts it afresh without reopening the workshop: a new
+    room token and code are stored in the same transaction (old links die), then the room
+    reads the empty session back, and the one event tells the room server to close every
+    page and the console's views to reload.
+
     Raises:
         ValueError: no such session in the series.
+        sqlite3.Error: the file could not be written. Nothing is deleted.
     """
     session = next((s for s in room.series.sessions if s.number == session_number), None)
     if session is None:
         raise ValueError(f"no session number {session_number}")
-    room.store.clear_session(session.id)
+    running = session.id == room.session.id
+    with room.store.transaction():
+        room.store.clear_session(session.id, compact=False)
+        if running:
+            room.store.set_room_credentials(session.id, *new_credentials())
+    room.store.compact()  # outside the transaction: VACUUM cannot run inside one
+    if running:
+        room.restart()
     room.publish(WorkshopChanged("clear", session_number))

@@ -760,16 +760,20 @@ class Store(WorkshopStore):
     def add_late_member(
         self, round_id: int, group_no: int, position: int, participant_id: str, *, new_group: bool
     ) -> None:
-        """Add one late joiner to a stored round (``new_group``: they start a new group)."""
+        """Add one late joiner to a stored round (``new_group``: they start a new group).
+
+        A row that is there already is kept: the round was saved whole (with this joiner)
+        while this write waited for its commit.
+        """
         with self._tx() as db:
             db.execute(
-                "INSERT INTO group_members (round_id, group_no, participant_id, position, late)"
-                " VALUES (?, ?, ?, ?, 1)",
+                "INSERT OR IGNORE INTO group_members"
+                " (round_id, group_no, participant_id, position, late) VALUES (?, ?, ?, ?, 1)",
                 (round_id, group_no, participant_id, position),
             )
             if new_group:
                 db.execute(
-                    "INSERT INTO group_info (round_id, group_no, locked, link)"
+                    "INSERT OR IGNORE INTO group_info (round_id, group_no, locked, link)"
                     " VALUES (?, ?, 0, '')",
                     (round_id, group_no),
                 )

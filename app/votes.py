@@ -104,22 +104,25 @@ class Votes:
     def __init__(
         self,
         source: CardSource,
-        store: Store,
+        store: Callable[[], Store],
         session_id: int,
         people: Callable[[], list[Participant]],
         emit: Callable[[VotesChanged], None],
     ) -> None:
-        """Load the session's votes, applied vote ids and closed votes from the store."""
+        """Load the session's votes, applied vote ids and closed votes from the store.
+
+        ``store`` gives the workshop file at the time of each write (it may be switched).
+        """
         self._source = source
         self._store = store
         self._session_id = session_id
         self._people = people
         self._emit = emit
         self._dots: dict[tuple[int, str], dict[str, int]] = {}
-        for phase_index, pid, card_id, dots in store.votes(session_id):
+        for phase_index, pid, card_id, dots in store().votes(session_id):
             self._dots.setdefault((phase_index, pid), {})[card_id] = dots
-        self._ops: dict[str, str] = store.vote_ops(session_id)
-        self._closed: set[int] = store.closed_votes(session_id)
+        self._ops: dict[str, str] = store().vote_ops(session_id)
+        self._closed: set[int] = store().closed_votes(session_id)
         self._ballots: tuple[tuple[int, int, int], dict[GroupKey, list[Reflection]]] | None = None
         # A room-wide state broadcast asks for the tally once per participant: count once per
         # change of the votes (``_changes``) instead.
@@ -315,12 +318,16 @@ class Votes:
             raise ValueError(f"phase {index} is not a prioritise phase")
         if (index in self._closed) == closed:
             return
-        self._store.set_votes_closed(self._session_id, index, closed)
+        self._store().set_votes_closed(self._session_id, index, closed)
         (self._closed.add if closed else self._closed.discard)(index)
         self._emit(VotesChanged(index, None))
 
-    def drop_card(self, card_id: str) -> None:
-        """Give back the dots on a card that was withdrawn or hidden (already so in the store)."""
+    def drop_card(self, card_id: str, announce: bool = True) -> None:
+        """Give back the dots on a card that was withdrawn or hidden (already so in the store).
+
+        Without ``announce`` no :class:`VotesChanged` is sent: the caller's own event (a
+        moderation's :class:`~app.session.events.ReflectionChanged`) says it all.
+        """
         phases = set()
         voters = set()
         self._changes += 1
@@ -330,7 +337,7 @@ class Votes:
                 voters.add(pid)
                 if not cards:
                     del self._dots[(index, pid)]
-        for index in sorted(phases):
+        for index in sorted(phases) if announce else ():
             phase = self.phase(index)
             everyone = phase is not None and phase.open_votes
             self._emit(VotesChanged(index, None if everyone else frozenset(voters)))

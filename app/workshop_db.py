@@ -361,8 +361,11 @@ class WorkshopStore:
         """
         return self.erase_participants([participant_id]) > 0
 
-    def erase_participants(self, participant_ids: Sequence[str]) -> int:
+    def erase_participants(self, participant_ids: Sequence[str], *, compact: bool = True) -> int:
         """Erase several participants as :meth:`erase_participant` does, in one transaction.
+
+        With ``compact`` False the caller compacts (:meth:`compact`) once its own transaction,
+        which this one then joins, has committed.
 
         Returns:
             How many of them existed.
@@ -379,7 +382,8 @@ class WorkshopStore:
                 db.execute("DELETE FROM group_members WHERE participant_id = ?", args)
                 db.execute("DELETE FROM roster WHERE claimed_by = ?", args)
                 found += db.execute("DELETE FROM participants WHERE id = ?", args).rowcount
-        self.compact()
+        if compact:
+            self.compact()
         return found
 
     def erase_roster_entry(self, roster_id: int) -> bool:
@@ -390,11 +394,12 @@ class WorkshopStore:
         self.compact()
         return found
 
-    def clear_session(self, session_id: int) -> None:
+    def clear_session(self, session_id: int, *, compact: bool = True) -> None:
         """Delete everything a session collected; its theme, program and survey stay.
 
         Participants, roster, cards, survey answers, groups and the phase state go; the room
         token and code are dropped too, so the next opening makes new ones and old links die.
+        With ``compact`` False the caller compacts once its own transaction has committed.
         """
         self._db.execute("PRAGMA secure_delete = ON")
         with self._tx() as db:
@@ -418,7 +423,8 @@ class WorkshopStore:
                 " WHERE id = ?",
                 args,
             )
-        self.compact()
+        if compact:
+            self.compact()
 
     def compact(self) -> bool:
         """Rewrite the file without free pages and empty the write-ahead log.

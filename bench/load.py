@@ -5,6 +5,8 @@
     python bench/load.py --clients 500 --loop console   # ... with the console window on it
     python bench/load.py --clients 200 --soak 10     # 200 reconnecting at random for 10 min
     python bench/load.py --clients 100 --via tunnel     # through sshd + Caddy, beside direct
+    LOAD_PROFILE=DIR python bench/load.py --clients 1000  # + a cProfile file per stage in DIR
+    LOAD_GC=1 python bench/load.py --clients 1000  # + the server's garbage collector pauses
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
@@ -94,6 +96,7 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.stage = "start"
+        self.stage_before = "start"
         self.worst: dict[str, float] = {}
         self._last = time.monotonic()
 
@@ -164,16 +167,52 @@ async def room_main(
     probe = LagProbe()
     probes = [probe] + ([qt_probe] if qt_probe else [])
     probe_task = loop.create_task(probe.run())
+    # Server-side join time per stage: from the join message to `joined` and `state` being
+    # written (the commit included), beside what the clients measure end to end.
+    join_ms: dict[str, list[float]] = {}
+    handle_join = server._join
+
+    async def timed_join(client: Any, form: Any) -> None:
+        started = time.monotonic()
+        await handle_join(client, form)
+        join_ms.setdefault(probe.stage, []).append((time.monotonic() - started) * 1000)
+
+    server._join = timed_join  # type: ignore[method-assign]
     commands = stdin_commands(loop)
     emit({"port": server.port, "token": room.room_token, "pid": os.getpid()})
     export: asyncio.Future[Any] | None = None
     export_started = 0.0
     export_ended: list[float] = []
+    gc_pauses: dict[str, list[float]] = {}
+    if os.environ.get("LOAD_GC"):  # how long the garbage collector stops the loop, per stage
+        import gc
+
+        gc_started = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                gc_started[0] = time.monotonic()
+            else:
+                pause = (time.monotonic() - gc_started[0]) * 1000
+                gc_pauses.setdefault(f"{probe.stage} gen{info['generation']}", []).append(pause)
+
+        gc.callbacks.append(on_gc)
+    profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
+    profiler: Any = None
     while True:
         command, *args = (await commands.get()).split()
         if command == "mark":
             for p in probes:
                 p.mark(args[0])
+            if profile_dir:
+                import cProfile
+
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(Path(profile_dir) / f"{probe.stage_before}.prof")
+                profiler = cProfile.Profile()
+                probe.stage_before = args[0]
+                profiler.enable()
             emit({"ok": True})
         elif command == "phase":
             applied = time.monotonic()
@@ -226,6 +265,8 @@ async def room_main(
                     "stall_ms": worst,
                     "commits": batches,
                     "largest_batch": largest,
+                    "join_ms": {k: [pct(v, 0.5), pct(v, 0.99)] for k, v in join_ms.items()},
+                    "gc": {k: [len(v), round(max(v), 1)] for k, v in gc_pauses.items()},
                 }
             )
         elif command == "quit":
@@ -334,10 +375,13 @@ def timed_bot_class() -> type:
             self.states: list[tuple[float, int | None, bool]] = []
             self.sent_at: dict[str, float] = {}
             self.ack_at: dict[str, float] = {}
+            self.card_at: dict[str, float] = {}  # others' cards, when they first arrived
 
         async def _handle(self, message: dict[str, Any]) -> None:
             now = time.monotonic()
             kind = message.get("type")
+            if kind == "card" and not message["card"].get("mine"):
+                self.card_at.setdefault(str(message["card"]["id"]), now)
             if kind == "joined" and not self.joined_at:
                 self.joined_at = now
             elif kind == "state":
@@ -489,6 +533,18 @@ async def drive(
     n = len(clients)
     rng = random.Random(seed)
     result: dict[str, Any] = {}
+    # The clients' own loop (one process for all N): when it stalls, what they measure
+    # includes waiting for their turn here, not only the server.
+    client_probe = LagProbe()
+    client_probe_task = asyncio.get_running_loop().create_task(client_probe.run())
+    ask = server.ask
+
+    async def marked(command: str) -> dict[str, Any]:
+        if command.startswith("mark "):
+            client_probe.mark(command.split()[1])
+        return await ask(command)
+
+    server.ask = marked  # type: ignore[method-assign]
     await server.ask("mark idle")
     await asyncio.sleep(0.3)
     rss_before = server.rss_kib()
@@ -550,6 +606,23 @@ async def drive(
     lat = [(c.ack_at[k] - t) * 1000 for c in clients for k, t in c.sent_at.items()]
     result["burst_p50"], result["burst_p99"] = pct(lat, 0.5), pct(lat, 0.99)
     burst_ids = {k for c in clients for k in c.sent_at}
+    if room:
+        # The cards reach their authors' groups (after the acks, which go first): from a
+        # card's sending to its arrival on each group mate's page. Until none has come for
+        # a while, so the next stage measures its own broadcast, not these.
+        def arrived() -> int:
+            return sum(len(c.card_at) for c in clients)
+
+        quiet_since, count = time.monotonic(), arrived()
+        while time.monotonic() - quiet_since < 0.3:
+            await asyncio.sleep(0.02)
+            if arrived() != count:
+                quiet_since, count = time.monotonic(), arrived()
+        sent_at = {k: t for c in clients for k, t in c.sent_at.items()}
+        lat = [
+            (t - sent_at[k]) * 1000 for c in clients for k, t in c.card_at.items() if k in sent_at
+        ]
+        result["group_cards_p50"], result["group_cards_p99"] = pct(lat, 0.5), pct(lat, 0.99)
 
     # 4b. a broadcast with the cards in it: +1 minute in the room, the same again on bare
     await server.ask("mark cards")
@@ -597,6 +670,13 @@ async def drive(
     await server.ask("mark end")
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
+    if stats.get("gc"):
+        print("server gc pauses (count, max ms) per stage:", stats["gc"], file=sys.stderr)
+    client_probe_task.cancel()
+    server.ask = ask  # type: ignore[method-assign]
+    result["client_stall_ms"] = {k: round(v * 1000, 1) for k, v in client_probe.worst.items()}
+    if "join_ms" in stats and "late" in stats["join_ms"]:
+        result["late_server_p50"], result["late_server_p99"] = stats["join_ms"]["late"]
     result["held_end"] = stats["connections"] - len(late)  # the late joiners came on top
     result["commits"] = stats.get("commits")
     result["largest_batch"] = stats.get("largest_batch")
@@ -942,12 +1022,16 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     line("  server: building and queueing ms", "cards_apply_ms")
     line("submit-to-ack, burst, p50 ms", "burst_p50")
     line("submit-to-ack, burst, p99 ms", "burst_p99", TARGETS["ack_p99"])
+    line("  burst: the cards reaching the author's group, p50 ms", "group_cards_p50")
+    line("  burst: the cards reaching the author's group, p99 ms", "group_cards_p99")
     line("submit-to-ack, paced, p50 ms", "paced_p50")
     line("submit-to-ack, paced, p99 ms", "paced_p99", TARGETS["ack_p99"])
     line("  one durable commit on this disk, p50 ms", "commit_p50")
     line("  one durable commit on this disk, p99 ms", "commit_p99")
     line("late joiners (N/10) while groups stand, join p50 ms", "late_p50")
     line("late joiners (N/10) while groups stand, join p99 ms", "late_p99")
+    line("  server: join message to joined + state written, p50 ms", "late_server_p50")
+    line("  server: join message to joined + state written, p99 ms", "late_server_p99")
     line(
         "  states sent to others per late joiner (room: N)",
         "late_states_per_join",
@@ -1001,6 +1085,18 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
                     f"{bare_stages[stage]:.1f}" if stage in bare_stages else "",
                     "",
                     verdict,
+                )
+            )
+    for stage in ("burst", "cards", "late"):
+        r, b = room["client_stall_ms"].get(stage), bare["client_stall_ms"].get(stage)
+        if r is not None:
+            rows.append(
+                (
+                    f"clients' own loop max stall, {stage} ms",
+                    f"{r:.1f}",
+                    f"{b:.1f}" if b is not None else "",
+                    "",
+                    "",
                 )
             )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]

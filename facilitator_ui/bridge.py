@@ -23,6 +23,7 @@ from app.live import GroupsChanged, PhaseChanged, ReflectionChanged, SurveyAnswe
 from app.room import (
     ConnectionChanged,
     ParticipantJoined,
+    ParticipantRemoved,
     Room,
     RoomEvent,
     RoomFull,
@@ -50,7 +51,8 @@ class RoomBridge(QObject):
             closed or reopened.
         roomFull(int): a join was refused because the session reached its limit (given).
         workshopChanged(str): a console operation (:mod:`app.operations`: ``edit``,
-            ``roster``, ``clear``) changed the workshop; every view reloads.
+            ``roster``, ``clear``) or an erasure (``erase``: people's data erased, GDPR or a
+            rehearsal's) changed the workshop; every view reloads.
     """
 
     participantJoined = Signal(str)
@@ -109,5 +111,9 @@ class RoomBridge(QObject):
             self.roomFull.emit(event.limit)
         elif isinstance(event, WorkshopChanged):
             self.workshopChanged.emit(event.what)
+        elif isinstance(event, ParticipantRemoved):
+            # An erasure is one change of the whole session (people, cards, groups, answers,
+            # votes): the views follow it as they follow a console operation.
+            self.workshopChanged.emit("erase")
         else:  # pragma: no cover - a new event type the console does not show yet
             log.debug("room event not bridged: %r", event)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from importlib import resources
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import (
@@ -45,8 +46,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -75,7 +74,8 @@ from facilitator_ui.program_panel import ProgramPanel
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.ranking_view import PrioritiesView
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
-from facilitator_ui.roster_model import Column, RosterModel, RosterRole
+from facilitator_ui.roster_delegate import RoleDelegate
+from facilitator_ui.roster_model import Column, RosterModel
 from facilitator_ui.settings import Settings, SettingsDialog
 from facilitator_ui.shortcuts import Command
 from facilitator_ui.survey_view import SurveyView
@@ -103,196 +103,10 @@ QR_MINIMUM = 200
 NAME_COLUMN_MAX = 360
 CELL_PADDING = 34  # item padding from the style sheet, the style's margins, and some air
 STATUS_MESSAGE_MS = 4000
-CELL_MARGIN = 8  # what the style takes inside a cell's text area (focus frame, rounding)
 
-# Colours picked for contrast on a projector as much as on a laptop screen.
-STYLE_SHEET = """
-QMainWindow, #console { background: #eef1f5; }
-#joinPanel, #rosterPanel {
-    background: #ffffff;
-    border: 1px solid #c9d0da;
-    border-radius: 10px;
-}
-#sessionLine { color: #0d1b2a; }
-#joinHeading, #rosterHeading { color: #0b3d91; }
-#scanHint, #orTypeLine, #codeCaption { color: #2b2f36; }
-#joinAddress { color: #0d1b2a; }
-#roomCode {
-    color: #0d1b2a;
-    background: #f4f6f9;
-    border: 2px solid #0d1b2a;
-    border-radius: 12px;
-    padding: 2px 16px;
-}
-#totals { color: #1b6e2a; }
-#emptyHint { color: #2b2f36; }
-#warningBanner {
-    background: #ffb300;
-    border: 2px solid #8a5a00;
-    border-radius: 8px;
-}
-#warningBanner QLabel { color: #1a1300; }
-#copyButton {
-    background: #0b3d91;
-    color: #ffffff;
-    border: none;
-    border-radius: 8px;
-    padding: 4px 18px;
-    font-size: 14pt;
-    font-weight: bold;
-}
-#copyButton:hover { background: #124fb8; }
-#copyButton:pressed { background: #082c69; }
-#copyButton:focus { outline: none; border: 3px solid #ffb300; }
-QMenuBar, QMenu, QStatusBar { font-size: 13pt; }
-QMenuBar { background: #eef1f5; }
-QMenuBar::item { padding: 8px 12px; }
-QMenu::item { padding: 6px 28px 6px 28px; }
-QTreeView {
-    background: #ffffff;
-    alternate-background-color: #f4f6f9;
-    border: none;
-    color: #111111;
-}
-QTreeView::item { padding: 3px 4px; }
-QHeaderView::section {
-    background: #e3e8ef;
-    color: #111111;
-    border: none;
-    border-bottom: 2px solid #c9d0da;
-    padding: 6px 8px;
-    font-weight: bold;
-}
-#phaseBar, #programPanel, #groupsView, #wallView, #surveyView {
-    background: #ffffff;
-    border: 1px solid #c9d0da;
-    border-radius: 10px;
-}
-#phasePosition { color: #2b2f36; }
-#phaseTitle { color: #0b3d91; }
-#phasePrompt { color: #2b2f36; }
-QTabWidget::pane { border: none; }
-QTabBar::tab {
-    background: #dde3ea;
-    color: #1b2330;
-    font-size: 15pt;
-    font-weight: bold;
-    padding: 6px 22px;
-    margin-right: 4px;
-    border-top-left-radius: 8px;
-    border-top-right-radius: 8px;
-}
-QTabBar::tab:selected { background: #0b3d91; color: #ffffff; }
-QTabBar::tab:hover:!selected { background: #c9d3df; }
-QPushButton {
-    background: #ffffff;
-    color: #0d1b2a;
-    border: 2px solid #8a96a8;
-    border-radius: 8px;
-    padding: 6px 14px;
-}
-QPushButton:hover { background: #eef3fb; }
-QPushButton:pressed { background: #dbe6f7; }
-QPushButton:disabled { color: #9aa3ae; border-color: #d5dae1; background: #f6f7f9; }
-QPushButton:focus { border-color: #0b3d91; }
-QPushButton:checked { background: #0b3d91; color: #ffffff; border-color: #0b3d91; }
-#startButton, #nextButton, #makeGroups, #saveProgram {
-    background: #0b3d91; color: #ffffff; border-color: #0b3d91;
-}
-#startButton:hover, #nextButton:hover, #makeGroups:hover, #saveProgram:hover {
-    background: #124fb8;
-}
-#startButton:disabled, #nextButton:disabled, #makeGroups:disabled, #saveProgram:disabled {
-    background: #c9d3e3; color: #f4f6f9; border-color: #c9d3e3;
-}
-#copyButton:disabled { background: #c9d3e3; }
-QComboBox, QSpinBox { font-size: 14pt; }
-QLineEdit, QPlainTextEdit {
-    font-size: 14pt;
-    background: #ffffff;
-    color: #111111;
-    border: 2px solid #a7b1be;
-    border-radius: 6px;
-    padding: 4px 8px;
-}
-QLineEdit:focus, QPlainTextEdit:focus { border-color: #0b3d91; }
-QCheckBox { color: #111111; spacing: 8px; font-size: 14pt; }
-QComboBox QAbstractItemView { font-size: 14pt; }
-QListWidget { background: #ffffff; color: #111111; border: 1px solid #c9d0da; }
-#programHeading, #editorHeading, #surveyHeading { color: #0b3d91; }
-#dirtyHint { color: #8a5a00; }
-#lockedHint { color: #5f6368; }
-#groupsScroll, #groupsGrid, #wallScroll, #wallGrid, #surveyHost { background: transparent; }
-#groupsSummary, #wallCount, #respondents { color: #1b6e2a; }
-#groupsLegend, #surveyScale, #wallMore { color: #2b2f36; }
-#groupsEmpty, #wallEmpty { color: #2b2f36; padding: 40px; }
-#groupsBusyText { color: #0b3d91; }
-#groupCard {
-    background: #ffffff;
-    border: 2px solid #c9d0da;
-    border-radius: 10px;
-}
-#groupCard[locked="true"] { border: 3px solid #0b3d91; background: #f3f7fd; }
-#groupCard[dropTarget="true"] { border: 3px dashed #e67700; background: #fff8e6; }
-#groupNumber { color: #0b3d91; }
-#groupMix { color: #2b2f36; }
-#remoteTag {
-    color: #ffffff;
-    background: #5f3dc4;
-    border-radius: 6px;
-    padding: 1px 8px;
-}
-#lockButton { padding: 3px 12px; font-size: 12pt; }
-#memberName { color: #0d1b2a; }
-#memberName[away="true"] { color: #868e96; }
-#roleBadge {
-    color: #0d1b2a;
-    background: #ffffff;
-    border: 2px solid #0d1b2a;
-    border-radius: 6px;
-}
-#lateBadge {
-    color: #1a1300;
-    background: #ffb300;
-    border-radius: 6px;
-    padding: 0px 6px;
-}
-#reflectionCard {
-    background: #ffffff;
-    border: 2px solid #c9d0da;
-    border-radius: 10px;
-}
-#reflectionCard[highlighted="true"] { border: 4px solid #e67700; background: #fff8e6; }
-#reflectionCard[hiddenCard="true"] { background: #eceff3; border: 2px dashed #9aa3ae; }
-#cardText { color: #0d1b2a; }
-#cardMeta { color: #3d4652; }
-#highlightMark { color: #8a4b00; }
-#highlightButton, #hideButton { padding: 3px 10px; font-size: 12pt; }
-#likertBlock { background: #f8f9fb; border: 1px solid #dde3ea; border-radius: 10px; }
-#likertText, #openQuestion { color: #0d1b2a; }
-#likertMean { color: #2b2f36; }
-#rehearsalIndicator { color: #5f3dc4; font-weight: bold; }
-"""
-
-
-class RoleDelegate(QStyledItemDelegate):
-    """The roster's role cell: role and function if they fit, else the role alone."""
-
-    def shown_text(self, index: QModelIndex, width: int, metrics: QFontMetrics) -> str:
-        """Return what the cell shows at ``width`` pixels (the role alone if it must)."""
-        full = str(index.data() or "")
-        word = index.data(RosterRole.ROLE_WORD)
-        if word and metrics.horizontalAdvance(full) + CELL_MARGIN > width:
-            return str(word)
-        return full
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
-        """Fill in the cell as usual, with the text that fits the style's text area."""
-        super().initStyleOption(option, index)
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
-        option.text = self.shown_text(index, text_rect.width(), option.fontMetrics)
+# The style sheet ships as a file of the package (facilitator_ui/console.qss): colours picked
+# for contrast on a projector as much as on a laptop screen.
+STYLE_SHEET = resources.files("facilitator_ui").joinpath("console.qss").read_text("utf-8")
 
 
 class MainWindow(QMainWindow):
@@ -373,6 +187,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._room = room
         self._join_info = join_info
+        self._room_token = room.room_token  # the token join_info was made for
         self._rehearse = rehearse
         self._remove_rehearsal = remove_rehearsal
         self._rehearsing = False
@@ -543,8 +358,9 @@ class MainWindow(QMainWindow):
         """Show the room's changed workshop in every view (after a core operation).
 
         The survey results tab is built from the survey's items, so it is made anew; the
-        roster takes the organisations' new order; every text (session line, organisation
-        lists) is set again.
+        roster takes the organisations' new order; the wall, the priorities and the audience
+        window read the cards again (an erasure took some away); every text (session line,
+        organisation lists) is set again.
         """
         at = self.tabs.indexOf(self.survey_view)
         if at >= 0:
@@ -556,8 +372,16 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(current)
             old.deleteLater()
             self.survey_view = fresh
+        room = self._room
+        if room.room_token != self._room_token:
+            # The running session was cleared: it has a new room token and code.
+            self._room_token = room.room_token
+            self.set_join_info(self._join_info.with_room(room.room_token, room.display_code))
         self.roster_model.reload()
         self.groups_view.refresh()
+        self.wall.reload()
+        self.priorities_view.refresh()
+        self.audience.refresh()
         self.retranslate()
 
     def retranslate(self) -> None:

@@ -282,6 +282,16 @@ class ReflectionWall(QFrame):
 
     # -- public API ---------------------------------------------------------------------------
 
+    def reload(self) -> None:
+        """Read every card from the live session again (after an erasure or a cleared session)."""
+        self._cards.clear()
+        self._order.clear()
+        for card in self._live.cards():
+            self._remember(card)
+        self._groups_stale = True
+        self._fill_phase_combo()
+        self._rebuild_shown()
+
     def anonymous(self) -> bool:
         """Return True when authors' names are left out."""
         return self.anonymous_check.isChecked()

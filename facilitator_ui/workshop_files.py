@@ -502,7 +502,7 @@ class WorkshopActions(QObject):
         return dialog
 
     def open_delete_session(self) -> DeleteSessionDialog:
-        """Open *Radera träff…*; emptying the running session reopens the workshop."""
+        """Open *Radera träff…*; the running session, emptied, starts afresh in place."""
         dialog = DeleteSessionDialog(self._room, self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.deleted.connect(self._session_deleted)
@@ -511,10 +511,6 @@ class WorkshopActions(QObject):
         return dialog
 
     def _session_deleted(self, number: int) -> None:
+        # The running session was started afresh by the core operation (new room token and
+        # code); the views followed its one event already.
         self._message(tr("privacy_session_deleted", number=number))
-        if number == self._room.session.number:
-            # The live room still holds the session's people in memory: start it afresh
-            # (with a new room token and code) by reopening the same file.
-            signal = getattr(self._window, "openWorkshopRequested", None)
-            if signal is not None:
-                signal.emit(self._room.store.path)

@@ -11,6 +11,7 @@ import websockets
 
 from app.live import PhaseStatus
 from app.model import Attendance, Participant, Role
+from app.operations import clear_session
 from app.protocol import Join, Reflect, SurveyAnswers, parse
 from app.room import ParticipantRemoved, Room, RosterChanged
 from app.store import Store
@@ -122,6 +123,68 @@ def test_erasing_a_participant_leaves_no_trace_even_in_free_pages(tmp_path: Path
     again = Room(Store(path))
     assert secret.id not in {p.id for p in again.participants()}
     again.store.close()
+
+
+def test_erasing_a_person_is_one_operation_with_one_event(tmp_path: Path) -> None:
+    path = tmp_path / "w.tankesmedja"
+    room = Room(Store(path))
+    secret, others = busy_session(room)
+    events: list[Any] = []
+    room.subscribe(events.append)
+
+    assert room.erase_participant(secret.id) is True
+
+    # One event for the whole erasure (the parts' own changes are not announced one by one):
+    # the room server and the console follow it.
+    assert events == [ParticipantRemoved((secret.id,))]
+    assert isinstance(events[0], RosterChanged)  # the claimed roster name went too
+    assert all(secret.id not in g for g in room.live.round(MIXED).groups)  # type: ignore[union-attr]
+    assert len(room.participants()) == len(others)
+    room.store.close()
+
+
+def test_an_erasure_failing_half_way_erases_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+    path = tmp_path / "w.tankesmedja"
+    room = Room(Store(path))
+    secret, others = busy_session(room)
+    groups_before = room.live.round(MIXED)
+    cards_before = room.live.cards()
+    events: list[Any] = []
+    room.subscribe(events.append)
+
+    def fail(_rnd: object) -> None:
+        # The people's rows are deleted already, in the same transaction: they must come back.
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(room.store, "save_round", fail)
+    try:
+        room.erase_participant(secret.id)
+    except sqlite3.OperationalError:
+        pass
+    else:  # pragma: no cover - the failure must reach the caller
+        raise AssertionError("the erasure did not fail")
+    monkeypatch.undo()
+
+    # Nothing half-written: the file still holds them and all they wrote, memory is as it
+    # was, and no event claimed an erasure.
+    assert traces(path, SECRET_NAME, SECRET_CARD, SECRET_ANSWER) == [
+        SECRET_NAME,
+        SECRET_CARD,
+        SECRET_ANSWER,
+    ]
+    assert secret.id in {p.id for p in room.store.participants(room.session.id)}
+    assert room.participant(secret.id) is not None
+    assert room.live.round(MIXED) == groups_before
+    assert room.live.cards() == cards_before
+    assert events == []
+    reopened = Room(Store(path))
+    assert any(secret.id in g for g in reopened.live.round(MIXED).groups)  # type: ignore[union-attr]
+    reopened.store.close()
+    # The same erasure, without the fault, goes through.
+    assert room.erase_participant(secret.id) is True
+    assert traces(path, SECRET_NAME, SECRET_CARD, SECRET_ANSWER) == []
+    assert len(room.participants()) == len(others)
+    room.store.close()
 
 
 def test_an_export_reading_during_an_erasure_postpones_compaction_not_the_console(
@@ -271,3 +334,44 @@ async def test_erased_participants_page_is_disconnected_and_others_updated(
     again = await open_client()
     await again.send({"type": "hello", "room_token": room.room_token, "resume_token": tokens[0]})
     assert (await again.recv_type("error"))["code"] == "bad_resume"
+
+
+async def test_clearing_the_running_session_closes_every_page_and_old_links_die(
+    room: Room, open_client: Any
+) -> None:
+    orgs = room.series.organisations
+    old_token = room.room_token
+    joined = await open_client()
+    await joined.send({"type": "hello", "room_token": old_token})
+    await joined.recv_type("welcome")
+    await joined.send(
+        {
+            "type": "join",
+            "name": SECRET_NAME,
+            "organisation_id": orgs[0].id,
+            "role": "official",
+            "attendance": "in_room",
+        }
+    )
+    resume_token = (await joined.recv_type("joined"))["resume_token"]
+    waiting = await open_client()  # on the join form, not joined yet
+    await waiting.send({"type": "hello", "room_token": old_token})
+    await waiting.recv_type("welcome")
+
+    clear_session(room, room.session.number)
+
+    for client in (joined, waiting):
+        try:
+            while True:
+                await client.recv()
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 4001
+    # The same server goes on with the empty session: old links and places are void, the
+    # new token lets people in.
+    again = await open_client()
+    await again.send({"type": "hello", "room_token": old_token, "resume_token": resume_token})
+    assert (await again.recv_type("error"))["code"] == "bad_token"
+    fresh = await open_client()
+    await fresh.send({"type": "hello", "room_token": room.room_token})
+    assert (await fresh.recv_type("welcome"))["type"] == "welcome"
+    assert room.participants() == []

@@ -10,7 +10,7 @@ import pytest
 from app import operations
 from app.model import Attendance, Role, SurveyItem, SurveyKind
 from app.operations import SessionEdit, WorkshopEdit, clear_session, edit_workshop
-from app.protocol import Join
+from app.protocol import Join, Reflect
 from app.room import Room, RoomEvent, WorkshopChanged
 from app.roster import RosterRow
 from app.store import Store
@@ -173,3 +173,76 @@ def test_clearing_a_session_goes_through_the_core_and_is_announced(tmp_path: Pat
     ]
     with pytest.raises(ValueError):
         clear_session(room, 99)
+
+
+def busy_room(room: Room) -> list[str]:
+    """Five people in mixed groups, each with a card; returns their ids."""
+    orgs = room.series.organisations
+    ids = []
+    for i in range(5):
+        form = Join(f"Person {i}", orgs[i % len(orgs)].id, Role.OFFICIAL, Attendance.IN_ROOM, "")
+        pid = room.join(form).participant.id
+        room.attach(pid)
+        ids.append(pid)
+    mixed = next(i for i, p in enumerate(room.live.program) if p.kind.value == "mixed_groups")
+    room.live.start(mixed, now=1000.0)
+    room.live.make_groups(size=3)
+    for pid in ids:
+        person = room.participant(pid)
+        assert person is not None
+        room.live.reflect(person, Reflect(f"card-{pid[:8]}", mixed, f"Kort av {pid[:4]}", 1))
+    return ids
+
+
+def test_clearing_the_running_session_starts_it_afresh_without_reopening(
+    tmp_path: Path,
+) -> None:
+    path, room, events = workshop(tmp_path)
+    before = busy_room(room)
+    live, token, code = room.live, room.room_token, room.room_code
+
+    clear_session(room, room.session.number)
+
+    # One event, and the room (the same Room and Live the views hold) shows the empty session.
+    assert events[-1:] == [WorkshopChanged("clear", room.session.number)]
+    assert [e for e in events if isinstance(e, WorkshopChanged)] == events[-1:]
+    assert room.live is live
+    assert room.participants() == [] and live.cards() == [] and live.round() is None
+    assert live.clock.index == -1 and not any(room.is_connected(pid) for pid in before)
+    # Old links die: a new token and code, in memory and in the file.
+    assert (room.room_token, room.room_code) != (token, code)
+    assert not room.token_ok(token)
+    reopened = Room(Store(path))
+    assert (reopened.room_token, reopened.room_code) == (room.room_token, room.room_code)
+    assert reopened.participants() == [] and reopened.live.cards() == []
+    reopened.store.close()
+    # The session goes on: people join again and write.
+    again = busy_room(room)
+    assert len(room.participants()) == len(again) == 5 and len(live.cards()) == 5
+    room.store.close()
+
+
+def test_clearing_the_running_session_failing_half_way_deletes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, room, events = workshop(tmp_path)
+    ids = busy_room(room)
+    token = room.room_token
+
+    def fail(*_args: object) -> None:
+        # Everything is deleted already, in the same transaction: it must all come back.
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(room.store, "set_room_credentials", fail)
+    with pytest.raises(sqlite3.OperationalError):
+        clear_session(room, room.session.number)
+    monkeypatch.undo()
+
+    assert [p.id for p in room.store.participants(room.session.id)] == ids
+    assert len(room.store.reflections(room.session.id)) == len(ids)
+    assert [p.id for p in room.participants()] == ids and room.room_token == token
+    assert not [e for e in events if isinstance(e, WorkshopChanged)]
+    reopened = Room(Store(path))
+    assert reopened.room_token == token and reopened.live.round() is not None
+    reopened.store.close()
+    room.store.close()

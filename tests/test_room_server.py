@@ -405,3 +405,71 @@ async def test_a_join_key_of_an_erased_participant_is_refused_and_stores_nothing
     # The page then forgets the key; a new join (a new key) is the person's own choice.
     await page.send(join_form(room, name="Raderas", join_key="f" * 32))
     assert (await page.recv_type("joined"))["participant"]["id"] != pid
+
+
+async def test_cards_written_together_reach_each_page_of_the_group_once_each(
+    room: Room, server: RoomServer, open_client: Any
+) -> None:
+    clients = []
+    for i in range(4):
+        client = await open_client()
+        await enter(client, room)
+        await client.send(join_form(room, name=f"Person {i}"))
+        await client.recv_type("joined")
+        clients.append(client)
+    room.live.start(1)
+    room.live.make_groups(size=4)  # one group of four
+    ids = [f"kort-{i:04d}" for i in range(4)]
+    # Sent together: committed in one batch, and each page's cards of that batch go out
+    # to it in one write (room_server.server._write_texts).
+    await asyncio.gather(
+        *(
+            c.send({"type": "reflect", "id": i, "phase": 1, "text": f"Tanke {i}", "revision": 1})
+            for c, i in zip(clients, ids, strict=True)
+        )
+    )
+    for client, own in zip(clients, ids, strict=True):
+        got: dict[str, dict[str, Any]] = {}
+        acked = False
+        while len(got) < 4 or not acked:
+            message = await client.recv()
+            if message["type"] == "ack":
+                assert message["id"] == own
+                acked = True
+            elif message["type"] == "card":
+                assert message["card"]["id"] not in got  # each card once
+                got[message["card"]["id"]] = message["card"]
+        assert sorted(got) == ids
+        assert [c["mine"] for i, c in sorted(got.items())] == [i == own for i in ids]
+    assert server.commit_stats[0] >= 1
+
+
+async def test_a_late_joiners_place_is_committed_by_the_servers_writer(
+    room: Room, store: Store, server: RoomServer, open_client: Any
+) -> None:
+    first = []
+    for i in range(4):
+        client = await open_client()
+        await enter(client, room)
+        await client.send(join_form(room, name=f"Tidig {i}"))
+        await client.recv_type("joined")
+        first.append(client)
+    room.live.start(1)
+    made = room.live.make_groups(size=2)
+    late = await open_client()
+    await enter(late, room)
+    await late.send(join_form(room, name="Sen"))
+    pid = (await late.recv_type("joined"))["participant"]["id"]
+    state = await late.recv_type("state")
+    assert "Sen" in [m["name"] for m in state["group"]["members"]]
+    # The row went to the group commit (not the loop's connection): stopping the server
+    # commits what is on its way; then another connection reads the round back.
+    await server.stop()
+    other = Store(store.path)
+    try:
+        (stored,) = [r for r in other.rounds(room.series.id) if r.id == made.id]
+    finally:
+        other.close()
+    number = room.live.round().group_of(pid)  # type: ignore[union-attr]
+    assert number is not None and stored.group_of(pid) == number
+    assert pid in stored.late

@@ -416,10 +416,19 @@ def test_delete_the_running_session_needs_its_theme_typed(
     assert not dialog.delete_button.isEnabled()
     dialog.confirm_edit.setText(" utblick ")
     assert dialog.delete_button.isEnabled()
-    with qtbot.waitSignal(window.openWorkshopRequested) as requested:
+    old_code = window.code_label.text()
+    # Started afresh in place by the core operation (no reopening): the views follow its
+    # one event, and the QR code and room code are the new ones.
+    with (
+        qtbot.assertNotEmitted(window.openWorkshopRequested),
+        qtbot.waitSignal(window.bridge.workshopChanged) as changed,
+    ):
         assert dialog.delete() is True
-    assert requested.args == [room.store.path]  # reopened afresh by the composition root
+    assert changed.args == ["clear"]
     assert room.store.participants(room.session.id) == []
+    assert roster_names(window) == [] and window.roster_model.totals()[0] == 0
+    assert window.code_label.text() == room.display_code != old_code
+    assert window.join_info.join_url.endswith(f"#t={room.room_token}")
 
 
 def test_delete_another_session_stays_in_this_one(qtbot, window: MainWindow, room: Room) -> None:

@@ -169,6 +169,24 @@ def test_hiding_a_card_returns_its_dots_and_erasure_removes_votes(
     assert room.live.votes.remaining(PRIO, anna.id) == 3
 
 
+def test_hiding_a_card_in_a_vote_is_one_change_event(
+    day: tuple[Room, dict[int, list[Participant]]], store: Store
+) -> None:
+    room, group = day
+    anna, bo, _cia = group[7]
+    vote(room, anna, "vote-0001", "card-7-1", 2)
+    vote(room, bo, "vote-0002", "card-7-1", 1)
+    seen: list[tuple[object, int]] = []
+    # Whoever follows the one event reads the votes as they are after it: dots given back.
+    room.subscribe(lambda e: seen.append((e, room.live.votes.remaining(PRIO, anna.id))))
+    room.live.moderate("card-7-1", hidden=True)
+    assert [type(e).__name__ for e, _ in seen] == ["ReflectionChanged"]
+    event, remaining = seen[0]
+    assert event.moderated and event.visibility_changed  # type: ignore[attr-defined]
+    assert remaining == 3
+    assert stored_votes(store, room) == []
+
+
 def test_votes_survive_a_restart_and_a_replay_after_it(
     day: tuple[Room, dict[int, list[Participant]]], store: Store
 ) -> None:
