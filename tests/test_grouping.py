@@ -641,6 +641,7 @@ def count_repeats(plan: list[list[list[str]]], members: Sequence[Member], size: 
         (4, 4, 5),
         (5, 5, 6),
         (8, 3, 10),
+        (8, 3, 11),
         (9, 3, 13),
     ],
 )
