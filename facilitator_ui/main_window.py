@@ -21,33 +21,22 @@ import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
-    QFont,
-    QFontDatabase,
-    QFontMetrics,
-    QGuiApplication,
-    QScreen,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStyle,
     QTabWidget,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -56,32 +45,21 @@ from app import i18n
 from app.i18n import tr
 from app.live import PhaseStatus
 from app.room import JoinInfo, Room
-from facilitator_ui import shortcuts
-from facilitator_ui.audience_window import (
-    VIEW_KEYS,
-    AudienceView,
-    AudienceWindow,
-    choose_screen,
-    screen_key,
-    screen_label,
-)
 from facilitator_ui.bridge import RoomBridge
-from facilitator_ui.common import ask, big_button, plain_label
+from facilitator_ui.common import ask, plain_label
 from facilitator_ui.groups_view import GroupsView
-from facilitator_ui.help_overlay import HelpOverlay
+from facilitator_ui.participants_tab import STATUS_MESSAGE_MS, _ParticipantsTab
 from facilitator_ui.phase_bar import PhaseBar
 from facilitator_ui.program_panel import ProgramPanel
-from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.ranking_view import PrioritiesView
 from facilitator_ui.reachability import HELP_AFTER_S, DevicesSeen, ReachabilityPanel
-from facilitator_ui.roster_delegate import RoleDelegate
-from facilitator_ui.roster_model import Column, RosterModel
+from facilitator_ui.roster_model import RosterModel
 from facilitator_ui.settings import Settings, SettingsDialog
-from facilitator_ui.shortcuts import Command
+from facilitator_ui.shortcuts import Command  # noqa: F401 (callers use main_window.Command)
 from facilitator_ui.survey_view import SurveyView
 from facilitator_ui.tasks import TaskRunner
 from facilitator_ui.wall_view import ReflectionWall
-from facilitator_ui.workshop_files import WorkshopActions
+from facilitator_ui.window_menus import _WindowMenus
 
 Rehearse = Callable[[int], Awaitable[None]]
 RemoveRehearsal = Callable[[], Awaitable[int]]
@@ -97,19 +75,13 @@ REHEARSE_DEFAULT = 30
 REHEARSE_MAX = 500
 
 BASE_POINT_SIZE = 14
-ROSTER_POINT_SIZE = 14
-ROOM_CODE_PIXEL_SIZE = 56
-QR_MINIMUM = 200
-NAME_COLUMN_MAX = 360
-CELL_PADDING = 34  # item padding from the style sheet, the style's margins, and some air
-STATUS_MESSAGE_MS = 4000
 
 # The style sheet ships as a file of the package (facilitator_ui/console.qss): colours picked
 # for contrast on a projector as much as on a laptop screen.
 STYLE_SHEET = resources.files("facilitator_ui").joinpath("console.qss").read_text("utf-8")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(_ParticipantsTab, _WindowMenus, QMainWindow):
     """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
     Attributes:
@@ -312,31 +284,6 @@ class MainWindow(QMainWindow):
 
     # -- public API ---------------------------------------------------------------------------
 
-    @property
-    def join_info(self) -> JoinInfo:
-        """The join information currently shown."""
-        return self._join_info
-
-    def set_join_info(self, info: JoinInfo) -> None:
-        """Show new join information (e.g. after the server restarted on another port)."""
-        self._join_info = info
-        self.audience.set_join_info(info)
-        self.qr_widget.setText(info.join_url)
-        self.address_label.setText(info.join_url)
-        self.code_label.setText(info.room_code)
-        self._or_type_label.setText(tr("join_or_type", address=info.base_url))
-        self._port_warning.setText(
-            tr("warn_port_fallback", requested=info.requested_port, port=info.port)
-        )
-        self._port_warning.setVisible(info.port_fallback)
-        self._loopback_warning.setText(tr("warn_loopback"))
-        self._loopback_warning.setVisible(info.loopback_only)
-        self.banner.setVisible(info.port_fallback or info.loopback_only)
-
-    def language_action(self, lang: str) -> QAction:
-        """Return the Language menu's action for ``lang`` (e.g. to trigger it from a test)."""
-        return self._language_actions[lang]
-
     def is_rehearsing(self) -> bool:
         """Return True while a rehearsal started here runs."""
         return self._rehearsing
@@ -466,29 +413,6 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.groups_view)
         self.groups_view.make_groups(reshuffle=rnd is not None and bool(rnd.groups))
 
-    def toggle_audience(self) -> None:
-        """Show the audience window full screen, or hide it (F5 or Ctrl+P)."""
-        self.set_audience_visible(not self.audience.isVisible())
-
-    def set_audience_visible(self, visible: bool) -> None:
-        """Show the audience window on its screen (see :meth:`audience_screen`), or hide it."""
-        if visible:
-            self.audience.show_on(self.audience_screen())
-        else:
-            self.audience.hide()
-
-    def audience_screen(self) -> QScreen | None:
-        """Return the screen for the audience window: the remembered one, else a free one."""
-        return choose_screen(
-            QGuiApplication.screens(), self.settings.audience_screen, self.screen()
-        )
-
-    def choose_audience_screen(self, screen: QScreen) -> None:
-        """Send the audience window to ``screen`` from now on (and now, if shown)."""
-        self.settings.audience_screen = screen_key(screen)
-        if self.audience.isVisible():
-            self.audience.show_on(screen)
-
     def apply_public_url(self, url: str | None) -> JoinInfo:
         """Use a public join address (None: this computer's own) and remember it.
 
@@ -534,134 +458,6 @@ class MainWindow(QMainWindow):
         self._key_guard.watch(QApplication.focusWidget() if moved else None)
         return moved
 
-    def _qr_on_show(self) -> bool:
-        console = self.isVisible() and self.tabs.currentWidget() is self._join_page
-        audience = self.audience.isVisible() and self.audience.view() == AudienceView.QR
-        return console or audience
-
-    def _build_day_tools(self) -> None:
-        # The projector's window, and what it shows in this phase, from the status bar.
-        self.audience_button = big_button("audienceButton", 13)
-        self.audience_button.setCheckable(True)
-        self.audience_combo = QComboBox()
-        self.audience_combo.setObjectName("audienceChoice")
-        # As wide as its longest choice in the current language ("Showing: Follow the phase").
-        self.audience_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.audience = AudienceWindow(self._room, self.bridge, self._join_info, clock=self._clock)
-        self.destroyed.connect(self.audience.deleteLater)
-        self.audience.set_anonymous(self.wall.anonymous())
-        self.wall.anonymous_check.toggled.connect(self.audience.set_anonymous)
-        self.priorities_view.themesOrganisationChanged.connect(
-            self.audience.set_themes_organisation
-        )
-        self.audience.visibilityChanged.connect(self._on_audience_visible)
-        self.audience.viewChanged.connect(lambda _view: self._sync_audience_choice())
-        self.bridge.phaseChanged.connect(self._sync_audience_choice)
-        self.bridge.roomFull.connect(lambda limit: self._show_message(tr("room_full", limit=limit)))
-        self.bridge.workshopChanged.connect(lambda _what: self.reload_views())
-        for view in VIEW_KEYS:
-            self.audience_combo.addItem("", view.value)
-        self.audience_combo.activated.connect(
-            lambda index: self.audience.set_choice(
-                AudienceView(self.audience_combo.itemData(index))
-            )
-        )
-        self.audience_button.clicked.connect(self.set_audience_visible)
-        self.languageChanged.connect(self._remember_language)
-        self.help_overlay = HelpOverlay(self)
-
-        self.shortcut_actions: dict[Command, QAction] = {Command.QUIT: self._quit_action}
-        for command, slot in (
-            (Command.TIMER, self.toggle_timer),
-            (Command.NEXT_PHASE, self.next_phase),
-            (Command.SHUFFLE, self.shuffle_groups),
-            (Command.AUDIENCE, self.toggle_audience),
-            (Command.HELP, self.help_overlay.toggle),
-        ):
-            action = shortcuts.bind(QAction(self), command)
-            action.triggered.connect(lambda _checked=False, slot=slot: slot())
-            self.addAction(action)
-            self.audience.addAction(action)  # the keys work with the projector focused too
-            self.shortcut_actions[command] = action
-        self.shortcut_actions[Command.AUDIENCE].setCheckable(True)
-        self._key_guard = shortcuts.PlainKeyGuard(self)  # see focusNextPrevChild
-
-        self._settings_action = QAction(self)
-        self._settings_action.setObjectName("settingsAction")
-        self._settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self._settings_action.triggered.connect(self.open_settings)
-        self._file_menu.insertAction(self._quit_action, self._settings_action)
-        self._file_menu.insertSeparator(self._quit_action)
-        self._session_menu.addSeparator()
-        for command in (Command.TIMER, Command.NEXT_PHASE, Command.SHUFFLE):
-            self._session_menu.addAction(self.shortcut_actions[command])
-        self._view_menu = self.menuBar().addMenu("")
-        self._view_menu.addAction(self.shortcut_actions[Command.AUDIENCE])
-        self._screen_menu = self._view_menu.addMenu("")
-        self._screen_menu.aboutToShow.connect(self._fill_screen_menu)
-        self._screen_group = QActionGroup(self)
-        self._choice_menu = self._view_menu.addMenu("")
-        choices = QActionGroup(self)
-        self._choice_actions: dict[AudienceView, QAction] = {}
-        for view in VIEW_KEYS:
-            action = QAction(self)
-            action.setCheckable(True)
-            action.triggered.connect(lambda _checked=False, v=view: self.audience.set_choice(v))
-            choices.addAction(action)
-            self._choice_menu.addAction(action)
-            self._choice_actions[view] = action
-        self._view_menu.addSeparator()
-        self._view_menu.addAction(self.shortcut_actions[Command.HELP])
-        status = self.statusBar()
-        for widget in (self.reachability.count_label, self.audience_button, self.audience_combo):
-            status.addPermanentWidget(widget)
-        self._sync_audience_choice()
-        self.reachability.poll()  # the count at once, not two seconds from now
-
-    def _retranslate_day_tools(self) -> None:
-        for row in shortcuts.SHORTCUTS:
-            self.shortcut_actions[row.command].setText(tr(row.text_key))
-        self._settings_action.setText(tr("menu_settings"))
-        self._view_menu.setTitle(tr("menu_view"))
-        self._screen_menu.setTitle(tr("audience_screen_menu"))
-        self._choice_menu.setTitle(tr("audience_choice_menu"))
-        for view, key in VIEW_KEYS.items():
-            self._choice_actions[view].setText(tr(key))
-            self.audience_combo.setItemText(
-                self.audience_combo.findData(view.value), tr("audience_choice_item", view=tr(key))
-            )
-        self.audience_combo.setToolTip(tr("audience_choice_menu"))
-        self.audience_combo.setAccessibleName(tr("audience_choice_menu"))
-        self.audience_button.setText(tr("audience_button"))
-        self.audience_button.setToolTip(tr("shortcut_audience"))
-        self.help_overlay.retranslate()
-        self.reachability.retranslate()
-        self.audience.retranslate()
-
-    def _fill_screen_menu(self) -> None:
-        self._screen_menu.clear()  # deletes the old actions, which leave the group
-        target = self.audience_screen()
-        for screen in QGuiApplication.screens():
-            action = self._screen_menu.addAction(screen_label(screen, screen is self.screen()))
-            action.setCheckable(True)
-            action.setChecked(screen is target)
-            action.triggered.connect(
-                lambda _checked=False, s=screen: self.choose_audience_screen(s)
-            )
-            self._screen_group.addAction(action)
-
-    def _sync_audience_choice(self) -> None:
-        choice = self.audience.choice()
-        self.audience_combo.setCurrentIndex(self.audience_combo.findData(choice.value))
-        self._choice_actions[choice].setChecked(True)
-
-    def _on_audience_visible(self, visible: bool) -> None:
-        self.audience_button.setChecked(visible)
-        self.shortcut_actions[Command.AUDIENCE].setChecked(visible)
-
-    def _remember_language(self, lang: str) -> None:
-        self.settings.language = lang
-
     # -- building -----------------------------------------------------------------------------
 
     def _build_banner(self) -> QFrame:
@@ -685,188 +481,6 @@ class MainWindow(QMainWindow):
             texts.addWidget(warning)
         layout.addLayout(texts, 1)
         return banner
-
-    def _build_join_panel(self) -> QFrame:
-        panel = QFrame()
-        panel.setObjectName("joinPanel")
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(24, 8, 24, 10)
-        layout.setSpacing(4)
-        centre = Qt.AlignmentFlag.AlignHCenter
-
-        self._join_heading = plain_label("joinHeading", 26, bold=True)
-        self._scan_label = plain_label("scanHint", 16)
-        self.qr_widget = QrWidget()
-        self.qr_widget.setMinimumSize(QR_MINIMUM, QR_MINIMUM)
-
-        self.address_label = plain_label("joinAddress")
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        # The whole link is for the record (the QR code holds it, "Kopiera länken" copies
-        # it): small enough that the roster keeps the width its names and roles need.
-        mono.setPointSize(10)
-        self.address_label.setFont(mono)
-        self.address_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
-        self.address_label.setCursor(Qt.CursorShape.IBeamCursor)
-
-        self._or_type_label = plain_label("orTypeLine", 16)
-        self._or_type_label.setWordWrap(True)
-        self._code_caption = plain_label("codeCaption", 16, bold=True)
-
-        self.code_label = plain_label("roomCode")
-        code_font = QFont(self.font())
-        code_font.setPixelSize(ROOM_CODE_PIXEL_SIZE)
-        code_font.setBold(True)
-        code_font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 6)
-        self.code_label.setFont(code_font)
-        self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        for label in (
-            self._join_heading,
-            self._scan_label,
-            self.address_label,
-            self._or_type_label,
-            self._code_caption,
-            self.code_label,
-        ):
-            label.setAlignment(centre)
-        layout.addWidget(self._join_heading)
-        layout.addWidget(self._scan_label)
-        layout.addWidget(self.qr_widget, 1)
-        layout.addWidget(self.address_label)
-        layout.addSpacing(6)
-        layout.addWidget(self._or_type_label)
-        layout.addSpacing(4)
-        layout.addWidget(self._code_caption)
-        layout.addWidget(self.code_label, 0, centre)
-        return panel
-
-    def _build_roster_panel(self) -> QFrame:
-        panel = QFrame()
-        panel.setObjectName("rosterPanel")
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(20, 18, 20, 20)
-        layout.setSpacing(10)
-
-        heading_row = QHBoxLayout()
-        self._roster_heading = plain_label("rosterHeading", 26, bold=True)
-        self.totals_label = plain_label("totals", 18, bold=True)
-        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        heading_row.addWidget(self._roster_heading)
-        heading_row.addStretch(1)
-        heading_row.addWidget(self.totals_label)
-        layout.addLayout(heading_row)
-
-        self._empty_hint = plain_label("emptyHint", 16)
-        self._empty_hint.setWordWrap(True)
-        layout.addWidget(self._empty_hint)
-
-        view = QTreeView()
-        view.setObjectName("roster")
-        tree_font = view.font()
-        tree_font.setPointSize(ROSTER_POINT_SIZE)
-        view.setFont(tree_font)
-        view.setModel(self.roster_model)
-        view.setUniformRowHeights(True)  # keeps a roster of hundreds cheap to lay out
-        view.setAlternatingRowColors(True)
-        view.setIndentation(26)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        header = view.header()
-        header.setStretchLastSection(False)
-        # Never ResizeToContents: it measures every row on every change, which at a few
-        # hundred participants blocks the loop the room server also runs on for a large
-        # fraction of a second per connection change. Widths are measured once instead.
-        for column in (Column.NAME, Column.ATTENDANCE, Column.STATUS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        # The role (with a possibly long function) takes what is left; where the function
-        # does not fit beside it, the role alone is shown (the whole in the tooltip), never
-        # a role cut to "Tjänstep…".
-        header.setSectionResizeMode(Column.ROLE, QHeaderView.ResizeMode.Stretch)
-        view.setItemDelegateForColumn(Column.ROLE, RoleDelegate(view))
-        self.roster_view = view
-        layout.addWidget(view, 1)
-
-        self.roster_model.rowsInserted.connect(self._on_rows_inserted)
-        self.roster_model.modelReset.connect(self._expand_all)
-        self._expand_all()
-        return panel
-
-    def _text_width(self, text: str, *, bold: bool = False) -> int:
-        font = QFont(self.roster_view.font())
-        font.setBold(bold)
-        return QFontMetrics(font).horizontalAdvance(text)
-
-    def _fit_fixed_columns(self) -> None:
-        # The attendance and status columns hold a few known words: size them to the widest
-        # word in the current language (headers are bold), plus the status dot.
-        header = self.roster_view.header()
-        icon_size = self.roster_view.iconSize()
-        icon = (
-            icon_size.width()
-            if icon_size.isValid()
-            else self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        )
-        for column, keys, extra in (
-            (Column.ATTENDANCE, ("attendance_in_room", "attendance_remote"), 0),
-            (Column.STATUS, ("status_connected", "status_away"), icon + 12),
-        ):
-            words = max(self._text_width(tr(k), bold=True) for k in keys) + extra
-            title = self._text_width(
-                str(self.roster_model.headerData(column, Qt.Orientation.Horizontal)), bold=True
-            )
-            header.resizeSection(column, max(words, title) + CELL_PADDING)
-
-    def _fit_name_column(self, names: list[str]) -> None:
-        # Widen (never narrow, so rows do not jump) to the longest name seen, up to a cap;
-        # measuring only the newcomers keeps a join O(1).
-        title = str(self.roster_model.headerData(Column.NAME, Qt.Orientation.Horizontal))
-        needed = max([self._text_width(title, bold=True)] + [self._text_width(n) for n in names])
-        needed += 2 * self.roster_view.indentation() + CELL_PADDING
-        header = self.roster_view.header()
-        width = min(max(header.sectionSize(Column.NAME), needed), NAME_COLUMN_MAX)
-        if width != header.sectionSize(Column.NAME):
-            header.resizeSection(Column.NAME, width)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self._file_menu = bar.addMenu("")
-        self._quit_action = QAction(self)
-        shortcuts.bind(self._quit_action, Command.QUIT)  # Ctrl+Q, even on Windows
-        self._quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        # Closing (rather than quitting the application) lets the composition root stop
-        # the server and close the store in its own order.
-        self._quit_action.triggered.connect(self.quit_asking)
-        self._file_menu.addAction(self._quit_action)
-        # New, open, save as, recent, roster import, export, edit, erase (workshop files).
-        self.workshop_actions = WorkshopActions(self, self._room)
-        self.workshop_actions.install(self._file_menu, before=self._quit_action)
-
-        self._language_menu = bar.addMenu("")
-        group = QActionGroup(self)
-        group.setExclusive(True)
-        self._language_actions: dict[str, QAction] = {}
-        for lang in i18n.LANGUAGES:
-            action = QAction(self)
-            action.setCheckable(True)
-            action.triggered.connect(lambda _checked=False, lang=lang: self._switch_language(lang))
-            group.addAction(action)
-            self._language_menu.addAction(action)
-            self._language_actions[lang] = action
-
-        self._session_menu = bar.addMenu("")
-        self.rehearse_action = QAction(self)
-        self.rehearse_action.setObjectName("rehearseAction")
-        self.rehearse_action.setEnabled(self._rehearse is not None)
-        self.rehearse_action.triggered.connect(self._ask_rehearsal)
-        self._session_menu.addAction(self.rehearse_action)
-        self.remove_rehearsal_action = QAction(self)
-        self.remove_rehearsal_action.setObjectName("removeRehearsalAction")
-        self.remove_rehearsal_action.triggered.connect(self.ask_remove_rehearsal)
-        self._session_menu.addAction(self.remove_rehearsal_action)
 
     def quit_question(self) -> str | None:
         """Return what quitting now would interrupt as a question; None if nothing would.
@@ -923,13 +537,6 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
     # -- slots --------------------------------------------------------------------------------
-
-    def _switch_language(self, lang: str) -> None:
-        if lang == i18n.language():
-            return
-        i18n.set_language(lang)
-        self.retranslate()
-        self.languageChanged.emit(lang)
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
@@ -1000,41 +607,3 @@ class MainWindow(QMainWindow):
             self._show_message(tr("rehearse_done", count=count))
         finally:
             self._set_rehearsing(False, count)
-
-    def _copy_link(self) -> None:
-        QGuiApplication.clipboard().setText(self._join_info.join_url)
-        self.statusBar().showMessage(tr("link_copied"), STATUS_MESSAGE_MS)
-
-    def _show_totals(self, joined: int, connected: int) -> None:
-        self.totals_label.setText(tr("roster_totals", joined=joined, connected=connected))
-        self._empty_hint.setVisible(joined == 0)
-
-    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
-        if parent.isValid():
-            # The organisation row's own count changed; make sure its people are visible.
-            self.roster_view.expand(parent)
-            model = self.roster_model
-            self._fit_name_column(
-                [
-                    str(model.index(row, Column.NAME, parent).data())
-                    for row in range(first, last + 1)
-                ]
-            )
-            return
-        for row in range(first, last + 1):
-            self._style_org_row(row)
-
-    def _style_org_row(self, row: int) -> None:
-        # Organisation rows carry one text ("Uddevalla (3, 2 anslutna)") across the columns.
-        self.roster_view.setFirstColumnSpanned(row, QModelIndex(), True)
-        self.roster_view.expand(self.roster_model.index(row, 0))
-
-    def _expand_all(self) -> None:
-        model = self.roster_model
-        self.roster_view.header().resizeSection(Column.NAME, 0)
-        names = []
-        for row in range(model.rowCount()):
-            self._style_org_row(row)
-            parent = model.index(row, 0)
-            names += [str(model.index(r, 0, parent).data()) for r in range(model.rowCount(parent))]
-        self._fit_name_column(names)
