@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.room import JoinInfo
-from facilitator_ui.audience_window import (
-    AudienceView,
-)
+from facilitator_ui.audience_window import AudienceView
 from facilitator_ui.common import plain_label
 from facilitator_ui.qr_widget import QrWidget
 from facilitator_ui.roster_delegate import RoleDelegate

@@ -12,9 +12,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QScreen,
 )
-from PySide6.QtWidgets import (
-    QComboBox,
-)
+from PySide6.QtWidgets import QComboBox
 
 from app import i18n
 from app.i18n import tr

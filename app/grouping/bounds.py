@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from math import comb
 
-from app.grouping.model import (
-    GroupingError,
-)
-
-# --------------------------------------------------------------------------------------------
-# Bounds and sizes
+from app.grouping.model import GroupingError
 
 
 def even_pairs(people: int, groups: int) -> int:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from app.grouping.bounds import (
-    _role_dev,
-)
+from app.grouping.bounds import _role_dev
 from app.grouping.model import (
     GroupingError,
     Member,
     Pins,
 )
-from app.grouping.prepare import (
-    _present,
-)
+from app.grouping.prepare import _present
 from app.model import Attendance, Role
-
-# --------------------------------------------------------------------------------------------
-# Public API: late joiner, metrics, explanation
 
 
 def _index_groups(

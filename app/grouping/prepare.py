@@ -16,13 +16,8 @@ from app.grouping.model import (
     Member,
     Pins,
 )
-from app.grouping.search import (
-    _ModePlan,
-)
+from app.grouping.search import _ModePlan
 from app.model import Attendance, Role
-
-# --------------------------------------------------------------------------------------------
-# Input preparation shared by the public functions
 
 
 def _present(members: Iterable[Member], absent: Collection[str] = ()) -> list[Member]:

@@ -39,9 +39,7 @@ from app.grouping.prepare import (
     _history_pairs,
     _present,
 )
-from app.grouping.search import (
-    _ModePlan,
-)
+from app.grouping.search import _ModePlan
 from app.model import Attendance, Role
 
 

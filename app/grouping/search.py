@@ -10,13 +10,7 @@ from app.grouping.bounds import (
     _role_bounds,
     even_pairs,
 )
-from app.grouping.model import (
-    GroupingError,
-)
-
-# --------------------------------------------------------------------------------------------
-# The search state for one attendance mode
-
+from app.grouping.model import GroupingError
 
 # Search tuning. Candidates per repair: colleagues of the same organisation first (exchanging
 # them never changes the organisation spread), then a random window of everyone.
