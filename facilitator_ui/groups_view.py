@@ -141,6 +141,9 @@ def prepare_groups(
 class GroupsView(_BackgroundGroups, QFrame):
     """The groups of one group phase: toolbar, busy indicator and a grid of cards.
 
+    The background drafts and the search for better groups come from
+    :class:`~facilitator_ui.group_background._BackgroundGroups`.
+
     Attributes:
         phase_combo: which group phase is shown (follows the clock into a group phase).
         size_spin: the group size for "Skapa grupper" (default 6; for municipality groups

@@ -84,6 +84,9 @@ STYLE_SHEET = resources.files("facilitator_ui").joinpath("console.qss").read_tex
 class MainWindow(_ParticipantsTab, _WindowMenus, QMainWindow):
     """The console window: phase bar, the day's tabs, and the File, Language and Session menus.
 
+    The participants tab comes from :class:`~facilitator_ui.participants_tab._ParticipantsTab`
+    and the menus and day tools from :class:`~facilitator_ui.window_menus._WindowMenus`.
+
     Attributes:
         bridge: the room's events as Qt signals (one per room; reuse it for other models).
         tasks: runs the console's coroutines (grouping, rehearsal) on the shared loop.
