@@ -947,8 +947,12 @@ class RoomServer:
         if client.participant_id is None:
             client.participant_id = result.participant.id
             client.resume_token = result.resume_token
-            self._by_participant.setdefault(result.participant.id, set()).add(client)
+            # Attached before this page is counted among the participant's pages: a late
+            # joiner's place (made on attaching) updates the group they land in, whose
+            # pages get a ``state``, but not this one, which gets its own right below,
+            # after ``joined`` (one ``state``, not two; the first before ``joined``).
             self.room.attach(result.participant.id)
+            self._by_participant.setdefault(result.participant.id, set()).add(client)
         await self._send(client, self.room.joined_message(result, resumed))
         await self._send(client, self.room.live.state_message(result.participant))
 

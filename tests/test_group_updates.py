@@ -10,7 +10,7 @@ from app.store import Store
 from room_server.server import RoomServer
 
 from .conftest import Client
-from .test_hardening import joined_client
+from .test_hardening import answer_to, join_form, joined_client, open_ws
 from .ui_helpers import join
 
 MIXED = 1
@@ -95,6 +95,47 @@ async def test_a_late_joiner_updates_only_their_new_group(server: RoomServer, ro
         else:
             assert "state" not in seen
     assert updated == len(mates) - 1
+    for client in [*clients, late]:
+        await client.close()
+
+
+async def test_a_late_joiner_gets_one_state_after_joined_with_their_group_and_its_cards(
+    server: RoomServer, room: Room
+) -> None:
+    clients = [await joined_client(server, room, f"Person {n}") for n in range(8)]
+    room.live.start(MIXED)
+    room.live.make_groups(size=4)
+    for n, client in enumerate(clients):  # every card written (acked) before the late joiner
+        card = {"type": "reflect", "id": f"kort-{n:04d}", "phase": MIXED, "text": f"Tanke {n}"}
+        await client.send(card)
+        assert (await answer_to(client))["type"] == "ack"
+    room.live.moderate("kort-0000", hidden=True)  # nobody but its author sees it
+
+    late = await open_ws(server)
+    await late.send({"type": "hello", "room_token": room.room_token})
+    await late.send(join_form(room, "Sen Ankomst"))
+    await late.send({"type": "ping"})
+    received = []
+    while (message := await late.recv())["type"] != "pong":
+        received.append(message)
+    kinds = [m["type"] for m in received if m["type"] not in ("presence", "roster")]
+    assert kinds == ["welcome", "joined", "state"]  # one state, and after joined
+    (state,) = [m for m in received if m["type"] == "state"]
+    pid = received[kinds.index("joined")]["participant"]["id"]
+    placed = room.live.round()
+    assert placed is not None
+    number = placed.group_of(pid)
+    assert number is not None
+    names = {p.id: p.name for p in room.participants()}
+    assert sorted(m["name"] for m in state["group"]["members"]) == sorted(
+        names[m] for m in placed.groups[number]
+    )
+    authors = {c.id: c.participant_id for c in room.live.cards()}
+    mates = set(placed.groups[number]) - {pid}
+    expected = sorted(
+        card_id for card_id, who in authors.items() if who in mates and card_id != "kort-0000"
+    )
+    assert expected and sorted(c["id"] for c in state["cards"]) == expected
     for client in [*clients, late]:
         await client.close()
 
