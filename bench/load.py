@@ -60,6 +60,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import os
 import random
@@ -194,8 +195,6 @@ async def room_main(
     export_ended: list[float] = []
     gc_pauses: dict[str, list[float]] = {}
     if os.environ.get("LOAD_GC"):  # how long the garbage collector stops the loop, per stage
-        import gc
-
         gc_started = [0.0]
 
         def on_gc(phase: str, info: dict[str, int]) -> None:
@@ -206,6 +205,11 @@ async def room_main(
                 gc_pauses.setdefault(f"{probe.stage} gen{info['generation']}", []).append(pause)
 
         gc.callbacks.append(on_gc)
+    # Experiments with the collector: LOAD_FREEZE=1 freezes the heap (gc.freeze) once a
+    # phase started or groups were made; LOAD_GEN0=N sets the youngest generation's threshold.
+    freeze = bool(os.environ.get("LOAD_FREEZE"))
+    if os.environ.get("LOAD_GEN0"):
+        gc.set_threshold(int(os.environ["LOAD_GEN0"]), *gc.get_threshold()[1:])
     profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
     profiler: Any = None
     while True:
@@ -227,6 +231,8 @@ async def room_main(
             applied = time.monotonic()
             room.live.start(int(args[0]))
             emit({"applied": applied, "done": time.monotonic()})
+            if freeze:
+                gc.freeze()
         elif command == "addtime":
             # The facilitator gives a minute more: every page gets its state again, now
             # with the cards of its group in it.
@@ -240,6 +246,8 @@ async def room_main(
             applied = time.monotonic()
             room.live.apply_groups(job, groups)
             emit({"applied": applied, "done": time.monotonic()})
+            if freeze:
+                gc.freeze()
         elif command == "export":
             export_started = time.monotonic()
             if export_mode == "process":  # exactly as the console's export dialog runs it
