@@ -518,6 +518,7 @@ class RoomServer:
         self.messages_per_10s = MESSAGES_PER_10S  # read when a connection opens
         self._presence_handle: asyncio.TimerHandle | None = None
         self._roster_handle: asyncio.TimerHandle | None = None
+        self._group_states: set[str] | None = None  # pages whose group changed, to update
         self._committer: GroupCommitter | None = None
         self._frames_out: list[Frame] = []
         self._frames_since = 0.0  # when the oldest of _frames_out was queued
@@ -947,14 +948,21 @@ class RoomServer:
         if client.participant_id is None:
             client.participant_id = result.participant.id
             client.resume_token = result.resume_token
-            # Attached before this page is counted among the participant's pages: a late
-            # joiner's place (made on attaching) updates the group they land in, whose
-            # pages get a ``state``, but not this one, which gets its own right below,
-            # after ``joined`` (one ``state``, not two; the first before ``joined``).
+            # A late joiner is placed on attaching: the group they land in gets a ``state``
+            # (sent soon, see _on_room_event), but not this page, which gets its own right
+            # below, after ``joined`` (one ``state``, not two; the first before ``joined``).
             self.room.attach(result.participant.id)
+            if self._group_states is not None:
+                # Their own state, below, has the group they landed in.
+                self._group_states.discard(result.participant.id)
             self._by_participant.setdefault(result.participant.id, set()).add(client)
         await self._send(client, self.room.joined_message(result, resumed))
-        await self._send(client, self.room.live.state_message(result.participant))
+        # Encoded by the core as for a broadcast (the group's shared parts once).
+        for _, data in self.room.live.frames.state_frames([result.participant], time.time()):
+            try:
+                await client.ws.send(data, text=True)
+            except ConnectionClosed:
+                pass
 
     async def _participant_message(
         self, client: _Client, message: Reflect | Withdraw | SurveyAnswers | Vote
@@ -1018,8 +1026,16 @@ class RoomServer:
             self._presence_handle = loop.call_later(PRESENCE_DELAY, self._send_presence)
         elif isinstance(event, PhaseChanged):
             self._send_states()
+        elif isinstance(event, GroupsChanged) and event.affected is not None:
+            # A late joiner's group (or a moved person's): sent once the handlers woken with
+            # it have answered (a late-join storm's joiners get ``joined`` first), and once
+            # for a group that several joiners landed in meanwhile.
+            if self._group_states is None:
+                self._group_states = set()
+                loop.call_soon(self._send_group_states)
+            self._group_states |= event.affected
         elif isinstance(event, GroupsChanged):
-            self._send_states(event.affected)
+            self._send_states()
         elif isinstance(event, VotesChanged):
             self._send_states(event.affected)
         elif isinstance(event, ReflectionChanged) and self._voting():
@@ -1077,6 +1093,11 @@ class RoomServer:
             task = asyncio.get_running_loop().create_task(client.ws.close(4001, "erased"))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _send_group_states(self) -> None:
+        people, self._group_states = self._group_states, None
+        if people:
+            self._send_states(frozenset(people))
 
     def _send_states(self, only: frozenset[str] | None = None) -> None:
         # Fan-out to the whole room (or to ``only``, e.g. the group a late joiner landed
