@@ -205,9 +205,15 @@ async def room_main(
                 gc_pauses.setdefault(f"{probe.stage} gen{info['generation']}", []).append(pause)
 
         gc.callbacks.append(on_gc)
-    # Experiments with the collector: LOAD_FREEZE=1 freezes the heap (gc.freeze) once a
-    # phase started or groups were made; LOAD_GEN0=N sets the youngest generation's threshold.
+    # Experiments with the collector: LOAD_SETTLE=0 turns off the room server's settling of
+    # the heap after a phase or groups (room_server.server.SETTLE_HEAP_MIN), LOAD_FREEZE=1
+    # freezes the heap (gc.freeze, no collection) then instead; LOAD_GEN0=N sets the youngest
+    # generation's threshold.
     freeze = bool(os.environ.get("LOAD_FREEZE"))
+    if os.environ.get("LOAD_SETTLE") == "0" or freeze:
+        from room_server import server as server_module
+
+        server_module.SETTLE_HEAP_MIN = 10**9
     if os.environ.get("LOAD_GEN0"):
         gc.set_threshold(int(os.environ["LOAD_GEN0"]), *gc.get_threshold()[1:])
     profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
@@ -269,6 +275,11 @@ async def room_main(
         elif command == "export_wait":
             files = await export if export is not None else []
             emit({"seconds": export_ended[0] - export_started, "files": len(files)})
+        elif command == "gcfull":
+            # What a full collection of the heap costs now (the pause one would make).
+            started = time.perf_counter()
+            gc.collect()
+            emit({"ms": (time.perf_counter() - started) * 1000, "frozen": gc.get_freeze_count()})
         elif command == "stats":
             worst = {
                 name: {stage: round(v * 1000, 1) for stage, v in p.worst.items()}
@@ -363,6 +374,11 @@ async def bare_main() -> None:
             applied = time.monotonic()
             broadcast(connections, state)
             emit({"applied": applied, "done": time.monotonic()})
+        elif command == "gcfull":
+            # What a full collection of the heap costs now (the pause one would make).
+            started = time.perf_counter()
+            gc.collect()
+            emit({"ms": (time.perf_counter() - started) * 1000, "frozen": gc.get_freeze_count()})
         elif command == "stats":
             worst = {stage: round(v * 1000, 1) for stage, v in probe.worst.items()}
             emit({"connections": len(connections), "stall_ms": {"asyncio": worst}})
@@ -897,6 +913,9 @@ async def drive(
         result["late_states_per_join"] = delta / late_n
     result["late_n"] = late_n
     await server.ask("mark end")
+    if room:
+        full = await server.ask("gcfull")
+        result["gc_full_ms"], result["gc_frozen"] = full["ms"], full["frozen"]
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
     if stats.get("gc"):
@@ -1270,6 +1289,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
         fmt=lambda v: f"{v:.1f}",
     )
     line("server RSS per connection KiB", "rss_per_conn_kib", fmt=lambda v: f"{v:.0f}")
+    line("a full garbage collection at the end, ms", "gc_full_ms")
+    line("  objects frozen (gc.freeze) then", "gc_frozen", fmt=lambda v: f"{v:.0f}")
     rows.append(
         (
             "lost / duplicated / unknown stored",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 from app.live import GroupsChanged
 from app.room import Room
 from app.store import Store
+from room_server import server as server_module
 from room_server.server import RoomServer
 
 from .conftest import Client
@@ -177,3 +180,36 @@ def test_a_late_joiner_is_stored_with_one_row_and_survives_a_restart(room: Room)
             assert [kept.link(g) for g in numbers] == [live_round.link(g) for g in numbers]
     finally:
         again.store.close()
+
+
+class _Cycle:
+    """An object in a reference cycle: only the garbage collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_big_rooms_heap_is_settled_after_a_phase_and_nothing_stays_frozen(
+    server: RoomServer, room: Room, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(server_module, "SETTLE_HEAP_MIN", 2)
+    first = await joined_client(server, room, "Person 1")
+    room.live.start(0)
+    await drain_until_pong(first)
+    assert gc.get_freeze_count() == 0  # one person online: not a big room
+    second = await joined_client(server, room, "Person 2")
+    cycle = _Cycle()
+    gone = weakref.ref(cycle)
+    room.live.start(MIXED)
+    await drain_until_pong(first)
+    assert gc.get_freeze_count() > 0  # settled: what lives on is frozen
+    del cycle  # garbage now, but frozen: no collection frees it until the next settling
+    gc.collect()
+    assert gone() is not None
+    room.live.make_groups(size=2)
+    await drain_until_pong(first)
+    assert gone() is None  # the next settling collected it: a freeze leaks nothing
+    await server.stop()
+    assert gc.get_freeze_count() == 0  # the heap is the collector's again
+    for client in (first, second):
+        await client.close()
