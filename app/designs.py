@@ -40,6 +40,13 @@ _SEARCH_NODES = 20_000
 #: tabu search with greedy restarts (seed 102, about 8 s; ``bench/grouping.py --find 6-3-8``
 #: runs that search and finds others, e.g. at seed 100 after 51 s); the search alone reaches
 #: it within 10 s on only some seeds (about 4 in 10 here), so it is kept.
+#: 8-3-11 (24 people in triples for 11 rounds, a nearly Kirkman triple system NKTS(24)):
+#: people are ``Z_11 x {0, 1}`` (person ``11 L + x``) and two fixed people 22 and 23; one base
+#: round of eight triples, each fixed person with one person of each level, is shifted by
+#: ``Z_11`` into the eleven rounds. Within a level each difference ``+-d`` and across the
+#: levels each difference occurs at most once in the base round, so no pair meets twice; the
+#: base round was found by a depth-first search over such rounds (``bench/grouping.py
+#: --find-two-fixed 11``, well under a second). The tabu search alone stops at 2 repeats.
 STORED: Mapping[tuple[int, int], tuple[tuple[int, ...], ...]] = MappingProxyType(
     {
         (5, 3): (
@@ -72,6 +79,19 @@ STORED: Mapping[tuple[int, int], tuple[tuple[int, ...], ...]] = MappingProxyType
             (1, 3, 5, 1, 2, 5, 3, 1, 0, 0, 3, 4, 2, 0, 2, 5, 4, 4),
             (5, 0, 0, 4, 3, 4, 5, 1, 3, 1, 2, 0, 2, 4, 1, 3, 2, 5),
             (1, 5, 4, 0, 2, 2, 0, 3, 3, 0, 2, 3, 1, 4, 5, 1, 4, 5),
+        ),
+        (8, 3): (
+            (0, 1, 2, 2, 3, 2, 4, 5, 6, 3, 4, 0, 4, 1, 5, 7, 6, 6, 7, 3, 7, 5, 0, 1),
+            (4, 0, 1, 2, 2, 3, 2, 4, 5, 6, 3, 5, 0, 4, 1, 5, 7, 6, 6, 7, 3, 7, 0, 1),
+            (3, 4, 0, 1, 2, 2, 3, 2, 4, 5, 6, 7, 5, 0, 4, 1, 5, 7, 6, 6, 7, 3, 0, 1),
+            (6, 3, 4, 0, 1, 2, 2, 3, 2, 4, 5, 3, 7, 5, 0, 4, 1, 5, 7, 6, 6, 7, 0, 1),
+            (5, 6, 3, 4, 0, 1, 2, 2, 3, 2, 4, 7, 3, 7, 5, 0, 4, 1, 5, 7, 6, 6, 0, 1),
+            (4, 5, 6, 3, 4, 0, 1, 2, 2, 3, 2, 6, 7, 3, 7, 5, 0, 4, 1, 5, 7, 6, 0, 1),
+            (2, 4, 5, 6, 3, 4, 0, 1, 2, 2, 3, 6, 6, 7, 3, 7, 5, 0, 4, 1, 5, 7, 0, 1),
+            (3, 2, 4, 5, 6, 3, 4, 0, 1, 2, 2, 7, 6, 6, 7, 3, 7, 5, 0, 4, 1, 5, 0, 1),
+            (2, 3, 2, 4, 5, 6, 3, 4, 0, 1, 2, 5, 7, 6, 6, 7, 3, 7, 5, 0, 4, 1, 0, 1),
+            (2, 2, 3, 2, 4, 5, 6, 3, 4, 0, 1, 1, 5, 7, 6, 6, 7, 3, 7, 5, 0, 4, 0, 1),
+            (1, 2, 2, 3, 2, 4, 5, 6, 3, 4, 0, 4, 1, 5, 7, 6, 6, 7, 3, 7, 5, 0, 0, 1),
         ),
     }
 )

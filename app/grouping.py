@@ -13,10 +13,12 @@ Hard (never broken)
 Soft, lexicographically
     1. Spread organisations: same-organisation pairs inside groups at the lower bound
        (:func:`org_pair_lower_bound`).
-    2. New people each round: no pair that met in an earlier round (of this plan or of the
-       ``history``) meets again, where possible; otherwise as few repeats as possible.
-    3. Balance roles: in every group the number of elected officials is the floor or ceiling of
+    2. Balance roles: in every group the number of elected officials is the floor or ceiling of
        the group's proportional share (group size x elected fraction of its attendance mode).
+       Before repeats: a group of only elected (or of no elected) to spare someone a second
+       meeting is not what a facilitator wants. On plain rosters every round can be balanced.
+    3. New people each round: no pair that met in an earlier round (of this plan or of the
+       ``history``) meets again, where possible; otherwise as few repeats as possible.
 
 Group numbering: the groups of a round are listed in-room groups first, then remote groups;
 ``Pins.in_group`` indices and every returned index refer to that order.
@@ -34,7 +36,10 @@ descent, in milliseconds.
 Many rounds of small groups (the Social Golfer Problem, CSPLib 010) need more: where a mode of
 up to a few hundred people still misses its repeat bound, a tabu search on conflict pairs
 (:mod:`app.golfer`, after Dotú and Van Hentenryck 2005) takes over, never adding a
-same-organisation pair. Where everyone may sit apart from their colleagues it also starts
+same-organisation pair and ranking plans by the priorities above (roles before repeats: the
+exchange search, which orders repeats first, reaches both bounds together on realistic rosters,
+and where it does not, the tabu search will not leave a group of only elected to spare a
+repeat). Where everyone may sit apart from their colleagues it also starts
 from, and restarts with, greedy plans that keep people free to meet (Triska and Musliu 2012)
 and plans with no repeats from resolvable designs (:mod:`app.designs`). Without a time limit
 it runs a fixed number of iterations, so a plan depends only on its input and seed; with one
@@ -598,6 +603,9 @@ class _ModePlan:
     # ---- bookkeeping ------------------------------------------------------------------
 
     def cost(self) -> tuple[int, int, int]:
+        # (organisations, repeats, roles): the order of the exchange search, which reaches
+        # every bound on realistic rosters; where it does not, the tabu search ranks plans
+        # with roles before repeats (see rank()).
         return self.cost_org, self.cost_rep, self.cost_role
 
     def dev(self, count: int, size: int) -> int:
@@ -1709,6 +1717,9 @@ def _golfer_improve(
     """
     from app import designs, golfer  # NumPy is imported only where the search needs it
 
+    def ranked() -> tuple[int, int, int]:
+        return golfer.rank(state.cost())
+
     n, k, rounds = state.n, state.k, state.rounds
     history = sorted((i, j) for i in range(n) for j in state.history_partners[i] if i < j)
     apart = sorted({(min(i, j), max(i, j)) for i in range(n) for j in state.apart[i]})
@@ -1747,13 +1758,13 @@ def _golfer_improve(
             return design + more if more is not None else None
 
         rng = golfer.np.random.default_rng([seed % (1 << 32), 1])
-        best_cost = state.cost()
+        best_cost = ranked()
         for _ in range(2 if has_design else 1):
             first = restart(rng)
             if first is not None:
                 start = dataclasses.replace(problem, groups=first)
-                if golfer.evaluate(start) < best_cost:
-                    problem, best_cost = start, golfer.evaluate(start)
+                if golfer.rank(golfer.evaluate(start)) < best_cost:
+                    problem, best_cost = start, golfer.rank(golfer.evaluate(start))
     report = None
     if progress is not None:
 
@@ -1774,12 +1785,18 @@ def _golfer_improve(
         progress=report,
         restart=restart,
     )
-    if result.cost < state.cost():
+    if golfer.rank(result.cost) < ranked():
         state._restore(result.groups)
         if state.cost() > state.bound():
             # The exchange search's moves (one person to a smaller group) and chained role
-            # exchanges are not in the tabu search's neighbourhood: a last descent with them.
+            # exchanges are not in the tabu search's neighbourhood: a last descent with them,
+            # kept only if it does not trade role balance for repeats (the descent ranks
+            # repeats first).
+            before = ranked()
+            kept = [list(row) for row in state.group_of]
             state._descend([i for i in range(n) if state.movable[i]], _FINAL_DESCENT)
+            if ranked() > before:
+                state._restore(kept)
     return result.iterations
 
 
@@ -1866,8 +1883,9 @@ def _round_cost(
     members: Sequence[Member],
     history: Sequence[Sequence[Sequence[str]]],
 ) -> tuple[int, int, int]:
+    # In the engine's order: organisations, roles, repeats.
     m = metrics(groups, members, history)
-    return m.same_org_pairs, m.repeated_pairs, m.role_deviation
+    return m.same_org_pairs, m.role_deviation, m.repeated_pairs
 
 
 def improve_round(
@@ -1887,7 +1905,7 @@ def improve_round(
     The console makes a round at once (:func:`make_groups`) and improves it in the
     background with this. People in ``seated`` keep the group they have in ``current``
     (they have been shown it); only the others may move. A round is better when it has
-    fewer same-organisation pairs, then fewer repeated pairs, then a better role balance.
+    fewer same-organisation pairs, then a better role balance, then fewer repeated pairs.
 
     Args:
         members: The people of ``current`` (as given to :func:`make_groups`).
@@ -1949,7 +1967,7 @@ def improve_round(
     return dataclasses.replace(
         found,
         rounds=[rows],
-        repeated_pairs=before[1],
+        repeated_pairs=before[2],
         complete=found.complete and after == before,
     )
 
@@ -1990,8 +2008,8 @@ def place_late_joiner(
 
     Only groups of the joiner's attendance mode are candidates; a group may grow one above
     the largest size of its mode. The rules decide, in priority order: pins, keeping sizes
-    within one of each other, fewest new same-organisation pairs, fewest repeated pairs,
-    smallest role deviation; then the smaller group, then the lower index.
+    within one of each other, fewest new same-organisation pairs, smallest role deviation,
+    fewest repeated pairs; then the smaller group, then the lower index.
 
     Args:
         groups: The current round's groups of ids.
@@ -2098,7 +2116,7 @@ def place_late_joiner(
         # Other groups' deviation is the same whichever group is chosen, so only this
         # group's change matters.
         d_role = _role_dev(joined, s + 1, elected, people) - _role_dev(e, s, elected, people)
-        return unbalanced, org_pairs, repeats, d_role, s, g
+        return unbalanced, org_pairs, d_role, repeats, s, g
 
     return min(candidates, key=key)
 

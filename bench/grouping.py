@@ -34,7 +34,9 @@ as a start, and a CP-SAT comparison on the small instances (with ``ortools``).
 ``--find G-S-W`` runs the search with greedy restarts until it finds a plan with no repeats
 and prints it (how the stored 5-3-7 and 6-3-8 plans in ``app/designs.py`` were found);
 ``--find-cyclic 7`` searches a Z_7 difference pattern for 21 people in triples over 10 rounds
-(how the stored 7-3-10 plan was found).
+(how the stored 7-3-10 plan was found); ``--find-two-fixed 11`` develops one round of
+24 people (two of them fixed) over ``Z_11`` into 11 rounds (how the stored 8-3-11 plan was
+found).
 """
 
 from __future__ import annotations
@@ -525,6 +527,89 @@ def find_cyclic(q: int) -> None:
     print("no plan of this pattern")
 
 
+def find_two_fixed(q: int) -> None:
+    """Search ``2q + 2`` people in triples for ``q`` rounds (``q`` odd) by developing one round.
+
+    People are ``Z_q x {0, 1}`` (person ``q L + x``) and two fixed people ``2q`` and ``2q + 1``,
+    each in a triple with one person of each level. The base round's ``q`` shifts are the
+    rounds: no pair meets twice when every within-level difference class ``+-d`` and every
+    across-level difference occurs at most once in the base round. A depth-first search
+    prints the first such plan (how the stored 8-3-11 plan in ``app/designs.py`` was found).
+    """
+    fixed = (2 * q, 2 * q + 1)
+
+    def point(x: int, level: int) -> int:
+        return q * level + x % q
+
+    def cls(d: int) -> int:
+        return min(d % q, -d % q)
+
+    def fill(
+        free: tuple[frozenset[int], frozenset[int]],
+        pure: tuple[frozenset[int], frozenset[int]],
+        across: frozenset[int],
+    ) -> list[list[tuple[int, int]]] | None:
+        if not free[0] and not free[1]:
+            return []
+        level = 0 if free[0] else 1
+        first = (min(free[level]), level)
+        others = [(x, lv) for lv in (0, 1) for x in sorted(free[lv]) if (x, lv) != first]
+        for second, third in itertools.combinations(others, 2):
+            triple = (first, second, third)
+            new_pure = [set(pure[0]), set(pure[1])]
+            new_across = set(across)
+            ok = True
+            for (u, lu), (v, lv) in itertools.combinations(triple, 2):
+                seen, d = (
+                    (new_pure[lu], cls(u - v))
+                    if lu == lv
+                    else (new_across, (v - u) % q if lu == 0 else (u - v) % q)
+                )
+                if d in seen:
+                    ok = False
+                    break
+                seen.add(d)
+            if not ok:
+                continue
+            left = tuple(free[lv] - {x for x, l2 in triple if l2 == lv} for lv in (0, 1))
+            rest = fill(
+                (left[0], left[1]),
+                (frozenset(new_pure[0]), frozenset(new_pure[1])),
+                frozenset(new_across),
+            )
+            if rest is not None:
+                return [list(triple), *rest]
+        return None
+
+    everyone = frozenset(range(q))
+    for b, c, e in itertools.product(range(q), range(1, q), range(q)):
+        if e == b or b == (e - c) % q:
+            continue
+        rest = fill(
+            (everyone - {0, c}, everyone - {b, e}),
+            (frozenset(), frozenset()),
+            frozenset({b, (e - c) % q}),
+        )
+        if rest is None:
+            continue
+        base = [[fixed[0], point(0, 0), point(b, 1)], [fixed[1], point(c, 0), point(e, 1)]]
+        base += [[point(x, lv) for x, lv in t] for t in rest]
+        rows = []
+        for s in range(q):
+            row = [0] * (2 * q + 2)
+            for g, t in enumerate(base):
+                for x in t:
+                    row[x if x in fixed else point(x % q + s, x // q)] = g
+            rows.append(tuple(row))
+        plan = [
+            [[f"g{i}" for i, x in enumerate(r) if x == g] for g in range(len(base))] for r in rows
+        ]
+        if check_golfer_plan(plan, golfers(len(base), 3), 3) == 0:
+            print(tuple(rows))
+            return
+    print("no plan of this pattern")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cp-instances", type=int, default=20)
@@ -533,7 +618,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-alone", action="store_true")
     parser.add_argument("--find", metavar="G-S-W")
     parser.add_argument("--find-cyclic", type=int, metavar="Q")
+    parser.add_argument("--find-two-fixed", type=int, metavar="Q")
     args = parser.parse_args(argv)
+    if args.find_two_fixed:
+        find_two_fixed(args.find_two_fixed)
+        return 0
     if args.find_cyclic:
         find_cyclic(args.find_cyclic)
         return 0

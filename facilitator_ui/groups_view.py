@@ -7,6 +7,15 @@ a quick core command. The cards follow :class:`~facilitator_ui.bridge.RoomBridge
 burst of changes (late joiners arriving together) is redrawn once, and only the cards whose
 members changed are rebuilt.
 
+Groups made when a phase starts are shown to everyone at once, so nothing can improve them
+afterwards. With automatic groups on, the view therefore prepares the groups of the next
+mixed-group phase in the background while the phase before it runs (:class:`_Draft`: the
+groups made at once, then improved for up to :data:`IMPROVE_SECONDS`), never applied before
+they are needed. When the phase starts (or "Skapa grupper" is pressed for it) the prepared
+groups are used: people who left are dropped, and whoever arrived meanwhile is placed like a
+late joiner by the core, moving nobody. If too many people changed, the history changed or
+the draft is not ready, the groups are made afresh as before.
+
 A member is dragged as :data:`~facilitator_ui.common.PARTICIPANT_MIME` carrying their id and
 nothing else (no text), so a drop on a text field does nothing.
 """
@@ -17,7 +26,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import shiboken6
@@ -100,6 +109,12 @@ _FOCUS = QColor("#0b3d91")
 #: Seconds the background search may think to improve groups made at once (as the command
 #: line's default); it stops earlier as soon as no better groups can exist.
 IMPROVE_SECONDS = 10.0
+#: Milliseconds to wait after a change (a join, a phase, a group change) before the groups of
+#: the next phase are prepared again: a burst of joins restarts the search once.
+DRAFT_DELAY_MS = 1000
+#: A prepared draft is kept while at most this share of its people changed (left, arrived,
+#: changed attendance), or two people in a small room; arrivals join as late joiners.
+DRAFT_TOLERANCE = 0.1
 
 
 def first_groups(job: GroupJob) -> tuple[list[list[str]], PlanReport | None]:
@@ -119,6 +134,98 @@ def first_groups(job: GroupJob) -> tuple[list[list[str]], PlanReport | None]:
         seed=job.seed,
     )
     return report.rounds[0], report
+
+
+def prepare_groups(
+    job: GroupJob, stop: Callable[[], bool]
+) -> tuple[list[list[str]], PlanReport] | None:
+    """Make ``job``'s mixed groups at once, then improve them (pure; any thread).
+
+    Nobody is seated yet (the phase has not started), so the search may move everyone.
+
+    Returns:
+        The best groups and their report, or None when ``stop`` ended the work or the job
+        makes no mixed groups.
+    """
+    groups, report = first_groups(job)
+    if report is None or stop():
+        return None
+    if report.complete:
+        return groups, report
+    better = grouping.improve_round(
+        job.members,
+        groups,
+        size=job.size if job.group_count is None else None,
+        groups=job.group_count,
+        history=job.history,
+        seed=job.seed,
+        time_limit=IMPROVE_SECONDS,
+        stop=stop,
+    )
+    if better is None:
+        return None
+    return better.rounds[0], better
+
+
+def _met(history: Sequence[Sequence[Sequence[str]]], ids: set[str]) -> set[tuple[str, str]]:
+    """Pairs of ``ids`` that shared a group in ``history``."""
+    pairs: set[tuple[str, str]] = set()
+    for rnd in history:
+        for group in rnd:
+            inside = sorted(pid for pid in group if pid in ids)
+            pairs.update((a, b) for x, a in enumerate(inside) for b in inside[x + 1 :])
+    return pairs
+
+
+def draft_fits(prepared: GroupJob, now: GroupJob) -> bool:
+    """Whether groups prepared for ``prepared`` may serve ``now``.
+
+    Same phase, kind and size, no locked groups, at most :data:`DRAFT_TOLERANCE` of the
+    people changed, and the same history among the people prepared for: a late joiner placed
+    in the running phase changes the history only for themselves, a drag there does not.
+    """
+    if (
+        prepared.phase_index != now.phase_index
+        or prepared.kind != now.kind
+        or prepared.size != now.size
+        or prepared.group_count != now.group_count
+        or prepared.keep
+        or now.keep
+    ):
+        return False
+    before = {m.id: m for m in prepared.members}
+    after = {m.id: m for m in now.members}
+    if prepared.history != now.history:
+        ids = set(before)
+        if _met(prepared.history, ids) != _met(now.history, ids):
+            return False
+    changed = sum(1 for pid, m in after.items() if before.get(pid) != m)
+    changed += sum(1 for pid in before if pid not in after)
+    return changed <= max(2, int(len(after) * DRAFT_TOLERANCE))
+
+
+def adapt_draft(
+    prepared: GroupJob, groups: Sequence[Sequence[str]], now: GroupJob
+) -> list[list[str]] | None:
+    """Drop from prepared ``groups`` whoever left or changed since they were prepared.
+
+    Someone changed when their attendance, organisation or role differs in ``now``. Returns
+    None if that leaves a group of fewer than two or sizes more than one apart within an
+    attendance mode (then the groups are made afresh).
+
+    Whoever is in ``now`` but not in the groups is placed later, as a late joiner.
+    """
+    before = {m.id: m for m in prepared.members}
+    after = {m.id: m for m in now.members}
+    kept = [[pid for pid in group if after.get(pid) == before.get(pid)] for group in groups]
+    sizes: dict[Attendance, list[int]] = {}
+    for group in kept:
+        if len(group) < 2:
+            return None
+        sizes.setdefault(after[group[0]].attendance, []).append(len(group))
+    if any(max(s) - min(s) > 1 for s in sizes.values()):
+        return None
+    return kept
 
 
 def repeats_text(report: PlanReport, *, history: bool, searching: bool) -> str:
@@ -154,6 +261,37 @@ class _Improvement:
     groups: list[list[str]]  # the job's part of ``base`` (all of it, without locked groups)
     seated: frozenset[str]
     stop: threading.Event
+
+
+def place_arrivals(groups: list[list[str]], job: GroupJob) -> list[list[str]] | None:
+    """Add whoever of ``job.members`` is not in ``groups``, one by one, as late joiners are.
+
+    See :func:`app.grouping.place_late_joiner`. None when someone's attendance mode has no
+    group (then the groups are made afresh).
+    """
+    placed = [list(g) for g in groups]
+    inside = {pid for g in placed for pid in g}
+    by_id = {m.id: m for m in job.members}
+    for member in job.members:
+        if member.id in inside:
+            continue
+        seated = [by_id[pid] for g in placed for pid in g]
+        g = grouping.place_late_joiner(placed, member, seated, job.history)
+        if g == len(placed):
+            return None
+        placed[g].append(member.id)
+        inside.add(member.id)
+    return placed
+
+
+@dataclass(eq=False)
+class _Draft:
+    """Groups being prepared, in the background, for a mixed-group phase not yet started."""
+
+    job: GroupJob
+    stop: threading.Event
+    groups: list[list[str]] | None = None  # set when ready
+    report: PlanReport | None = None
 
 
 def _repolish(widget: QWidget) -> None:
@@ -565,6 +703,11 @@ class GroupsView(QFrame):
         self._colours = OrgColours(room)
         self._busy = False
         self._improving: _Improvement | None = None
+        self._draft: _Draft | None = None
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.update_draft)
         # phase index -> the report on the groups made for it (shown while they stand)
         self._reports: dict[int, _Kept] = {}
         self._searches = 0
@@ -669,6 +812,8 @@ class GroupsView(QFrame):
         self.reshuffle_button.clicked.connect(lambda: self.make_groups(reshuffle=True))
         self.undo_button.clicked.connect(self.undo)
         self.phase_combo.activated.connect(lambda _i: self.refresh())
+        self.auto_check.toggled.connect(lambda _on: self._schedule_draft())
+        self.size_spin.valueChanged.connect(lambda _v: self._schedule_draft())
         bridge.groupsChanged.connect(self._on_groups_changed)
         bridge.phaseChanged.connect(self._on_phase_changed)
         bridge.connectionChanged.connect(self._on_connection_changed)
@@ -677,6 +822,7 @@ class GroupsView(QFrame):
         self._clock_index = self._live.clock.index
         self._fill_phases(follow_clock=True)
         self.retranslate()
+        self._schedule_draft()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -720,6 +866,46 @@ class GroupsView(QFrame):
             and not self._started(kept.job.phase_index)
         )
 
+    def draft(self, phase_index: int) -> tuple[list[list[str]], PlanReport] | None:
+        """Return the groups prepared for a phase and their report, once they are ready."""
+        draft = self._draft
+        if draft is None or draft.job.phase_index != phase_index or draft.groups is None:
+            return None
+        assert draft.report is not None
+        return [list(g) for g in draft.groups], draft.report
+
+    def is_preparing(self) -> bool:
+        """Return True while the groups of the next phase are being prepared."""
+        return self._draft is not None and self._draft.groups is None
+
+    def update_draft(self) -> None:
+        """Prepare (in the background) the groups of the next mixed-group phase, if needed.
+
+        Runs a moment after a change (see :data:`DRAFT_DELAY_MS`). Only with automatic
+        groups on, for the next group phase that has not started and has no groups, when it
+        is a mixed-group phase and someone is present. A draft that still fits (see
+        :func:`draft_fits`) is kept; one that no longer does is stopped and made again.
+        """
+        self._draft_timer.stop()
+        target = self._draft_target()
+        job: GroupJob | None = None
+        if target is not None and running_loop() is not None and self._live.present():
+            try:
+                job = self._live.group_job(target, self.size_spin.value())
+            except ValueError:
+                job = None
+        draft = self._draft
+        if job is not None and draft is not None and draft_fits(draft.job, job):
+            return
+        self._drop_draft()
+        if job is None or not job.members:
+            return
+        draft = _Draft(job, threading.Event())
+        self._draft = draft
+        if self._tasks.start(self._prepare(draft)) is None:
+            self._draft = None
+        self._show_draft()
+
     def improve(self) -> None:
         """Search again, in the background, for better groups than those shown."""
         kept = self._kept()
@@ -754,6 +940,8 @@ class GroupsView(QFrame):
             job = self._live.group_job(index, self.size_spin.value(), reshuffle=reshuffle)
         except ValueError as exc:
             self.message.emit(tr("groups_failed", error=exc))
+            return
+        if not reshuffle and self._use_draft(job, only_if_none):
             return
         if running_loop() is None:
             groups, report = first_groups(job)
@@ -840,6 +1028,93 @@ class GroupsView(QFrame):
         rnd = self._live.apply_groups(job, groups)
         self.message.emit(tr("groups_made", count=len(rnd.groups)))
         return self._live.round(job.phase_index)
+
+    # -- preparing the next phase's groups ----------------------------------------------------
+
+    def _schedule_draft(self) -> None:
+        if not self._draft_timer.isActive():
+            self._draft_timer.start()
+
+    def _draft_target(self) -> int | None:
+        """Return the next group phase not started and without groups, if it is a mixed one."""
+        if not self.auto_check.isChecked():
+            return None
+        clock = self._live.clock
+        for index, phase in enumerate(self._live.program):
+            kind = REFLECTION_PHASES.get(phase.kind)
+            if kind is None or index < clock.index or self._started(index):
+                continue
+            if kind != GroupKind.MIXED or self._live.round(index) is not None:
+                return None
+            return index
+        return None
+
+    def _draft_text(self) -> str:
+        """Say how the groups of the phase shown are being prepared (translated; may be "")."""
+        draft = self._draft
+        if draft is None or draft.job.phase_index != self.phase_index():
+            return ""
+        if draft.groups is None or draft.report is None:
+            return tr("groups_draft_preparing")
+        repeats = repeats_text(draft.report, history=bool(draft.job.history), searching=False)
+        return tr("groups_draft_ready", people=len(draft.job.members), repeats=repeats).strip()
+
+    def _show_draft(self) -> None:
+        rnd = self.current_round()
+        if shiboken6.isValid(self) and self.phase_index() is not None and rnd is None:
+            self.empty_label.setText(self._draft_text() or tr("groups_none_yet"))
+
+    def _drop_draft(self) -> None:
+        draft = self._draft
+        if draft is not None:
+            draft.stop.set()
+            self._draft = None
+            self._show_draft()
+
+    async def _prepare(self, draft: _Draft) -> None:
+        loop = running_loop()
+        assert loop is not None  # started by TaskRunner, which needs one
+        result = None
+        try:
+            result = await loop.run_in_executor(None, prepare_groups, draft.job, draft.stop.is_set)
+        except grouping.GroupingError as exc:  # groups are made afresh when the phase starts
+            log.warning("could not prepare the groups: %s", exc)
+        finally:
+            draft.stop.set()  # also when the task is cancelled: the thread stops soon
+        if not shiboken6.isValid(self) or draft is not self._draft:
+            return  # replaced, dropped, or the window is gone
+        if result is None:
+            self._draft = None
+        else:
+            draft.groups, draft.report = result
+        self._show_draft()
+
+    def _use_draft(self, job: GroupJob, only_if_none: bool) -> bool:
+        """Apply the groups prepared for ``job``'s phase if they still fit; say if it did."""
+        draft = self._draft
+        if draft is None or draft.job.phase_index != job.phase_index:
+            return False
+        self._draft = None
+        draft.stop.set()
+        groups = draft.groups
+        if groups is None or draft.report is None or not draft_fits(draft.job, job):
+            return False  # not ready, or too much changed: made afresh
+        kept = adapt_draft(draft.job, groups, job)
+        if kept is None:
+            return False
+        if job.phase_index != self._live.clock.index:
+            # Made ahead of its phase ("Skapa grupper"): the core places arrivals only in the
+            # running phase, so they are placed here, as it would, moving nobody.
+            kept = place_arrivals(kept, job)
+            if kept is None:
+                return False
+        rnd = self._apply(job, kept, only_if_none)
+        if rnd is None:
+            return True  # groups were made some other way meanwhile: those stay
+        if draft.job.members == job.members and rnd.groups == tuple(map(tuple, kept)):
+            self._keep_report(job, rnd, draft.report)  # exactly the groups it reports on
+        self.message.emit(tr("groups_prepared_used", count=len(rnd.groups)))
+        return True
 
     # -- improving in the background ----------------------------------------------------------
 
@@ -955,6 +1230,7 @@ class GroupsView(QFrame):
             imp = self._improving
             searching = imp is not None and imp.job.phase_index == kept.job.phase_index
             text = repeats_text(kept.report, history=bool(kept.job.history), searching=searching)
+
         self.repeats_label.setText(text)
         self.repeats_label.setVisible(bool(text))
         self.improve_button.setVisible(self.can_improve())
@@ -1090,7 +1366,7 @@ class GroupsView(QFrame):
             self.empty_label.setText(tr("groups_no_group_phase"))
         elif rnd is None or not rnd.groups:
             self.summary_label.setText("")
-            self.empty_label.setText(tr("groups_none_yet"))
+            self.empty_label.setText(self._draft_text() or tr("groups_none_yet"))
         else:
             summary = tr("groups_summary", groups=len(rnd.groups), people=people)
             if rnd.locked:
@@ -1133,6 +1409,7 @@ class GroupsView(QFrame):
             self._schedule_refresh()
         else:
             self._update_buttons()
+        self._schedule_draft()  # the next phase's history or groups may have changed
 
     def _on_phase_changed(self) -> None:
         # Follow the clock into a group phase; leaving one keeps its groups in view.
@@ -1155,8 +1432,10 @@ class GroupsView(QFrame):
             # button (the timer already runs). Nobody there yet: late joiners wait as before.
             if self._live.present() and self.phase_index() == index:
                 self.make_groups(only_if_none=True)
+        self._schedule_draft()  # prepare the next group phase while this one runs
 
     def _on_connection_changed(self, participant_id: str, _connected: bool) -> None:
+        self._schedule_draft()
         rnd = self.current_round()
         if rnd is not None and rnd.group_of(participant_id) is not None:
             self._schedule_refresh()

@@ -362,3 +362,171 @@ def test_closing_the_window_stops_the_search(
     qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
     assert gate["results"] == [None]  # told to stop: no thread thinks on after the window
     assert [list(g) for g in room.live.round(ROUND_2).groups] == two_rounds
+
+
+# -- the next phase's groups, prepared while the phase before it runs ------------------------
+
+
+@pytest.fixture
+def round_one_running(room: Room, two_rounds: list[list[str]]) -> list[list[str]]:
+    """The first round's groups are out and its phase runs; the second is next."""
+    room.live.start(ROUND_1)
+    return two_rounds
+
+
+def prepared_view(window: MainWindow) -> groups_view.GroupsView:
+    view = window.groups_view
+    assert view.auto_check.isChecked()  # the default: groups are made as a phase starts
+    window.tabs.setCurrentWidget(view)
+    view.size_spin.setValue(3)
+    return view
+
+
+def test_the_next_phase_is_prepared_and_used_as_it_starts(
+    qtbot, window: MainWindow, room: Room, round_one_running: list[list[str]]
+) -> None:
+    first = round_one_running
+    view = prepared_view(window)
+    view.update_draft()  # (what a moment after the phase started does by itself)
+    assert view.is_preparing()
+    qtbot.waitUntil(lambda: view.draft(ROUND_2) is not None, timeout=60_000)
+    draft = view.draft(ROUND_2)
+    assert draft is not None
+    groups, report = draft
+    members = [room.live._member(p) for p in room.live.present()]
+    check_round(groups, members)
+    # Made at once the second round would repeat every pair (the patched first groups); the
+    # search had the first phase's time to find groups where nobody meets again.
+    assert metrics(groups, members, [first]).repeated_pairs == report.repeated_pairs == 0
+    assert room.live.round(ROUND_2) is None  # prepared, not handed out
+    view.set_phase(ROUND_2)
+    assert view.empty_label.isVisible() and view.empty_label.text() == (
+        "Grupper för 12 personer är förberedda och delas ut när momentet startar (eller nu,"
+        " med ”Skapa grupper”); den som ansluter under tiden läggs till. "
+        + SV["groups_repeats_none"]
+    )
+    view.set_phase(ROUND_1)
+    # Meanwhile one person leaves and one arrives.
+    leaver = groups[0][0]
+    room.detach(leaver)
+    newcomer = join(room, "Ny person", 5, role=Role.ELECTED)
+    room.live.start(ROUND_2)  # the clock moves on: groups are made as the phase starts
+    qtbot.waitUntil(lambda: room.live.round(ROUND_2) is not None, timeout=10_000)
+    rnd = room.live.round(ROUND_2)
+    assert rnd is not None
+    present = [room.live._member(p) for p in room.live.present()]
+    check_round(rnd.groups, present)
+    # The prepared groups, without the leaver; the newcomer (placed late in the first round
+    # too, which changes its history only for them) placed as a late joiner.
+    without = [[pid for pid in group if pid != newcomer] for group in rnd.groups]
+    assert without == [[pid for pid in group if pid != leaver] for group in groups]
+    assert rnd.late == frozenset({newcomer})
+    assert room.live.round(ROUND_1).group_of(newcomer) is not None
+    stayed = [m for m in present if m.id != newcomer]
+    assert metrics(without, stayed, [first]).repeated_pairs == 0
+    assert (
+        window.statusBar().currentMessage() == "4 grupper från förberedelsen i bakgrunden lades in."
+    )
+    assert not view.is_improving() and view.draft(ROUND_2) is None  # everyone is seated now
+
+
+def test_make_groups_before_the_phase_uses_the_draft_and_seats_arrivals(
+    qtbot, window: MainWindow, room: Room, round_one_running: list[list[str]]
+) -> None:
+    first = round_one_running
+    view = prepared_view(window)
+    view.update_draft()
+    qtbot.waitUntil(lambda: view.draft(ROUND_2) is not None, timeout=60_000)
+    draft = view.draft(ROUND_2)
+    assert draft is not None
+    groups, report = draft
+    newcomer = join(room, "Ny person", 5)  # placed late in the running first round
+    view.set_phase(ROUND_2)
+    qtbot.mouseClick(view.make_button, Qt.MouseButton.LeftButton)
+    rnd = room.live.round(ROUND_2)
+    assert rnd is not None
+    present = [room.live._member(p) for p in room.live.present()]
+    check_round(rnd.groups, present)
+    # The prepared groups, and the newcomer in one of them (placed like a late joiner; not
+    # marked late: nobody has been shown these groups yet).
+    assert [[pid for pid in g if pid != newcomer] for g in rnd.groups] == groups
+    assert rnd.late == frozenset()
+    stayed = [m for m in present if m.id != newcomer]
+    assert metrics(groups, stayed, [first]).repeated_pairs == report.repeated_pairs == 0
+    assert (
+        window.statusBar().currentMessage() == "4 grupper från förberedelsen i bakgrunden lades in."
+    )
+
+
+def test_a_draft_not_ready_when_the_phase_starts_gives_way_to_groups_made_at_once(
+    qtbot,
+    window: MainWindow,
+    room: Room,
+    round_one_running: list[list[str]],
+    gate: dict[str, Any],
+) -> None:
+    view = prepared_view(window)
+    view.update_draft()
+    qtbot.waitUntil(gate["started"].is_set, timeout=60_000)  # the search thinks
+    room.live.start(ROUND_2)
+    qtbot.waitUntil(lambda: room.live.round(ROUND_2) is not None, timeout=60_000)
+    # Made at once, as before there were drafts (the patched first groups: round 1 again).
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == round_one_running
+    assert not view.is_preparing()
+    gate["open"].set()
+    qtbot.waitUntil(lambda: bool(gate["results"]), timeout=60_000)
+    assert gate["results"] == [None]  # the draft's search was told to stop
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=30_000)
+    assert [list(g) for g in room.live.round(ROUND_2).groups] == round_one_running
+
+
+def test_no_draft_without_automatic_groups_or_once_groups_exist(
+    qtbot, window: MainWindow, room: Room, round_one_running: list[list[str]]
+) -> None:
+    view = prepared_view(window)
+    view.auto_check.setChecked(False)
+    view.update_draft()
+    assert not view.is_preparing() and view.draft(ROUND_2) is None
+    view.auto_check.setChecked(True)
+    view.update_draft()
+    assert view.is_preparing()
+    view.set_phase(ROUND_2)
+    assert view.empty_label.text() == SV["groups_draft_preparing"]
+    room.live.make_groups(ROUND_2, 3)  # made by hand before the phase: the draft goes
+    view.update_draft()
+    assert not view.is_preparing() and view.draft(ROUND_2) is None
+
+
+def test_a_draft_drops_leavers_and_refuses_lopsided_groups() -> None:
+    members = people(9)
+    job = dataclasses_replace_members(members)
+    groups = triples([m.id for m in members])
+    now = dataclasses_replace_members([m for m in members if m.id not in {"p0", "p1"}])
+    assert groups_view.draft_fits(job, now)
+    # p0 and p1 shared a group: one person would be left there.
+    assert groups_view.adapt_draft(job, groups, now) is None
+    now = dataclasses_replace_members([m for m in members if m.id not in {"p0", "p3"}])
+    assert groups_view.adapt_draft(job, groups, now) == [
+        ["p1", "p2"],
+        ["p4", "p5"],
+        ["p6", "p7", "p8"],
+    ]
+    # Someone who changed attendance is dropped too (placed again as a late joiner).
+    moved = [
+        m if m.id != "p8" else Member("p8", m.organisation, m.role, Attendance.REMOTE)
+        for m in members
+    ]
+    assert groups_view.adapt_draft(job, groups, dataclasses_replace_members(moved)) == [
+        ["p0", "p1", "p2"],
+        ["p3", "p4", "p5"],
+        ["p6", "p7"],
+    ]
+    # Too many changes: the groups are made afresh.
+    assert not groups_view.draft_fits(job, dataclasses_replace_members(members[:6]))
+
+
+def dataclasses_replace_members(members: Sequence[Member]) -> Any:
+    from app.live import GroupJob
+    from app.model import GroupKind
+
+    return GroupJob(1, 1, GroupKind.MIXED, tuple(members), 3, (), 0)

@@ -79,7 +79,8 @@ def reference_place_late_joiner(
         d_role = grouping._role_dev(joined, s + 1, elected, people) - grouping._role_dev(
             e, s, elected, people
         )
-        return unbalanced, org_pairs, repeats, d_role, s, g
+        # Roles before repeats (issue 19: no group of only elected to spare a repeat).
+        return unbalanced, org_pairs, d_role, repeats, s, g
 
     return min(candidates, key=key)
 
