@@ -7,6 +7,7 @@
     python bench/load.py --clients 100 --via tunnel     # through sshd + Caddy, beside direct
     LOAD_PROFILE=DIR python bench/load.py --clients 1000  # + a cProfile file per stage in DIR
     LOAD_GC=1 python bench/load.py --clients 1000  # + the server's garbage collector pauses
+    python bench/load.py --clients 1000 --procs 2  # the clients spread over 2 processes
 
 The room server runs headless in a subprocess on 127.0.0.1 (the machine has two cores: one
 for the server, one for the clients); this process drives it with N simulated participants
@@ -38,6 +39,14 @@ the floor no durable server gets under. Cards that arrive together share a commi
 Server-side and client-side times use ``time.monotonic()``, one clock for all processes on
 Linux.
 
+One process driving 1 000 clients is itself a bottleneck: its loop stalls (reported as the
+clients' own loop stall per stage) and what the clients measure then includes their wait
+for their turn. ``--procs K`` spreads the clients over K processes, each its own loop
+(:class:`SpreadClients`); every stage is started in all of them at once over their stdin
+and answered with plain timestamps, and the percentiles are over all clients. The server's
+own time (``server:`` rows) and its loop stalls are printed beside, so a reader can tell
+whose time a figure is.
+
 ``--via tunnel`` runs the room twice, directly and the way participants at home reach it in
 an online session (issue 15): wss to a relay's name (Caddy with TLS on loopback, see
 ``scripts/relay.py``) → sshd's reverse-forwarded port → the laptop's SSH tunnel
@@ -51,6 +60,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import os
 import random
@@ -185,8 +195,6 @@ async def room_main(
     export_ended: list[float] = []
     gc_pauses: dict[str, list[float]] = {}
     if os.environ.get("LOAD_GC"):  # how long the garbage collector stops the loop, per stage
-        import gc
-
         gc_started = [0.0]
 
         def on_gc(phase: str, info: dict[str, int]) -> None:
@@ -197,6 +205,17 @@ async def room_main(
                 gc_pauses.setdefault(f"{probe.stage} gen{info['generation']}", []).append(pause)
 
         gc.callbacks.append(on_gc)
+    # Experiments with the collector: LOAD_SETTLE=0 turns off the room server's settling of
+    # the heap after a phase or groups (room_server.server.SETTLE_HEAP_MIN), LOAD_FREEZE=1
+    # freezes the heap (gc.freeze, no collection) then instead; LOAD_GEN0=N sets the youngest
+    # generation's threshold.
+    freeze = bool(os.environ.get("LOAD_FREEZE"))
+    if os.environ.get("LOAD_SETTLE") == "0" or freeze:
+        from room_server import server as server_module
+
+        server_module.SETTLE_HEAP_MIN = 10**9
+    if os.environ.get("LOAD_GEN0"):
+        gc.set_threshold(int(os.environ["LOAD_GEN0"]), *gc.get_threshold()[1:])
     profile_dir = os.environ.get("LOAD_PROFILE")  # a folder: one cProfile file per stage
     profiler: Any = None
     while True:
@@ -218,6 +237,8 @@ async def room_main(
             applied = time.monotonic()
             room.live.start(int(args[0]))
             emit({"applied": applied, "done": time.monotonic()})
+            if freeze:
+                gc.freeze()
         elif command == "addtime":
             # The facilitator gives a minute more: every page gets its state again, now
             # with the cards of its group in it.
@@ -231,6 +252,8 @@ async def room_main(
             applied = time.monotonic()
             room.live.apply_groups(job, groups)
             emit({"applied": applied, "done": time.monotonic()})
+            if freeze:
+                gc.freeze()
         elif command == "export":
             export_started = time.monotonic()
             if export_mode == "process":  # exactly as the console's export dialog runs it
@@ -252,6 +275,11 @@ async def room_main(
         elif command == "export_wait":
             files = await export if export is not None else []
             emit({"seconds": export_ended[0] - export_started, "files": len(files)})
+        elif command == "gcfull":
+            # What a full collection of the heap costs now (the pause one would make).
+            started = time.perf_counter()
+            gc.collect()
+            emit({"ms": (time.perf_counter() - started) * 1000, "frozen": gc.get_freeze_count()})
         elif command == "stats":
             worst = {
                 name: {stage: round(v * 1000, 1) for stage, v in p.worst.items()}
@@ -346,6 +374,11 @@ async def bare_main() -> None:
             applied = time.monotonic()
             broadcast(connections, state)
             emit({"applied": applied, "done": time.monotonic()})
+        elif command == "gcfull":
+            # What a full collection of the heap costs now (the pause one would make).
+            started = time.perf_counter()
+            gc.collect()
+            emit({"ms": (time.perf_counter() - started) * 1000, "frozen": gc.get_freeze_count()})
         elif command == "stats":
             worst = {stage: round(v * 1000, 1) for stage, v in probe.worst.items()}
             emit({"connections": len(connections), "stall_ms": {"asyncio": worst}})
@@ -520,28 +553,281 @@ async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> 
         await asyncio.sleep(0.005)
 
 
+class LocalClients:
+    """N clients (and the late joiners) on this process's loop, run stage by stage.
+
+    Every stage answers with plain data (absolute ``time.monotonic()`` readings, one clock
+    for all processes on Linux), so the same stages run in K worker processes
+    (:class:`SpreadClients`) and the percentiles are taken over all of them.
+    """
+
+    def __init__(self, clients: Sequence[Any], late: Sequence[Any] = ()) -> None:
+        self.clients = list(clients)
+        self.late = list(late)
+        self.probe = LagProbe()  # this loop's own stalls: time the clients wait for their turn
+        self._probe_task: asyncio.Task[None] | None = None
+        self._burst_ids: set[str] = set()
+        self._seed = 0
+
+    async def mark(self, stage: str) -> None:
+        if self._probe_task is None:
+            self._probe_task = asyncio.get_running_loop().create_task(self.probe.run())
+        self.probe.mark(stage)
+
+    async def join(self, late: bool = False) -> dict[str, Any]:
+        who = self.late if late else self.clients
+        outcomes = await asyncio.gather(*(c.start(120) for c in who), return_exceptions=True)
+        return {
+            "failed": sum(isinstance(o, BaseException) for o in outcomes),
+            "joined_at": [c.joined_at for c in who if c.joined_at],
+        }
+
+    async def states(self, sent: float, grouped: bool) -> list[float]:
+        """When each page got its first ``state`` of the mixed phase since ``sent``."""
+
+        def first_state(c: Any) -> float | None:
+            for at, index, has_group in c.states:
+                if index == MIXED and (has_group or not grouped) and at >= sent:
+                    return float(at)
+            return None
+
+        await wait_for(lambda: all(first_state(c) for c in self.clients), 300, "states")
+        return [first_state(c) for c in self.clients]  # type: ignore[misc]
+
+    def _all_acked(self) -> bool:
+        return all(set(c.sent_at) <= set(c.ack_at) for c in self.clients)
+
+    async def burst(self) -> list[float]:
+        """Everyone submits at the same moment; submit-to-ack latencies (ms)."""
+        await asyncio.gather(
+            *(c.timed_submit(f"Kort i skuren från {c.number}") for c in self.clients)
+        )
+        await wait_for(self._all_acked, 120, "acks of the burst")
+        self._burst_ids = {k for c in self.clients for k in c.sent_at}
+        return [(c.ack_at[k] - t) * 1000 for c in self.clients for k, t in c.sent_at.items()]
+
+    async def cards(self) -> dict[str, Any]:
+        """Once no card has arrived for 0.3 s: when each was sent, and when each page got it."""
+
+        def arrived() -> int:
+            return sum(len(c.card_at) for c in self.clients)
+
+        quiet_since, count = time.monotonic(), arrived()
+        while time.monotonic() - quiet_since < 0.3:
+            await asyncio.sleep(0.02)
+            if arrived() != count:
+                quiet_since, count = time.monotonic(), arrived()
+        return {
+            "sent": {k: t for c in self.clients for k, t in c.sent_at.items()},
+            "arrived": [[k, t] for c in self.clients for k, t in c.card_at.items()],
+        }
+
+    async def paced(self, seed: int) -> list[float]:
+        """One more card each at a random moment within PACED_SECONDS; latencies (ms)."""
+        rng = random.Random(seed)
+
+        async def later(c: Any, delay: float) -> None:
+            await asyncio.sleep(delay)
+            await c.timed_submit(f"Eftertanke från {c.number}")
+
+        delays = [rng.uniform(0, PACED_SECONDS) for _ in self.clients]
+        await asyncio.gather(*(later(c, d) for c, d in zip(self.clients, delays, strict=True)))
+        await wait_for(self._all_acked, 120, "acks of the paced round")
+        return [
+            (c.ack_at[k] - t) * 1000
+            for c in self.clients
+            for k, t in c.sent_at.items()
+            if k not in self._burst_ids
+        ]
+
+    async def state_count(self) -> int:
+        return sum(len(c.states) for c in self.clients)
+
+    async def stalls(self) -> dict[str, float]:
+        """This loop's worst stall per stage (ms)."""
+        return {k: round(v * 1000, 1) for k, v in self.probe.worst.items()}
+
+    async def ids(self) -> dict[str, list[str]]:
+        """The cards acked and written (for lost and unknown ones)."""
+        everyone = [*self.clients, *self.late]
+        return {
+            "acked": sorted({k for c in everyone for k in c.ack_at}),
+            "written": sorted({k for c in everyone if isinstance(c.cards, dict) for k in c.cards}),
+        }
+
+    async def close(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+        await asyncio.gather(
+            *(c.close() for c in [*self.clients, *self.late]), return_exceptions=True
+        )
+
+
+def make_clients(spec: dict[str, Any], part: int = 0, parts: int = 1) -> LocalClients:
+    """Part ``part`` of ``parts`` of the clients ``spec`` describes (every parts-th one)."""
+    n, url = spec["n"], spec["url"]
+    if not spec["room"]:
+        return LocalClients([BareClient(url, i) for i in range(part, n, parts)])
+    from tankesmedja.rehearsal.bots import make_profiles
+
+    bot_class = timed_bot_class()
+
+    def bot(profile: Any, number: int) -> Any:
+        made = bot_class(url, spec["token"], profile, seed=number, ack_timeout=120.0)
+        made.number = number
+        return made
+
+    profiles = make_profiles(n, spec["seed"])
+    late_profiles = make_profiles(max(10, n // 10), spec["seed"] + 1)
+    return LocalClients(
+        [bot(p, i) for i, p in enumerate(profiles) if i % parts == part],
+        [bot(p, n + i) for i, p in enumerate(late_profiles) if i % parts == part],
+    )
+
+
+async def client_worker(spec_json: str, part: int, parts: int) -> None:
+    """A client process of ``--procs K``: its share of the clients, stage by stage on stdin."""
+    clients = make_clients(json.loads(spec_json), part, parts)
+    commands = stdin_commands(asyncio.get_running_loop())
+    emit({"ready": True})
+    while True:
+        line = await commands.get()
+        if line == "quit":
+            await clients.close()
+            emit({"bye": True})
+            return
+        request = json.loads(line)
+        emit({"answer": await getattr(clients, request["op"])(*request["args"])})
+
+
+class SpreadClients:
+    """The same stages as :class:`LocalClients`, over K client processes (each its own loop).
+
+    Each stage is sent to all workers at once and answered when all are done: lists are
+    joined, counts added, the worst stalls kept, so percentiles are over all clients.
+    """
+
+    def __init__(self, workers: list[asyncio.subprocess.Process]) -> None:
+        self.workers = workers
+
+    @classmethod
+    async def launch(cls, spec: dict[str, Any], parts: int) -> SpreadClients:
+        workers = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--client-worker",
+                json.dumps(spec),
+                "--part",
+                str(part),
+                "--procs",
+                str(parts),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=64 * 1024 * 1024,
+            )
+            for part in range(parts)
+        ]
+        spread = cls(workers)
+        await asyncio.gather(*(spread._answer(w) for w in workers))
+        return spread
+
+    async def _answer(self, worker: asyncio.subprocess.Process) -> Any:
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(worker.stdout.readline(), 600)
+        if not line:
+            raise RuntimeError("a client process ended")
+        return json.loads(line).get("answer")
+
+    async def _all(self, op: str, *args: Any) -> list[Any]:
+        line = json.dumps({"op": op, "args": list(args)}).encode() + b"\n"
+        for worker in self.workers:
+            assert worker.stdin is not None
+            worker.stdin.write(line)
+        await asyncio.gather(*(w.stdin.drain() for w in self.workers))  # type: ignore[union-attr]
+        return await asyncio.gather(*(self._answer(w) for w in self.workers))
+
+    async def mark(self, stage: str) -> None:
+        await self._all("mark", stage)
+
+    async def join(self, late: bool = False) -> dict[str, Any]:
+        parts = await self._all("join", late)
+        return {
+            "failed": sum(p["failed"] for p in parts),
+            "joined_at": [t for p in parts for t in p["joined_at"]],
+        }
+
+    async def states(self, sent: float, grouped: bool) -> list[float]:
+        return [t for p in await self._all("states", sent, grouped) for t in p]
+
+    async def burst(self) -> list[float]:
+        return [t for p in await self._all("burst") for t in p]
+
+    async def cards(self) -> dict[str, Any]:
+        parts = await self._all("cards")
+        sent: dict[str, float] = {}
+        for p in parts:
+            sent.update(p["sent"])
+        return {"sent": sent, "arrived": [a for p in parts for a in p["arrived"]]}
+
+    async def paced(self, seed: int) -> list[float]:
+        parts = await asyncio.gather(
+            *(self._one(w, "paced", seed * 1000 + i) for i, w in enumerate(self.workers))
+        )
+        return [t for p in parts for t in p]
+
+    async def _one(self, worker: asyncio.subprocess.Process, op: str, *args: Any) -> Any:
+        assert worker.stdin is not None
+        worker.stdin.write(json.dumps({"op": op, "args": list(args)}).encode() + b"\n")
+        await worker.stdin.drain()
+        return await self._answer(worker)
+
+    async def state_count(self) -> int:
+        return sum(await self._all("state_count"))
+
+    async def stalls(self) -> dict[str, float]:
+        worst: dict[str, float] = {}
+        for p in await self._all("stalls"):
+            for stage, ms in p.items():
+                worst[stage] = max(worst.get(stage, 0.0), ms)
+        return worst
+
+    async def ids(self) -> dict[str, list[str]]:
+        parts = await self._all("ids")
+        return {k: sorted({i for p in parts for i in p[k]}) for k in ("acked", "written")}
+
+    async def close(self) -> None:
+        for worker in self.workers:
+            assert worker.stdin is not None
+            worker.stdin.write(b"quit\n")
+        for worker in self.workers:
+            await self._answer(worker)
+            await asyncio.wait_for(worker.wait(), 60)
+
+
+async def open_clients(spec: dict[str, Any], procs: int) -> LocalClients | SpreadClients:
+    """The clients in this process (``procs`` 1) or spread over ``procs`` processes."""
+    if procs <= 1:
+        return make_clients(spec)
+    return await SpreadClients.launch(spec, procs)
+
+
 async def drive(
     server: ServerProcess,
-    clients: Sequence[Any],
-    ready: dict[str, Any],
+    clients: LocalClients | SpreadClients,
+    n: int,
     *,
     room: bool,
     seed: int,
-    late: Sequence[Any] = (),
+    late_n: int = 0,
 ) -> dict[str, Any]:
     """Run the stages against one server; return the measurements (milliseconds)."""
-    n = len(clients)
-    rng = random.Random(seed)
     result: dict[str, Any] = {}
-    # The clients' own loop (one process for all N): when it stalls, what they measure
-    # includes waiting for their turn here, not only the server.
-    client_probe = LagProbe()
-    client_probe_task = asyncio.get_running_loop().create_task(client_probe.run())
     ask = server.ask
 
     async def marked(command: str) -> dict[str, Any]:
         if command.startswith("mark "):
-            client_probe.mark(command.split()[1])
+            await clients.mark(command.split()[1])
         return await ask(command)
 
     server.ask = marked  # type: ignore[method-assign]
@@ -552,12 +838,11 @@ async def drive(
     # 1. join storm
     await server.ask("mark join")
     started = time.monotonic()
-    outcomes = await asyncio.gather(*(c.start(120) for c in clients), return_exceptions=True)
+    joined = await clients.join()
     took = time.monotonic() - started
-    failed = [o for o in outcomes if isinstance(o, BaseException)]
-    result["join_failed"] = len(failed)
-    result["joins_per_s"] = (n - len(failed)) / took
-    joins = [(c.joined_at - started) * 1000 for c in clients if c.joined_at]
+    result["join_failed"] = joined["failed"]
+    result["joins_per_s"] = (n - joined["failed"]) / took
+    joins = [(t - started) * 1000 for t in joined["joined_at"]]
     result["join_p50"], result["join_p99"] = pct(joins, 0.5), pct(joins, 0.99)
 
     # 2. hold
@@ -570,15 +855,7 @@ async def drive(
     # 3. broadcasts
     await server.ask("mark phase")
     sent, answer = await server.trigger(f"phase {MIXED}")
-
-    def first_state(c: Any, grouped: bool = False) -> float | None:
-        for at, index, has_group in c.states:
-            if index == MIXED and (has_group or not grouped) and at >= sent:
-                return at
-        return None
-
-    await wait_for(lambda: all(first_state(c) for c in clients), 60, "phase state everywhere")
-    fanout = [(first_state(c) - sent) * 1000 for c in clients]  # type: ignore[operator]
+    fanout = [(t - sent) * 1000 for t in await clients.states(sent, False)]
     result["phase_p50"], result["phase_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
     result["phase_apply_ms"] = (answer["done"] - answer["applied"]) * 1000
     result["phase_trigger_ms"] = (answer["applied"] - sent) * 1000
@@ -586,8 +863,7 @@ async def drive(
         await server.ask("mark groups")
         _, answer = await server.trigger("groups")
         applied = answer["applied"]
-        await wait_for(lambda: all(first_state(c, True) for c in clients), 60, "groups everywhere")
-        fanout = [(first_state(c, True) - applied) * 1000 for c in clients]  # type: ignore[operator]
+        fanout = [(t - applied) * 1000 for t in await clients.states(applied, True)]
         result["groups_p50"], result["groups_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
         # People find their tables before anyone writes: a second in which the console
         # (--loop console) draws the groups, a little at a time, as it does in a real room.
@@ -595,40 +871,21 @@ async def drive(
 
     # 4. submit burst: everyone at the same moment
     await server.ask("mark burst")
-    await asyncio.gather(
-        *(c.timed_submit(f"Kort i skuren från {i}") for i, c in enumerate(clients))
-    )
-
-    def all_acked() -> bool:
-        return all(set(c.sent_at) <= set(c.ack_at) for c in clients)
-
-    await wait_for(all_acked, 120, "acks of the burst")
-    lat = [(c.ack_at[k] - t) * 1000 for c in clients for k, t in c.sent_at.items()]
+    lat = await clients.burst()
     result["burst_p50"], result["burst_p99"] = pct(lat, 0.5), pct(lat, 0.99)
-    burst_ids = {k for c in clients for k in c.sent_at}
     if room:
         # The cards reach their authors' groups (after the acks, which go first): from a
         # card's sending to its arrival on each group mate's page. Until none has come for
         # a while, so the next stage measures its own broadcast, not these.
-        def arrived() -> int:
-            return sum(len(c.card_at) for c in clients)
-
-        quiet_since, count = time.monotonic(), arrived()
-        while time.monotonic() - quiet_since < 0.3:
-            await asyncio.sleep(0.02)
-            if arrived() != count:
-                quiet_since, count = time.monotonic(), arrived()
-        sent_at = {k: t for c in clients for k, t in c.sent_at.items()}
-        lat = [
-            (t - sent_at[k]) * 1000 for c in clients for k, t in c.card_at.items() if k in sent_at
-        ]
+        cards = await clients.cards()
+        sent_at = cards["sent"]
+        lat = [(t - sent_at[k]) * 1000 for k, t in cards["arrived"] if k in sent_at]
         result["group_cards_p50"], result["group_cards_p99"] = pct(lat, 0.5), pct(lat, 0.99)
 
     # 4b. a broadcast with the cards in it: +1 minute in the room, the same again on bare
     await server.ask("mark cards")
     sent, answer = await server.trigger("addtime" if room else f"phase {MIXED}")
-    await wait_for(lambda: all(first_state(c) for c in clients), 300, "states with cards")
-    fanout = [(first_state(c) - sent) * 1000 for c in clients]  # type: ignore[operator]
+    fanout = [(t - sent) * 1000 for t in await clients.states(sent, False)]
     result["cards_p50"], result["cards_p99"] = pct(fanout, 0.5), pct(fanout, 0.99)
     result["cards_apply_ms"] = (answer["done"] - answer["applied"]) * 1000
 
@@ -636,48 +893,38 @@ async def drive(
     await server.ask("mark paced")
     if room:
         await server.ask("export")
-
-    async def later(c: Any, i: int) -> None:
-        await asyncio.sleep(rng.uniform(0, PACED_SECONDS))
-        await c.timed_submit(f"Eftertanke från {i}")
-
-    await asyncio.gather(*(later(c, i) for i, c in enumerate(clients)))
-    await wait_for(all_acked, 120, "acks of the paced round")
-    lat = [
-        (c.ack_at[k] - t) * 1000
-        for c in clients
-        for k, t in c.sent_at.items()
-        if k not in burst_ids
-    ]
+    lat = await clients.paced(seed)
     result["paced_p50"], result["paced_p99"] = pct(lat, 0.5), pct(lat, 0.99)
     if room:
         exported = await server.ask("export_wait")
         result["export_s"] = exported["seconds"]
         result["export_files"] = exported["files"]
-    if late:
+    if late_n:
         # 6. late joiners while the groups stand: each is placed in a group, and only that
         # group's pages are sent a new state (not the whole room).
         await server.ask("mark late")
-        states_before = sum(len(c.states) for c in clients)
+        states_before = await clients.state_count()
         started = time.monotonic()
-        await asyncio.gather(*(c.start(120) for c in late), return_exceptions=True)
-        joins = [(c.joined_at - started) * 1000 for c in late if c.joined_at]
+        joined = await clients.join(late=True)
+        joins = [(t - started) * 1000 for t in joined["joined_at"]]
         result["late_p50"], result["late_p99"] = pct(joins, 0.5), pct(joins, 0.99)
         await asyncio.sleep(1.0)
-        delta = sum(len(c.states) for c in clients) - states_before
-        result["late_states_per_join"] = delta / len(late)
-    result["late_n"] = len(late)
+        delta = await clients.state_count() - states_before
+        result["late_states_per_join"] = delta / late_n
+    result["late_n"] = late_n
     await server.ask("mark end")
+    if room:
+        full = await server.ask("gcfull")
+        result["gc_full_ms"], result["gc_frozen"] = full["ms"], full["frozen"]
     stats = await server.ask("stats")
     result["stall_ms"] = stats["stall_ms"]
     if stats.get("gc"):
         print("server gc pauses (count, max ms) per stage:", stats["gc"], file=sys.stderr)
-    client_probe_task.cancel()
     server.ask = ask  # type: ignore[method-assign]
-    result["client_stall_ms"] = {k: round(v * 1000, 1) for k, v in client_probe.worst.items()}
+    result["client_stall_ms"] = await clients.stalls()
     if "join_ms" in stats and "late" in stats["join_ms"]:
         result["late_server_p50"], result["late_server_p99"] = stats["join_ms"]["late"]
-    result["held_end"] = stats["connections"] - len(late)  # the late joiners came on top
+    result["held_end"] = stats["connections"] - late_n  # the late joiners came on top
     result["commits"] = stats.get("commits")
     result["largest_batch"] = stats.get("largest_batch")
     return result
@@ -743,33 +990,38 @@ async def run_room(n: int, args: argparse.Namespace, *, tunnel: bool = False) ->
                     "local_addr": (f"127.0.{1 + i // 250}.{1 + i % 250}", 0),
                 }
 
-            bot_class = timed_bot_class()
-            bots = [
-                bot_class(
-                    url,
-                    ready["token"],
-                    profile,
-                    seed=i,
-                    ack_timeout=120.0,
-                    connect_options=options(i),
+            spec = {"n": n, "url": url, "token": ready["token"], "seed": args.seed, "room": True}
+            clients: LocalClients | SpreadClients
+            if relay is None:
+                clients = await open_clients(spec, args.procs)
+            else:
+                bot_class = timed_bot_class()
+
+                def bot(profile: Any, number: int) -> Any:
+                    made = bot_class(
+                        url,
+                        ready["token"],
+                        profile,
+                        seed=number,
+                        ack_timeout=120.0,
+                        connect_options=options(number),
+                    )
+                    made.number = number
+                    return made
+
+                clients = LocalClients(
+                    [bot(p, i) for i, p in enumerate(make_profiles(n, args.seed))],
+                    [
+                        bot(p, n + i)
+                        for i, p in enumerate(make_profiles(max(10, n // 10), args.seed + 1))
+                    ],
                 )
-                for i, profile in enumerate(make_profiles(n, args.seed))
-            ]
-            late = [
-                bot_class(
-                    url,
-                    ready["token"],
-                    profile,
-                    seed=n + i,
-                    ack_timeout=120.0,
-                    connect_options=options(n + i),
-                )
-                for i, profile in enumerate(make_profiles(max(10, n // 10), args.seed + 1))
-            ]
+            late_n = max(10, n // 10)
             try:
-                result = await drive(server, bots, ready, room=True, seed=args.seed, late=late)
+                result = await drive(server, clients, n, room=True, seed=args.seed, late_n=late_n)
+                ids = await clients.ids()
             finally:
-                await asyncio.gather(*(b.close() for b in [*bots, *late]), return_exceptions=True)
+                await clients.close()
                 await server.quit()
         finally:
             if relay is not None:
@@ -783,13 +1035,12 @@ async def run_room(n: int, args: argparse.Namespace, *, tunnel: bool = False) ->
             ok = store.integrity_ok()
         finally:
             store.close()
-        acked = {k for b in bots for k in b.ack_at}
-        written = {k for b in bots for k in b.cards}
-        ids = [r.id for r in rows]
-        result["lost"] = len(acked - set(ids))
-        result["duplicated"] = len(ids) - len(set(ids)) + max(0, len(people) - n - len(late))
-        result["extra"] = len(set(ids) - written)
-        result["stored"] = len(ids)
+        acked, written = set(ids["acked"]), set(ids["written"])
+        stored = [r.id for r in rows]
+        result["lost"] = len(acked - set(stored))
+        result["duplicated"] = len(stored) - len(set(stored)) + max(0, len(people) - n - late_n)
+        result["extra"] = len(set(stored) - written)
+        result["stored"] = len(stored)
         result["integrity"] = ok
         result["commit_p50"], result["commit_p99"] = floor
         return result
@@ -856,14 +1107,14 @@ def tunnel_report(
     return "\n".join(out)
 
 
-async def run_bare(n: int, seed: int) -> dict[str, Any]:
+async def run_bare(n: int, seed: int, procs: int = 1) -> dict[str, Any]:
     server, ready = await ServerProcess.launch("--serve-bare")
     url = f"ws://127.0.0.1:{ready['port']}/ws"
-    clients = [BareClient(url, i) for i in range(n)]
+    clients = await open_clients({"n": n, "url": url, "seed": seed, "room": False}, procs)
     try:
-        return await drive(server, clients, ready, room=False, seed=seed)
+        return await drive(server, clients, n, room=False, seed=seed)
     finally:
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        await clients.close()
         await server.quit()
 
 
@@ -1038,6 +1289,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
         fmt=lambda v: f"{v:.1f}",
     )
     line("server RSS per connection KiB", "rss_per_conn_kib", fmt=lambda v: f"{v:.0f}")
+    line("a full garbage collection at the end, ms", "gc_full_ms")
+    line("  objects frozen (gc.freeze) then", "gc_frozen", fmt=lambda v: f"{v:.0f}")
     rows.append(
         (
             "lost / duplicated / unknown stored",
@@ -1103,7 +1356,8 @@ def report(n: int, args: argparse.Namespace, room: dict[str, Any], bare: dict[st
     head = ("metric", "room", "bare", "ratio", "target")
     widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
     out = [
-        f"N = {n} clients, server loop: {args.loop}, export in a {args.export_in}, "
+        f"N = {n} clients in {args.procs} client process(es),"
+        f" server loop: {args.loop}, export in a {args.export_in}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
         "  ".join("-" * w for w in widths),
@@ -1126,7 +1380,7 @@ async def bench(args: argparse.Namespace) -> None:
         return
     for n in args.clients:
         room = await run_room(n, args)
-        bare = await run_bare(n, args.seed)
+        bare = await run_bare(n, args.seed, args.procs)
         print(report(n, args, room, bare))
         print(flush=True)
 
@@ -1170,6 +1424,16 @@ def main(argv: list[str] | None = None) -> None:
         default="direct",
         help="tunnel: run the room directly and through sshd + Caddy on loopback, side by side",
     )
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=1,
+        metavar="K",
+        help="spread the clients over K processes, each its own loop (1: all in this one),"
+        " so that what is measured is the server and not the clients' one loop",
+    )
+    parser.add_argument("--client-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve-room", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tunnel-settings", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
@@ -1182,6 +1446,8 @@ def main(argv: list[str] | None = None) -> None:
         serve_room(args.serve_room, args.loop, args.export_in, args.tunnel_settings)
     elif args.serve_bare:
         asyncio.run(bare_main())
+    elif args.client_worker:
+        asyncio.run(client_worker(args.client_worker, args.part, args.procs))
     else:
         asyncio.run(bench(args))
 

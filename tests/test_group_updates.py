@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 from app.live import GroupsChanged
 from app.room import Room
 from app.store import Store
+from room_server import server as server_module
 from room_server.server import RoomServer
 
 from .conftest import Client
-from .test_hardening import joined_client
+from .test_hardening import answer_to, join_form, joined_client, open_ws
 from .ui_helpers import join
 
 MIXED = 1
@@ -99,6 +102,47 @@ async def test_a_late_joiner_updates_only_their_new_group(server: RoomServer, ro
         await client.close()
 
 
+async def test_a_late_joiner_gets_one_state_after_joined_with_their_group_and_its_cards(
+    server: RoomServer, room: Room
+) -> None:
+    clients = [await joined_client(server, room, f"Person {n}") for n in range(8)]
+    room.live.start(MIXED)
+    room.live.make_groups(size=4)
+    for n, client in enumerate(clients):  # every card written (acked) before the late joiner
+        card = {"type": "reflect", "id": f"kort-{n:04d}", "phase": MIXED, "text": f"Tanke {n}"}
+        await client.send(card)
+        assert (await answer_to(client))["type"] == "ack"
+    room.live.moderate("kort-0000", hidden=True)  # nobody but its author sees it
+
+    late = await open_ws(server)
+    await late.send({"type": "hello", "room_token": room.room_token})
+    await late.send(join_form(room, "Sen Ankomst"))
+    await late.send({"type": "ping"})
+    received = []
+    while (message := await late.recv())["type"] != "pong":
+        received.append(message)
+    kinds = [m["type"] for m in received if m["type"] not in ("presence", "roster")]
+    assert kinds == ["welcome", "joined", "state"]  # one state, and after joined
+    (state,) = [m for m in received if m["type"] == "state"]
+    pid = received[kinds.index("joined")]["participant"]["id"]
+    placed = room.live.round()
+    assert placed is not None
+    number = placed.group_of(pid)
+    assert number is not None
+    names = {p.id: p.name for p in room.participants()}
+    assert sorted(m["name"] for m in state["group"]["members"]) == sorted(
+        names[m] for m in placed.groups[number]
+    )
+    authors = {c.id: c.participant_id for c in room.live.cards()}
+    mates = set(placed.groups[number]) - {pid}
+    expected = sorted(
+        card_id for card_id, who in authors.items() if who in mates and card_id != "kort-0000"
+    )
+    assert expected and sorted(c["id"] for c in state["cards"]) == expected
+    for client in [*clients, late]:
+        await client.close()
+
+
 def test_a_late_joiner_is_stored_with_one_row_and_survives_a_restart(room: Room) -> None:
     for n in range(12):
         join(room, f"Person {n}", n % 8)  # eight of the eleven organisations
@@ -136,3 +180,36 @@ def test_a_late_joiner_is_stored_with_one_row_and_survives_a_restart(room: Room)
             assert [kept.link(g) for g in numbers] == [live_round.link(g) for g in numbers]
     finally:
         again.store.close()
+
+
+class _Cycle:
+    """An object in a reference cycle: only the garbage collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_big_rooms_heap_is_settled_after_a_phase_and_nothing_stays_frozen(
+    server: RoomServer, room: Room, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(server_module, "SETTLE_HEAP_MIN", 2)
+    first = await joined_client(server, room, "Person 1")
+    room.live.start(0)
+    await drain_until_pong(first)
+    assert gc.get_freeze_count() == 0  # one person online: not a big room
+    second = await joined_client(server, room, "Person 2")
+    cycle = _Cycle()
+    gone = weakref.ref(cycle)
+    room.live.start(MIXED)
+    await drain_until_pong(first)
+    assert gc.get_freeze_count() > 0  # settled: what lives on is frozen
+    del cycle  # garbage now, but frozen: no collection frees it until the next settling
+    gc.collect()
+    assert gone() is not None
+    room.live.make_groups(size=2)
+    await drain_until_pong(first)
+    assert gone() is None  # the next settling collected it: a freeze leaks nothing
+    await server.stop()
+    assert gc.get_freeze_count() == 0  # the heap is the collector's again
+    for client in (first, second):
+        await client.close()
