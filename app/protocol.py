@@ -234,10 +234,32 @@ def clean_text(value: str, keep_lines: bool = False) -> str:
         return text
     kept = (
         " " if ch.isspace() else ch
-        for ch in value
-        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+        for at, ch in enumerate(value)
+        if ch.isspace()
+        or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+        or _shapes(value, at)
     )
     return " ".join(_bound_marks("".join(kept)).split())
+
+
+JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
+
+
+def _shapes(text: str, at: int) -> bool:
+    """Return True when the joiner at ``at`` shapes the characters around it: keep it then.
+
+    Why: Persian writes many names with a zero-width non-joiner (علی‌رضا), Indic scripts use
+    both, and emoji such as 👩‍💻 are joined by one; dropping it changes how the name is
+    drawn. Only one joiner between two visible non-ASCII letters, marks or symbols is kept;
+    anywhere else (between ASCII letters, at an edge, in a run) it is an invisible character.
+    """
+    if text[at] not in JOINERS or at == 0 or at + 1 >= len(text):
+        return False
+    before, after = text[at - 1], text[at + 1]
+    if before in JOINERS or after in JOINERS or (before.isascii() and after.isascii()):
+        return False
+    visible = ("L", "M", "S", "N")
+    return all(unicodedata.category(ch)[0] in visible for ch in (before, after))
 
 
 def _bound_marks(text: str) -> str:

@@ -840,6 +840,7 @@
     showError(message.code);
     if (message.code === "bad_token") {
       store.del("tk.room");
+      setStatus(null); // a void link is not "connected"
       show("code-form");
     } else if (message.code === "bad_code" || message.code === "rate_limited") {
       if (!welcome) show("code-form");

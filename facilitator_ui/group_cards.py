@@ -86,7 +86,11 @@ class OrgPill(QWidget):
         metrics = QFontMetrics(font)
         self._text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, PILL_MAX_WIDTH)
         self._size = QSize(metrics.horizontalAdvance(self._text) + 18, metrics.height() + 8)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # In a narrow group card the pill gives way (ending in "…"), not the member's name.
+        self._least = QSize(
+            metrics.horizontalAdvance(self._text[:3] + "…") + 18, self._size.height()
+        )
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(name)
 
     def text(self) -> str:
@@ -97,6 +101,10 @@ class OrgPill(QWidget):
         """Return the size of the (elided) name plus padding."""
         return self._size
 
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Return the least size: the name's first letters and "…"."""
+        return self._least
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the pill: a rounded rectangle in the colour, the name in white."""
         painter = QPainter(self)
@@ -106,7 +114,12 @@ class OrgPill(QWidget):
         rect = self.rect()
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
+        text = self._text
+        if rect.width() < self._size.width():
+            text = self.fontMetrics().elidedText(
+                self._name, Qt.TextElideMode.ElideRight, max(0, rect.width() - 18)
+            )
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class MemberChip(QFrame):
@@ -146,7 +159,9 @@ class MemberChip(QFrame):
         self.name_label.setText(participant.name)
         self.name_label.setProperty("away", not connected)
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.name_label.setMinimumWidth(120)
+        # The whole name where it fits in a group card (a long one is cut at 240 pixels).
+        advance = self.name_label.fontMetrics().horizontalAdvance(participant.name) + 4
+        self.name_label.setMinimumWidth(max(120, min(advance, 240)))
         layout.addWidget(self.name_label, 1)
         self.late_badge = plain_label("lateBadge", 11, bold=True)
         self.late_badge.setText(tr("groups_late_badge"))

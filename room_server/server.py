@@ -564,7 +564,7 @@ class RoomServer:
         self._committer = GroupCommitter(self.room.store.path)
         self.room.live.groups.write_late = self._write_late
         self.port = self._server.sockets[0].getsockname()[1]
-        self.port_fallback = self.port != self.requested_port
+        self.port_fallback = bool(self.requested_port) and self.port != self.requested_port
         if self._advertise_host is None:
             if self.host not in (None, "", "0.0.0.0", "::"):
                 self._advertise_host = self.host

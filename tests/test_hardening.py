@@ -22,7 +22,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.protocol import MAX_MARKS, MAX_NAME, MAX_TEXT, clean_text
+from app.protocol import JOINERS, MAX_MARKS, MAX_NAME, MAX_TEXT, clean_text
 from app.room import Room
 from app.store import DB_NAME, Store
 from room_server import server as server_module
@@ -440,6 +440,31 @@ def expected_name(raw: str) -> str | None:
     return cleaned if len(raw) <= MAX_NAME * 4 and 0 < len(cleaned) <= MAX_NAME else None
 
 
+async def test_a_joiner_that_shapes_a_name_survives_the_join(
+    server: RoomServer, room: Room
+) -> None:
+    """Persian names and emoji keep their zero-width (non-)joiner; stray ones still go.
+
+    Seen in a walk through the day: "علی‌رضا" was stored as "علیرضا" (drawn differently) and
+    👩‍💻 as two separate emoji, because every format character was dropped.
+    """
+    for raw, stored in (
+        ("علی\u200cرضا", "علی\u200cرضا"),
+        ("Kim 👩\u200d💻", "Kim 👩\u200d💻"),
+        ("An\u200cna \u200dBerg\u200d", "Anna Berg"),
+    ):
+        client = await joined_client(server, room, raw)
+        await client.close()
+        assert stored in [p.name for p in room.participants()]
+    client = await open_ws(server)
+    await client.send({"type": "hello", "room_token": room.room_token})
+    await client.recv_type("welcome")
+    await client.send(join_form(room, "\u200d\u200c\u200d"))
+    refused = await answer_to(client)
+    assert refused["type"] == "error" and refused["code"] == "name_empty"
+    await client.close()
+
+
 def test_the_cleaning_policy() -> None:
     # Control and format characters go: bidi overrides and isolates, zero-width, NUL.
     for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f":
@@ -522,7 +547,14 @@ async def test_hostile_names_and_cards_are_stored_by_the_policy_or_refused(
     for pid, name in stored_names.items():
         assert people[pid] == name
     for text in list(people.values()) + list(cards.values()):
-        assert not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text.replace("\n", ""))
+        flat = text.replace("\n", "")
+        assert not any(
+            unicodedata.category(ch) in ("Cc", "Cf") and ch not in JOINERS for ch in flat
+        )
+        for at, ch in enumerate(flat):  # a joiner stays only inside a non-ASCII word or emoji
+            if ch in JOINERS:
+                assert 0 < at < len(flat) - 1
+                assert not (flat[at - 1].isascii() and flat[at + 1].isascii())
     assert "<img src=x onerror=alert(1)>" in people.values()
     assert "</script><script>alert(1)</script>" in cards.values()
 

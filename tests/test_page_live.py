@@ -573,6 +573,25 @@ async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     pages.watch.check()
 
 
+async def test_a_cleared_session_sends_the_page_to_the_code_form_without_saying_connected(
+    browser: Any, server: RoomServer, room: Room
+) -> None:
+    from app.operations import clear_session
+
+    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    pages = Pages(browser, server)
+    _context, page = await pages.open(PHONE)
+    await join(page, "Per Olsson", "Vänersborg")
+
+    clear_session(room, room.session.number)  # Träff → Rensa, on the running session
+    await page.wait_for_selector("#code-form:not([hidden])", timeout=20_000)
+    await page.wait_for_selector(f"text={sv['error_bad_token']}")
+    # The link is void: the status line must not say "Ansluten." above that error.
+    assert await page.text_content("#status") in ("", None)
+    await pages.close()
+    pages.watch.check()
+
+
 async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
     browser: Any, server: RoomServer, room: Room
 ) -> None:

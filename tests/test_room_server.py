@@ -284,6 +284,20 @@ async def test_other_paths_are_not_found(server: RoomServer, target: str) -> Non
     assert b"root:" not in body
 
 
+async def test_any_free_port_is_no_fallback(room: Room) -> None:
+    """``--port 0`` asks for any free port: the console must not warn "port 0 was taken"."""
+    server = RoomServer(room, "127.0.0.1", 0)
+    try:
+        await server.start()
+        assert server.port != 0
+        info = server.join_info()
+        assert info.requested_port == 0 and info.port == server.port
+        assert not info.port_fallback
+        assert not server.port_fallback
+    finally:
+        await server.stop()
+
+
 async def test_taken_port_falls_back_to_a_free_one(room: Room) -> None:
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))

@@ -637,3 +637,31 @@ def test_a_large_room_is_drawn_over_several_turns_of_the_loop(
     view.refresh_now()
     again = live.round()
     assert [c.member_ids() for c in view.cards] == [list(g) for g in again.groups]
+
+
+def test_a_long_organisation_never_cuts_a_members_name(qtbot, room: Room) -> None:
+    """A narrow group card: the organisation's pill gives way (with "…"), the name stays whole.
+
+    Seen in a walk through the day: "Annika Eklund" from Fyrbodals kommunalförbund showed as
+    "Annika Eklu" in a three-column Grupper tab, the long pill taking the name's room.
+    """
+    from PySide6.QtGui import QColor
+
+    from facilitator_ui.groups_view import MemberChip
+
+    pid = join(room, "Annika Eklund", 0)
+    person = room.participant(pid)
+    chip = MemberChip(
+        person, "Fyrbodals kommunalförbund", QColor("#444"), late=False, connected=True
+    )
+    qtbot.addWidget(chip)
+    chip.resize(400, 40)  # a group card in three columns on a 1600-pixel console
+    chip.show()
+    qtbot.waitExposed(chip)
+    name = chip.name_label
+    needed = name.fontMetrics().horizontalAdvance("Annika Eklund")
+    assert name.contentsRect().width() >= needed
+    assert chip.org_pill.text() == "Fyrbodals kommunalförbund"
+    assert chip.org_pill.accessibleName() == "Fyrbodals kommunalförbund"  # read out whole
+    assert chip.org_pill.width() < chip.org_pill.sizeHint().width()  # it gave way
+    assert chip.org_pill.geometry().right() < chip.role_badge.geometry().left()

@@ -80,8 +80,11 @@ class JoinInfo:
 
     @property
     def port_fallback(self) -> bool:
-        """True when the asked-for port was taken and another one is used."""
-        return self.port != self.requested_port
+        """True when the asked-for port was taken and another one is used.
+
+        Port 0 asks for any free port: whichever the system picks is no fallback.
+        """
+        return bool(self.requested_port) and self.port != self.requested_port
 
     def with_room(self, room_token: str, room_code: str) -> JoinInfo:
         """Return the same addresses for a room with a new token and code (shown formatted)."""
