@@ -31,6 +31,8 @@ from room_server.server import RoomServer
 MARKUP = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 800}
+#: The page's Swedish strings, as the tests read what a Swedish phone shows.
+SV = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
 
 
 @dataclass
@@ -547,7 +549,7 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
 async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     browser: Any, server: RoomServer, room: Room
 ) -> None:
-    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    sv = SV
     pages = Pages(browser, server)
     _context, page = await pages.open(PHONE)
     await join(page, "Per Olsson", "Vänersborg")
@@ -578,7 +580,7 @@ async def test_a_cleared_session_sends_the_page_to_the_code_form_without_saying_
 ) -> None:
     from app.operations import clear_session
 
-    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    sv = SV
     pages = Pages(browser, server)
     _context, page = await pages.open(PHONE)
     await join(page, "Per Olsson", "Vänersborg")
@@ -595,7 +597,7 @@ async def test_a_cleared_session_sends_the_page_to_the_code_form_without_saying_
 async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
     browser: Any, server: RoomServer, room: Room
 ) -> None:
-    sv = json.loads((Path(__file__).parent.parent / "assets/i18n/sv.json").read_text("utf-8"))
+    sv = SV
     pages = Pages(browser, server)
     _c1, author = await pages.open(PHONE)
     await join(author, "Anna Author", "Lysekil")
