@@ -58,7 +58,8 @@ def _tree_files(folder: str) -> set[str]:
 def test_bundle_data_covers_every_file_under_assets_and_locales() -> None:
     entries = _bundle_data().data_files(ROOT)
     listed = {Path(source).relative_to(ROOT).as_posix() for source, _ in entries}
-    assert listed == _tree_files("assets") | _tree_files("app/locales")
+    qss = {f for f in _tree_files("facilitator_ui") if f.endswith(".qss")}
+    assert listed == _tree_files("assets") | _tree_files("app/locales") | qss
     # Each file lands in the folder of its package, where importlib.resources looks.
     for source, dest in entries:
         assert Path(source).parent.relative_to(ROOT).as_posix() == dest
@@ -84,6 +85,14 @@ def test_wheel_package_data_ships_the_same_files() -> None:
         package, _, inside = relative.partition("/")
         patterns = package_data.get(package, [])
         assert any(_setuptools_glob(inside, p) for p in patterns), (relative, patterns)
+    # ... and the other way round: what the wheel ships as data, the bundle carries too
+    # (the style sheet once reached the wheel but not the bundle, whose window then failed).
+    bundled = {Path(s).relative_to(ROOT).as_posix() for s, _ in _bundle_data().data_files(ROOT)}
+    for package, patterns in package_data.items():
+        for path in _tree_files(package):
+            inside = path.removeprefix(package + "/")
+            if any(_setuptools_glob(inside, p) for p in patterns):
+                assert path in bundled, path
 
 
 def _setuptools_glob(path: str, pattern: str) -> bool:
