@@ -31,35 +31,42 @@ def page_sees(card: Reflection, viewer_id: str) -> bool:
 
 
 def page_info(
-    card: Reflection, viewer_id: str, author: str, organisation: str
+    card: Reflection, viewer_id: str, author: str, organisation: str, author_key: str = ""
 ) -> protocol.CardInfo:
-    """Return a card as ``viewer_id``'s page shows it (``""``: any other group member).
+    """Return a card as ``viewer_id``'s page shows it (``""``: any group member's ``state``).
 
     A hidden card goes to its author only (with ``hidden``: the page says the facilitator hid
-    it); anyone else gets it as withdrawn and blank, so their page drops it.
+    it); anyone else gets it as withdrawn and blank, so their page drops it. ``mine`` is set
+    for a named viewer only (a ``card`` frame, an author's own hidden card); what a group
+    shares carries the author's public key (``author_key``) instead, the same for everyone.
     """
     mine = card.participant_id == viewer_id
     if not page_sees(card, viewer_id):
-        return protocol.CardInfo(
+        blank = protocol.CardInfo(
             id=card.id,
             phase=card.phase_index,
             text="",
             author="",
+            author_key="",
             organisation="",
-            mine=False,
             revision=card.revision,
             withdrawn=True,
         )
+        if viewer_id:
+            blank["mine"] = False
+        return blank
     info = protocol.CardInfo(
         id=card.id,
         phase=card.phase_index,
         text=card.text,
         author=author,
+        author_key=author_key,
         organisation=organisation,
-        mine=mine,
         revision=card.revision,
         withdrawn=card.withdrawn,
     )
+    if viewer_id:
+        info["mine"] = mine
     if card.hidden:
         info["hidden"] = True
     return info

@@ -518,8 +518,9 @@ class CardInfo(TypedDict):
     phase: int
     text: str
     author: str
+    author_key: str
     organisation: str
-    mine: bool
+    mine: NotRequired[bool]
     revision: int
     withdrawn: bool
     hidden: NotRequired[bool]
@@ -543,7 +544,7 @@ class MemberInfo(TypedDict):
 
     name: str
     organisation: str
-    me: bool
+    key: str
 
 
 class GroupInfo(TypedDict):
@@ -597,6 +598,7 @@ class JoinedMessage(TypedDict):
     resumed: bool
     resume_token: str
     participant: ParticipantInfo
+    key: str
     present: int
 
 
@@ -741,14 +743,19 @@ def roster(entries: list[RosterEntryInfo]) -> RosterMessage:
 
 
 def joined(
-    participant: ParticipantInfo, resume_token: str, *, resumed: bool, present: int
+    participant: ParticipantInfo, resume_token: str, *, resumed: bool, present: int, key: str
 ) -> JoinedMessage:
-    """Build ``joined``: the participant, their resume token and how many are here."""
+    """Build ``joined``: the participant, their resume token, public key and who is here.
+
+    ``key`` is the participant's public key in this session: it marks their own entry in a
+    group's ``members`` and their own cards (``author_key``), so the page tells them apart.
+    """
     return {
         "type": "joined",
         "resumed": resumed,
         "resume_token": resume_token,
         "participant": participant,
+        "key": key,
         "present": present,
     }
 

@@ -335,5 +335,9 @@ class Room:
             function=p.function,
         )
         return protocol.joined(
-            info, result.resume_token, resumed=resumed, present=self.people.connected_count()
+            info,
+            result.resume_token,
+            resumed=resumed,
+            present=self.people.connected_count(),
+            key=self.live.frames.public_key(p.id),
         )

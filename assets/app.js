@@ -11,7 +11,7 @@
   };
   const MAX_TEXT = 2000;
   const ACK_TIMEOUT = 10000;
-  // Errors after which resending an outbox item can never succeed: drop it, tell the person.
+  // Errors after which resending an outbox item can never succeed: drop it, say so.
   const FINAL = ["phase_closed", "not_yours", "too_many_cards", "no_reflections", "text_too_long", "text_empty",
     "bad_field", "no_voting", "voting_closed", "card_unavailable", "other_group", "too_many_dots"];
   const ITEM_FIELDS = /^(id|phase|text|revision|answers|card|dots)(\.|$)/;
@@ -45,7 +45,7 @@
   let surveySaved = false;
   let shownPhase = null;
 
-  // The room token arrives in the fragment of the QR link; keep it and tidy the address bar.
+  // The room token comes in the QR link's fragment; keep it and tidy the address bar.
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get("t")) {
     store.set("tk.room", hash.get("t"));
@@ -104,7 +104,7 @@
     node.textContent = code ? t("error_" + code) : "";
   }
 
-  // Live regions stay rendered (only emptied) so screen readers announce what appears in them.
+  // Live regions stay rendered (only emptied) so screen readers announce new text.
   function note(id, text) {
     const node = $(id);
     if (node.textContent !== text) node.textContent = text || "";
@@ -190,7 +190,7 @@
       hello();
       clearInterval(pingTimer);
       pingTimer = setInterval(() => {
-        // No answer to two pings: the socket is dead even if the browser has not noticed.
+        // No answer to two pings: the socket is dead, whatever the browser thinks.
         if (Date.now() - lastHeard > 60000) dropSocket();
         else send({ type: "ping" });
       }, 25000);
@@ -220,7 +220,7 @@
     if (inflight) { clearTimeout(inflight.timer); inflight = null; }
     if (ended) return;
     setStatus(away ? "away" : "reconnecting");
-    // Back off up to 10 s so a room full of phones does not hammer a restarting console.
+    // Back off up to 10 s: a room full of phones must not hammer a restarting console.
     const delay = Math.min(10000, 500 * 2 ** retry) * (0.5 + Math.random() / 2);
     retry += 1;
     clearTimeout(reconnectTimer);
@@ -336,9 +336,11 @@
 
   // -- the live session: phase, timer, group, cards, survey
 
+  const isMe = (k) => !!k && k === (joined || {}).key;
+
   function mineCard(entry) {
     return {
-      id: entry.id, phase: entry.phase, text: entry.text, revision: 0, mine: true, withdrawn: false,
+      id: entry.id, phase: entry.phase, text: entry.text, revision: 0, author_key: joined.key, withdrawn: false,
       author: joined.participant.name, organisation: joined.participant.organisation,
     };
   }
@@ -401,7 +403,7 @@
     tick();
   }
 
-  // -- prioritise: dots on the group's cards, each change an outbox item -------------------
+  // -- prioritise: dots on the group's cards, each change an outbox item
 
   function myDots(id) {
     let dots = (state.vote.mine || {})[id] || 0;
@@ -493,9 +495,10 @@
     const list = $("members");
     list.replaceChildren();
     for (const member of group.members) {
-      const item = el("li", member.me ? "me" : "");
+      const me = isMe(member.key);
+      const item = el("li", me ? "me" : "");
       item.append(el("span", "name", member.name));
-      if (member.me) item.append(el("span", "you", " " + t("member_you")));
+      if (me) item.append(el("span", "you", " " + t("member_you")));
       item.append(" ", el("span", "org", member.organisation));
       list.append(item);
     }
@@ -510,7 +513,7 @@
     $("group-link-text").textContent = safe ? "" : link;
   }
 
-  // What the card list shows: the server's cards, overlaid with the own unacknowledged changes.
+  // The card list: the server's cards overlaid with our unacknowledged changes.
   function cardViews() {
     const index = state.phase.index;
     const views = [];
@@ -544,7 +547,7 @@
     const list = $("cards");
     const views = reflecting ? cardViews() : [];
     $("cards-heading").hidden = !views.length;
-    // Update in place by id: a card someone is about to press keeps its place and focus.
+    // Update in place by id: a card about to be pressed keeps its place and focus.
     const nodes = new Map(Array.from(list.children, (node) => [node.dataset.id, node]));
     const keep = new Set(views.map((v) => v.id));
     for (const [id, node] of nodes) if (!keep.has(id)) node.remove();
@@ -576,16 +579,17 @@
 
   function fillCard(node, view) {
     const [text, meta, error, actions] = node.children;
-    node.classList.toggle("mine", !!view.mine);
+    const mine = isMe(view.author_key);
+    node.classList.toggle("mine", mine);
     if (text.textContent !== view.text) text.textContent = view.text;
     meta.replaceChildren(el("span", "who", view.author + (view.organisation ? ", " + view.organisation : "")));
-    if (view.mine && !view.lost) {
+    if (mine && !view.lost) {
       meta.append(" ", el("span", view.saving ? "save saving" : "save saved", t(view.saving ? "card_saving" : "card_saved")));
     }
-    if (view.mine && view.hidden) meta.append(" ", el("span", "save saving", t("card_hidden_note")));
+    if (mine && view.hidden) meta.append(" ", el("span", "save saving", t("card_hidden_note")));
     error.hidden = !view.error;
     error.textContent = view.error ? t("error_" + view.error) : "";
-    actions.hidden = !view.mine || !phaseOpen(view.phase);
+    actions.hidden = !mine || !phaseOpen(view.phase);
     for (const button of actions.children) {
       button.textContent = t(button.dataset.key);
       button.setAttribute("aria-label", t(button.dataset.key + "_label", { text: view.text.slice(0, 40) }));
@@ -750,7 +754,7 @@
       error.textContent = t("error_survey_empty");
       return;
     }
-    // Newer answers replace older unsent ones; the server keeps the last per question.
+    // Newer answers replace older unsent ones; the server keeps the last of each.
     for (const m of Object.values(outbox)) if (m.type === "survey" && !(inflight && inflight.id === m.id)) delete outbox[m.id];
     for (const [id, f] of failed) if (f.msg.type === "survey") failed.delete(id);
     surveySaved = false;
@@ -927,7 +931,7 @@
   // The browser knows before the socket does: stop using a dead line, come back at once.
   window.addEventListener("offline", dropSocket);
   window.addEventListener("online", reconnectNow);
-  // A phone that slept may hold a socket that died meanwhile: check it when the page is back.
+  // A phone that slept may hold a dead socket: check it when the page is back.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible" || ended) return;
     if (!ws) { reconnectNow(); return; }

@@ -1142,10 +1142,11 @@ class RoomServer:
         people = [p for p in map(self.room.participant, online) if p is not None]
         # Encoded by the core from pieces each group shares (app.session.frames): the bytes
         # go out as text frames as they are.
-        for participant, data in self.room.live.frames.state_frames(people, time.time()):
-            clients = self._by_participant.get(participant.id)
-            if clients:
-                broadcast([c.ws for c in clients], data, text=True)
+        # One message per group in a reflection phase: one ``broadcast`` for all its members.
+        for readers, data in self.room.live.frames.state_frames(people, time.time()):
+            sockets = [c.ws for p in readers for c in self._by_participant.get(p.id, ())]
+            if sockets:
+                broadcast(sockets, data, text=True)
 
     def _write_late(self, write: Callable[[Store], None]) -> None:
         # A late joiner's place in their group, committed with the other writes of the

@@ -13,8 +13,10 @@ from tests.test_live import MIXED, MUNI, SURVEY, populate, reflect
 
 
 def decoded(room: Room, people: list[Participant], now: float) -> dict[str, object]:
-    frames = room.live.frames.state_frames(people, now)
-    return {p.id: json.loads(data.decode("utf-8")) for p, data in frames}
+    frames = list(room.live.frames.state_frames(people, now))
+    readers = [p.id for group, _ in frames for p in group]
+    assert sorted(readers) == sorted(p.id for p in people)  # each person gets one message
+    return {p.id: json.loads(data.decode("utf-8")) for group, data in frames for p in group}
 
 
 def built(room: Room, people: list[Participant], now: float) -> dict[str, object]:
@@ -46,17 +48,26 @@ def test_encoded_states_equal_the_built_ones_in_every_kind_of_phase(tmp_path: Pa
     live.moderate("kort-0004", highlighted=True)
     states = decoded(room, everyone, 300.0)
     assert states == built(room, everyone, 300.0)
-    # It is each person's own: one ``me``, ``mine`` on their own cards, the hidden card
-    # only for its author.
+    # Each person finds themselves by the key ``joined`` gave them: one member entry, their
+    # own cards by ``author_key``; the hidden card only for its author.
     author_of_hidden = live.card("kort-0003").participant_id  # type: ignore[union-attr]
+    keys = {who.id: live.frames.public_key(who.id) for who in people}
+    assert len(set(keys.values())) == len(people) and not set(keys) & set(keys.values())
     for who in people:
         state = states[who.id]
         assert isinstance(state, dict)
-        assert [m["me"] for m in state["group"]["members"]].count(True) == 1
+        members = state["group"]["members"]
+        assert [m["key"] == keys[who.id] for m in members].count(True) == 1
         for card in state["cards"]:
-            assert card["mine"] == (live.card(card["id"]).participant_id == who.id)  # type: ignore[union-attr]
+            mine = live.card(card["id"]).participant_id == who.id  # type: ignore[union-attr]
+            assert (card["author_key"] == keys[who.id]) == mine
         ids = {c["id"] for c in state["cards"]}
         assert ("kort-0003" in ids) == (who.id == author_of_hidden)
+    # One message per group, written once: only the hidden card's author gets their own.
+    frames = list(room.live.frames.state_frames(everyone, 300.0))
+    groups = room.live.round(room.live.clock.index).groups  # type: ignore[union-attr]
+    assert len(frames) == len(groups) + 1 + 1  # the groups, the hider, the late one alone
+    assert [p.id for p in next(g for g, d in frames if b"kort-0003" in d)] == [author_of_hidden]
     assert [c["id"] for c in states[late.id]["cards"]] == ["kort-sen1"]  # type: ignore[index]
     assert states[late.id]["group"] is None  # type: ignore[index]
     # Municipality groups, then the survey (answers differ per person).

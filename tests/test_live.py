@@ -224,7 +224,9 @@ def test_state_message_for_a_group_member(room: Room) -> None:
     assert state["phase"]["kind"] == "mixed_groups"
     assert state["phase"]["remaining_ms"] == (40 * 60 - 60) * 1000
     assert state["group"]["number"] == live.round().group_of(a.id) + 1  # type: ignore[union-attr]
-    assert any(m["me"] and m["name"] == "P0" for m in state["group"]["members"])
+    own = live.frames.public_key(a.id)  # the key ``joined`` gives a's page
+    assert [m["name"] for m in state["group"]["members"] if m["key"] == own] == ["P0"]
+    assert [c["author_key"] for c in state["cards"]] == [own]
     assert [c["text"] for c in state["cards"]] == ["hej"]
 
 
@@ -292,12 +294,13 @@ def test_a_room_wide_state_broadcast_matches_each_persons_own_state(tmp_path: Pa
         if who is late:
             assert group is None and [c["id"] for c in alone["cards"]] == ["kort-sen1"]
             continue
-        assert [m["me"] for m in group["members"]].count(True) == 1
+        own = live.frames.public_key(who.id)
+        assert [m["key"] == own for m in group["members"]].count(True) == 1
         mates = set(live.round().groups[live.round().group_of(who.id)])
         for card in alone["cards"]:
             author = live.card(card["id"]).participant_id
             assert author in mates
-            assert card["mine"] == (author == who.id)
+            assert (card["author_key"] == own) == (author == who.id)
     room.store.close()
 
 

@@ -487,3 +487,35 @@ async def test_a_late_joiners_place_is_committed_by_the_servers_writer(
     number = room.live.round().group_of(pid)  # type: ignore[union-attr]
     assert number is not None and stored.group_of(pid) == number
     assert pid in stored.late
+
+
+async def test_a_group_gets_one_state_and_each_page_finds_itself_by_its_key(
+    room: Room, open_client: Any
+) -> None:
+    clients, joins = [], []
+    for i in range(4):
+        client = await open_client()
+        await enter(client, room)
+        await client.send(join_form(room, name=f"Person {i}"))
+        joins.append(await client.recv_type("joined"))
+        clients.append(client)
+    keys = [j["key"] for j in joins]
+    secrets = {j["participant"]["id"] for j in joins} | {j["resume_token"] for j in joins}
+    assert len(set(keys)) == 4 and not set(keys) & secrets and all(keys)
+    room.live.start(1)
+    room.live.make_groups(size=4)  # one group of four
+    states = []
+    for client in clients:
+        state = await client.recv_type("state")
+        while state["group"] is None:
+            state = await client.recv_type("state")
+        states.append(state)
+    assert all(s == states[0] for s in states)  # one message for the whole group
+    members = states[0]["group"]["members"]
+    for join, key in zip(joins, keys, strict=True):
+        assert [m["name"] for m in members if m["key"] == key] == [join["participant"]["name"]]
+    # A resumed page is told the same key.
+    await clients[0].close()
+    again = await open_client()
+    await enter(again, room, resume_token=joins[0]["resume_token"])
+    assert (await again.recv_type("joined"))["key"] == keys[0]

@@ -7,6 +7,10 @@ few things it reads, and never imports its owner (:class:`app.live.Live`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
 
 
 class _Member(TypedDict):
-    """A group member without the reader's ``me`` flag (shared by the group's messages)."""
+    """A group member without their public key (shared by the group's messages)."""
 
     name: str
     organisation: str
@@ -48,12 +52,13 @@ class _GroupSkeleton(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class _EncodedGroup:
-    """A group's shared parts of ``state``, encoded once for all its members."""
+    """A group's ``state`` in a reflection phase, encoded once for all its members."""
 
-    start: bytes  # the message up to the group's member list
-    members: list[tuple[str, bytes, bytes]]  # (id, as others see them, as they see themselves)
-    # (author, payload as others see it, that encoded, card)
-    cards: list[tuple[str, protocol.CardInfo, bytes, Reflection]]
+    start: bytes  # the message up to the opening of its card list
+    # (author, that card as the group sees it, encoded, card); hidden ones too
+    cards: list[tuple[str, bytes, Reflection]]
+    shared: bytes  # the whole message as every member without a hidden card of theirs gets it
+    hiding: frozenset[str]  # members with a hidden card of their own: each gets their own
 
 
 class FrameSource(Protocol):
@@ -111,6 +116,22 @@ class Frames:
     def __init__(self, source: FrameSource) -> None:
         """Read the live session through ``source`` (nothing is copied)."""
         self._source = source
+        # Public keys: derived from the participant id with a secret of this run, so they
+        # say nothing about the id (nor about any token) and cannot be guessed.
+        self._key_secret = secrets.token_bytes(32)
+        self._keys: dict[str, str] = {}
+
+    def public_key(self, participant_id: str) -> str:
+        """Return a participant's public key: marks their member entry and cards in a group.
+
+        Opaque and stable while this console runs (a page learns its own in ``joined``, also
+        on every resume), so the members of a group can all get one and the same ``state``.
+        """
+        key = self._keys.get(participant_id)
+        if key is None:
+            digest = hmac.new(self._key_secret, participant_id.encode(), hashlib.sha256).digest()
+            key = self._keys[participant_id] = base64.urlsafe_b64encode(digest[:12]).decode()
+        return key
 
     # -- what a participant's page shows ------------------------------------------------------
 
@@ -160,24 +181,15 @@ class Frames:
                     message["group"] = protocol.GroupInfo(
                         **skeleton,
                         members=[
-                            protocol.MemberInfo(**m, me=pid == participant.id) for pid, m in members
+                            protocol.MemberInfo(**m, key=self.public_key(pid)) for pid, m in members
                         ],
                     )
                     shown = cards[number]
                 else:  # not in a group: only their own cards
                     shown = self._payloads(index, participant.id)
-                # Shared by the group, then made each member's own: a hidden card only for
-                # its author (marked hidden), and ``mine`` on the member's own cards.
+                # Shared by the group; a hidden card only for its author (marked hidden).
                 message["cards"] = [
-                    (
-                        (
-                            self.card_payload(card, participant.id)
-                            if card.hidden
-                            else protocol.CardInfo(**{**payload, "mine": True})
-                        )
-                        if author == participant.id
-                        else payload
-                    )
+                    self.card_payload(card, participant.id) if card.hidden else payload
                     for author, payload, card in shown
                     if author == participant.id or not card.hidden
                 ]
@@ -218,20 +230,20 @@ class Frames:
 
     def state_frames(
         self, participants: Iterable[Participant], now: float | None = None
-    ) -> Iterator[tuple[Participant, bytes]]:
-        """Yield each participant with their ``state`` message encoded (UTF-8 JSON).
+    ) -> Iterator[tuple[list[Participant], bytes]]:
+        """Yield the ``state`` messages encoded (UTF-8 JSON), each with the people it goes to.
 
         The same messages as :meth:`state_messages` (decoded, they are equal), made for a
-        room-wide broadcast: in a reflection phase what a group shares (the head of the
-        message, the group, each member and each card) is encoded once per group and each
-        member's message is joined from those pieces; only the member's own ``me`` and
-        ``mine`` differ. Other phases encode :meth:`state_messages`.
+        room-wide broadcast: in a reflection phase the members of a group share one message
+        (their own entry and cards are marked by public keys the page knows, not per reader),
+        encoded once; only a member with a hidden card of their own gets their own message.
+        Other phases encode :meth:`state_messages`, one message per participant.
         """
         now = time.time() if now is None else now
         phase = self._source.phase
         if phase is None or phase.kind not in REFLECTION_PHASES:
             for participant, message in self.state_messages(participants, now):
-                yield participant, protocol.encode_bytes(message)
+                yield [participant], protocol.encode_bytes(message)
             return
         dumps = protocol.encode_bytes
         index = self._source.clock.index
@@ -240,38 +252,37 @@ class Frames:
         # without its closing brace.
         base = self._base(now)
         head = dumps({k: v for k, v in base.items() if k not in ("group", "cards")})[:-1]
-        groups: dict[int, _EncodedGroup] = {}
+        groups: dict[int, tuple[list[Participant], _EncodedGroup]] = {}
         for participant in participants:
             me = participant.id
             number = rnd.group_of(me) if rnd is not None else None
             if rnd is not None and number is not None:
-                encoded = groups.get(number)
-                if encoded is None:
-                    encoded = groups[number] = self._encoded_group(rnd, number, index, me, head)
-                parts = [
-                    encoded.start,
-                    b",".join(on if pid == me else off for pid, off, on in encoded.members),
-                    b']},"cards":[',
-                ]
-                shown = encoded.cards
+                entry = groups.get(number)
+                if entry is None:
+                    entry = groups[number] = ([], self._encoded_group(rnd, number, index, me, head))
+                readers, encoded = entry
+                if me not in encoded.hiding:
+                    readers.append(participant)
+                    continue
+                start, shown = encoded.start, encoded.cards
             else:  # not in a group: only their own cards
-                parts = [head, b',"group":null,"cards":[']
-                shown = [(a, p, dumps(p), c) for a, p, c in self._payloads(index, me)]
-            parts.append(
-                b",".join(
-                    (
-                        dumps(self.card_payload(card, me))
-                        if card.hidden
-                        else dumps(protocol.CardInfo(**{**payload, "mine": True}))
-                    )
-                    if author == me
-                    else data
-                    for author, payload, data, card in shown
-                    if author == me or not card.hidden
-                )
-            )
-            parts.append(b"]}")
-            yield participant, b"".join(parts)
+                start = head + b',"group":null,"cards":['
+                shown = [(a, dumps(p), c) for a, p, c in self._payloads(index, me)]
+            yield [participant], self._own_frame(start, shown, me)
+        for readers, encoded in groups.values():
+            if readers:
+                yield readers, encoded.shared
+
+    def _own_frame(
+        self, start: bytes, shown: list[tuple[str, bytes, Reflection]], me: str
+    ) -> bytes:
+        """Join one reader's ``state`` from shared pieces, with their own hidden cards."""
+        cards = b",".join(
+            protocol.encode_bytes(self.card_payload(card, me)) if card.hidden else data
+            for author, data, card in shown
+            if author == me or not card.hidden
+        )
+        return start + cards + b"]}"
 
     def _encoded_group(
         self, rnd: GroupRound, number: int, index: int, member_id: str, head: bytes
@@ -279,17 +290,23 @@ class Frames:
         """Encode once what the members of a group share (see :meth:`state_frames`)."""
         dumps = protocol.encode_bytes
         skeleton, members = self._group_template(rnd, number)
+        start = (
+            head
+            + b',"group":'
+            + dumps(skeleton)[:-1]
+            + b',"members":['
+            + b",".join(
+                dumps(protocol.MemberInfo(**m, key=self.public_key(pid))) for pid, m in members
+            )
+            + b']},"cards":['
+        )
+        cards = [(a, dumps(p), c) for a, p, c in self._payloads(index, member_id)]
+        shared = b",".join(data for _, data, card in cards if not card.hidden)
         return _EncodedGroup(
-            start=head + b',"group":' + dumps(skeleton)[:-1] + b',"members":[',
-            members=[
-                (
-                    pid,
-                    dumps(protocol.MemberInfo(**m, me=False)),
-                    dumps(protocol.MemberInfo(**m, me=True)),
-                )
-                for pid, m in members
-            ],
-            cards=[(a, p, dumps(p), c) for a, p, c in self._payloads(index, member_id)],
+            start=start,
+            cards=cards,
+            shared=start + shared + b"]}",
+            hiding=frozenset(a for a, _, card in cards if card.hidden),
         )
 
     def _payloads(
@@ -307,7 +324,7 @@ class Frames:
     def _group_template(
         self, rnd: GroupRound, number: int
     ) -> tuple[_GroupSkeleton, list[tuple[str, _Member]]]:
-        """Return a group's payload without ``me`` flags: (skeleton, [(member id, member)])."""
+        """Return a group's payload without keys: (skeleton, [(member id, member)])."""
         members: list[tuple[str, _Member]] = []
         modes: set[str] = set()
         for pid in rnd.groups[number]:
@@ -345,6 +362,7 @@ class Frames:
             viewer_id,
             author.name if author else "",
             self._source.organisation_name(card.organisation_id),
+            self.public_key(card.participant_id),
         )
 
     def card_frames(self, card: Reflection) -> tuple[Frame, ...]:
@@ -363,10 +381,9 @@ class Frames:
                 protocol.encode_bytes(protocol.card(self.card_payload(card, author))),
             )
         ]
-        if others:
-            frames.append(
-                Frame(others, protocol.encode_bytes(protocol.card(self.card_payload(card, ""))))
-            )
+        if others:  # ``mine`` false: a ``card`` frame names its reader's own cards
+            info = protocol.CardInfo(**{**self.card_payload(card, ""), "mine": False})
+            frames.append(Frame(others, protocol.encode_bytes(protocol.card(info))))
         return tuple(frames)
 
     def card_audience(self, card: Reflection) -> set[str]:
