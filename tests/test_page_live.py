@@ -294,6 +294,17 @@ async def test_phases_group_and_cards_live_between_members(
     assert await anna.locator("#cards img").count() == 0
     assert await anna.locator("#cards li").count() == 2
 
+    # After a reload only the group's shared ``state`` tells Anna's page what is hers: her
+    # key from ``joined`` marks her in the list and her card (with its buttons), not Johan's.
+    await anna.reload()
+    await wait_count(anna, "#cards li", 2)
+    await anna.wait_for_selector("#members li.me")
+    assert await anna.locator("#members li.me .name").all_text_contents() == ["Anna Karlsson"]
+    mine = await anna.locator("#cards li.mine .text").all_text_contents()
+    assert mine == ["Gemensam e-tjänsteplattform"]
+    assert await anna.locator("#cards li:not(.mine) .actions").is_hidden()
+    assert await anna.locator("#cards li.mine .actions").is_visible()
+
     # Withdraw: gone from both pages, kept (withdrawn) in the store.
     await anna.click("#cards li.mine button[data-act=withdraw]")
     await wait_count(johan, "#cards li", 1)
