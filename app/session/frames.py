@@ -55,7 +55,7 @@ class _EncodedGroup:
     """A group's ``state`` in a reflection phase, encoded once for all its members."""
 
     start: bytes  # the message up to the opening of its card list
-    # (author, that card as the group sees it, encoded, card); hidden ones too
+    # (author, the card encoded as the group sees it, card); hidden ones too
     cards: list[tuple[str, bytes, Reflection]]
     shared: bytes  # the whole message as every member without a hidden card of theirs gets it
     hiding: frozenset[str]  # members with a hidden card of their own: each gets their own
