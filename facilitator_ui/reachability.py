@@ -85,6 +85,8 @@ class ReachabilityPanel(QFrame):
         self._counts = (0, 0)
         self._dismissed = False
         self._arrived = False
+        # The online session's tunnel state ("off": participants come over this network).
+        self._online = "off"
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 10, 12, 10)
@@ -129,6 +131,17 @@ class ReachabilityPanel(QFrame):
         self._dismissed = False
         self.poll()
 
+    def set_online(self, state: str) -> None:
+        """Speak of the relay, not the room's network, while an online session is on.
+
+        ``state`` is the tunnel's (``off``, ``connecting``, ``up``, ``down``): with a relay,
+        guest Wi-Fi and firewalls are not why nobody arrives; a tunnel that is down, or a
+        link other than the relay's, is.
+        """
+        if state != self._online:
+            self._online = state
+            self.retranslate()
+
     def dismiss(self) -> None:
         """Hide the help for the rest of the run."""
         self._dismissed = True
@@ -154,8 +167,9 @@ class ReachabilityPanel(QFrame):
     def retranslate(self) -> None:
         """Set every text in the current language."""
         self.title_label.setText(tr("reach_title"))
-        self.causes_label.setText(tr("reach_causes"))
-        self.fixes_label.setText(tr("reach_fixes"))
+        online = "_online" if self._online != "off" else ""
+        self.causes_label.setText(tr(f"reach_causes{online}"))
+        self.fixes_label.setText(tr(f"reach_fixes{online}"))
         self.dismiss_button.setText(tr("reach_dismiss"))
         self.count_label.setText(tr("devices_seen", count=self._counts[0]))
 

@@ -301,6 +301,7 @@ class OnlineSession:
             await tunnel.stop()
         if not (config.enabled and config.complete):
             self.light.set_status("off")
+            self.window.reachability.set_online("off")
             try:
                 self.window.set_join_info(self.server.set_public_url(self.settings.public_url))
             except ValueError:
@@ -330,6 +331,7 @@ class OnlineSession:
             pinned_now=status.pinned_now,
             retry_in=status.retry_in,
         )
+        self.window.reachability.set_online(status.state.value)
         if status.pinned_now and status.fingerprint:
             self.window.statusBar().showMessage(
                 tr("online_pinned", fingerprint=status.fingerprint), 30_000
@@ -570,7 +572,6 @@ def switch_room(current: Room, path: Path) -> Room:
         return current
     current.store.close()
     return room
-
 
 
 SUBCOMMANDS = {

@@ -359,6 +359,8 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
     qtbot.waitUntil(lambda: online.light.state == "up", timeout=30_000)
     assert online.light.isVisible()
     assert online.light.label.text() == "Online: uppe"
+    # Nobody arriving is now the relay's matter, and the help says so.
+    assert "reläets adress" in window.reachability.causes_label.text()
     assert "SHA256:" in online.light.toolTip()
     assert "SHA256:" in window.statusBar().currentMessage()  # pinned on first use: shown
     # Saved in the user's settings, not in the workshop.
@@ -394,6 +396,7 @@ def test_the_console_light_follows_the_tunnel_and_the_link_carries_the_relay_add
     run_in(qtbot, qloop, online.apply(OnlineConfig()))
     assert not online.light.isVisible()
     assert window.join_info.join_url.startswith("http://127.0.0.1:")
+    assert "gästnätverk" in window.reachability.causes_label.text()
     run_in(qtbot, qloop, online.stop())
     run_in(qtbot, qloop, server.stop())
 

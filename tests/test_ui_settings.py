@@ -373,6 +373,36 @@ def test_reachability_help_appears_after_a_minute_with_nobody_and_goes_when_some
     assert not panel.isVisible()  # someone got through: the network works
 
 
+def test_in_an_online_session_the_help_speaks_of_the_relay_not_the_wifi(qtbot, room: Room) -> None:
+    clock = FakeClock()
+    window = MainWindow(
+        room,
+        lan_server(room).join_info(),
+        clock=clock,
+        devices_seen=lambda: (1, 0),
+        reachability_after=60,
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.reachability
+    panel.set_online("down")  # what the composition root says when the tunnel reports
+    panel.poll()
+    clock.now += 61
+    panel.poll()
+    assert panel.help_visible()
+    text = panel.causes_label.text() + " " + panel.fixes_label.text()
+    assert text == SV["reach_causes_online"] + " " + SV["reach_fixes_online"]
+    for words in ("reläets adress", "lampan", "Kopiera länken", "mobildata"):
+        assert words in text
+    assert "gästnätverk" not in text and "brandvägg" not in text
+    window._switch_language("en")  # Visa → English
+    assert "relay" in panel.causes_label.text()
+    window._switch_language("sv")
+    panel.set_online("off")  # the online session turned off: the room's network again
+    assert panel.causes_label.text() == SV["reach_causes"]
+
+
 def test_someone_connected_through_a_local_tunnel_counts_as_arrived(qtbot, room: Room) -> None:
     clock = FakeClock()
     window = MainWindow(
