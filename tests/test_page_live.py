@@ -560,7 +560,6 @@ async def test_an_erased_participants_unsent_cards_are_not_sent_under_a_new_join
 async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     browser: Any, server: RoomServer, room: Room
 ) -> None:
-    sv = SV
     pages = Pages(browser, server)
     _context, page = await pages.open(PHONE)
     await join(page, "Per Olsson", "Vänersborg")
@@ -571,15 +570,15 @@ async def test_quitting_the_console_says_away_and_the_page_comes_back_by_itself(
     await page.wait_for_selector("#live:not([hidden])")
 
     await server.stop()  # what quitting the console does
-    await page.wait_for_selector(f"#status.note:text-is('{sv['away']}')")  # a banner
+    await page.wait_for_selector(f"#status.note:text-is('{SV['away']}')")  # a banner
     assert await page.locator("#ended").is_hidden()  # not "the session has ended"
     assert await page.locator("#live").is_visible()
 
     server.requested_port = server.port  # the console starts again on its port
     await server.start()
     await wait_for(lambda: server.connection_count == 1, timeout=20)
-    await page.wait_for_selector(f"#status:not(:text-is('{sv['away']}'))", state="attached")
-    assert await page.text_content("#status") in ("", sv["connected"])
+    await page.wait_for_selector(f"#status:not(:text-is('{SV['away']}'))", state="attached")
+    assert await page.text_content("#status") in ("", SV["connected"])
     assert await page.locator("#live").is_visible()
     assert len(room.participants()) == 1  # the same person, not a second join
     await pages.close()
@@ -591,14 +590,13 @@ async def test_a_cleared_session_sends_the_page_to_the_code_form_without_saying_
 ) -> None:
     from app.operations import clear_session
 
-    sv = SV
     pages = Pages(browser, server)
     _context, page = await pages.open(PHONE)
     await join(page, "Per Olsson", "Vänersborg")
 
     clear_session(room, room.session.number)  # Träff → Rensa, on the running session
     await page.wait_for_selector("#code-form:not([hidden])", timeout=20_000)
-    await page.wait_for_selector(f"text={sv['error_bad_token']}")
+    await page.wait_for_selector(f"text={SV['error_bad_token']}")
     # The link is void: the status line must not say "Ansluten." above that error.
     assert await page.text_content("#status") in ("", None)
     await pages.close()
@@ -608,7 +606,6 @@ async def test_a_cleared_session_sends_the_page_to_the_code_form_without_saying_
 async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
     browser: Any, server: RoomServer, room: Room
 ) -> None:
-    sv = SV
     pages = Pages(browser, server)
     _c1, author = await pages.open(PHONE)
     await join(author, "Anna Author", "Lysekil")
@@ -624,14 +621,14 @@ async def test_a_hidden_card_leaves_the_other_phone_and_its_author_is_told(
 
     room.live.moderate(card.id, hidden=True)
     await wait_count(other, "#cards li.card", 0)
-    await author.wait_for_selector(f".save:text-is('{sv['card_hidden_note']}')")
+    await author.wait_for_selector(f".save:text-is('{SV['card_hidden_note']}')")
     await other.reload()
     await other.wait_for_selector("#live:not([hidden])")
     assert await card_texts(other) == []
 
     room.live.moderate(card.id, hidden=False)
     await wait_count(other, "#cards li.card", 1)
-    await wait_count(author, f".save:text-is('{sv['card_hidden_note']}')", 0)
+    await wait_count(author, f".save:text-is('{SV['card_hidden_note']}')", 0)
     assert await card_texts(other) == ["Ett kort som döljs"]
     await pages.close()
     pages.watch.check()
