@@ -361,3 +361,20 @@ def session_line(data: SessionData) -> str:
 def role_word(role: Role) -> str:
     """Return the word for a role, in the current language."""
     return tr("role_elected") if role == Role.ELECTED else tr("role_official")
+
+
+def participants_line(data: SessionData, organisation_id: int) -> str:
+    """Return "N deltagare: E förtroendevalda, O tjänstepersoner" for one organisation."""
+    roles = data.role_counts(organisation_id)
+    return tr(
+        "pdf_participants_line",
+        total=len(data.participants_of(organisation_id)),
+        elected=roles[Role.ELECTED],
+        officials=roles[Role.OFFICIAL],
+    )
+
+
+def participant_row(person: Participant) -> tuple[str, str, str]:
+    """Return a participant's name, role (with function) and attendance, as words."""
+    role = role_word(person.role) + (f", {person.function}" if person.function else "")
+    return person.name, role, tr(f"attendance_{person.attendance.value}")

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.export.data import SessionData, Snapshot, date_text, mix_line, role_word, session_line
+from app.export.data import (
+    SessionData,
+    Snapshot,
+    date_text,
+    mix_line,
+    participant_row,
+    participants_line,
+    session_line,
+)
 from app.i18n import tr
 from app.model import GroupKind, Organisation, Reflection, Role
 
@@ -130,24 +138,11 @@ def _themes(snapshot: Snapshot, data: SessionData, org: Organisation) -> list[Bl
 def _session(snapshot: Snapshot, data: SessionData, org: Organisation, names: bool) -> list[Block]:
     out: list[Block] = []
     people = data.participants_of(org.id)
-    roles = data.role_counts(org.id)
     out.append(Heading(3, tr("pdf_participants_heading")))
-    out.append(
-        Para(
-            tr(
-                "pdf_participants_line",
-                total=len(people),
-                elected=roles[Role.ELECTED],
-                officials=roles[Role.OFFICIAL],
-            )
-        )
-    )
+    out.append(Para(participants_line(data, org.id)))
     if names and people:
-        rows = []
-        for p in people:
-            role = role_word(p.role) + (f", {p.function}" if p.function else "")
-            rows.append((p.name, role, tr(f"attendance_{p.attendance.value}")))
-        out.append(Grid((tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")), tuple(rows)))
+        rows = tuple(participant_row(p) for p in people)
+        out.append(Grid((tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")), rows))
 
     # Only this organisation's own municipality reflections: never another's.
     own = [c for c in data.cards(GroupKind.MUNICIPALITY) if c.organisation_id == org.id]

@@ -40,7 +40,15 @@ from reportlab.platypus import (
 
 from app import i18n
 from app.atomic import atomic_path
-from app.export.data import SessionData, Snapshot, date_text, mix_line, role_word, session_line
+from app.export.data import (
+    SessionData,
+    Snapshot,
+    date_text,
+    mix_line,
+    participant_row,
+    participants_line,
+    session_line,
+)
 from app.export.textblock import TextBlock, printable
 from app.i18n import tr
 from app.model import GroupKind, GroupRound, Organisation, Reflection, Role
@@ -501,24 +509,11 @@ def _municipality_session(
 ) -> list[Flowable]:
     out: list[Flowable] = []
     people = data.participants_of(org.id)
-    roles = data.role_counts(org.id)
     out.append(para(tr("pdf_participants_heading"), "h2"))
-    out.append(
-        para(
-            tr(
-                "pdf_participants_line",
-                total=len(people),
-                elected=roles[Role.ELECTED],
-                officials=roles[Role.OFFICIAL],
-            )
-        )
-    )
+    out.append(para(participants_line(data, org.id)))
     if names and people:
         rows = [[tr("pdf_name"), tr("pdf_role"), tr("pdf_attendance")]]
-        for p in people:
-            role = role_word(p.role) + (f", {p.function}" if p.function else "")
-            mode = tr(f"attendance_{p.attendance.value}")
-            rows.append([_cell(p.name), _cell(role), _cell(mode)])
+        rows += [[_cell(text) for text in participant_row(p)] for p in people]
         out.append(_table(rows, [60 * mm, 70 * mm, 40 * mm]))
 
     # Only this organisation's own municipality reflections: never another's.
