@@ -374,6 +374,29 @@ def participants_line(data: SessionData, organisation_id: int) -> str:
     )
 
 
+def participation_header() -> tuple[str, ...]:
+    """Return the participation table's column heads (organisation, roles, attendance, total)."""
+    return (
+        tr("pdf_organisation"),
+        tr("role_elected"),
+        tr("role_official"),
+        tr("attendance_in_room"),
+        tr("attendance_remote"),
+        tr("pdf_total"),
+    )
+
+
+def participation_counts(people: Sequence[Participant]) -> tuple[int, int, int, int, int]:
+    """Return elected, officials, in the room, remote and all of ``people`` (one table row)."""
+    return (
+        sum(p.role == Role.ELECTED for p in people),
+        sum(p.role == Role.OFFICIAL for p in people),
+        sum(p.attendance.value == "in_room" for p in people),
+        sum(p.attendance.value == "remote" for p in people),
+        len(people),
+    )
+
+
 def participant_row(person: Participant) -> tuple[str, str, str]:
     """Return a participant's name, role (with function) and attendance, as words."""
     role = role_word(person.role) + (f", {person.function}" if person.function else "")

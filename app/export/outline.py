@@ -17,10 +17,12 @@ from app.export.data import (
     mix_line,
     participant_row,
     participants_line,
+    participation_counts,
+    participation_header,
     session_line,
 )
 from app.i18n import tr
-from app.model import GroupKind, Organisation, Reflection, Role
+from app.model import GroupKind, Organisation, Reflection
 
 
 @dataclass(frozen=True)
@@ -286,31 +288,12 @@ def _themes_comparison(snapshot: Snapshot, data: SessionData) -> list[Block]:
 
 
 def _participation(snapshot: Snapshot, data: SessionData) -> Grid:
-    header = (
-        tr("pdf_organisation"),
-        tr("role_elected"),
-        tr("role_official"),
-        tr("attendance_in_room"),
-        tr("attendance_remote"),
-        tr("pdf_total"),
-    )
-    rows = []
     groups = [(o.name, data.participants_of(o.id)) for o in snapshot.series.organisations]
     groups.append((tr("pdf_total"), list(data.participants)))
-    for name, people in groups:
-        if not people:
-            continue
-        rows.append(
-            (
-                name,
-                str(sum(p.role == Role.ELECTED for p in people)),
-                str(sum(p.role == Role.OFFICIAL for p in people)),
-                str(sum(p.attendance.value == "in_room" for p in people)),
-                str(sum(p.attendance.value == "remote" for p in people)),
-                str(len(people)),
-            )
-        )
-    return Grid(header, tuple(rows))
+    rows = tuple(
+        (name, *(str(n) for n in participation_counts(people))) for name, people in groups if people
+    )
+    return Grid(participation_header(), rows)
 
 
 def _survey_by_organisation(snapshot: Snapshot, data: SessionData) -> list[Block]:

@@ -47,6 +47,8 @@ from app.export.data import (
     mix_line,
     participant_row,
     participants_line,
+    participation_counts,
+    participation_header,
     session_line,
 )
 from app.export.textblock import TextBlock, printable
@@ -351,42 +353,12 @@ def _likert_chart(
 
 
 def _participation_table(snapshot: Snapshot, data: SessionData) -> Table:
-    rows: list[list[Any]] = [
-        [
-            tr("pdf_organisation"),
-            tr("role_elected"),
-            tr("role_official"),
-            tr("attendance_in_room"),
-            tr("attendance_remote"),
-            tr("pdf_total"),
-        ]
-    ]
+    rows: list[list[Any]] = [list(participation_header())]
     for org in snapshot.series.organisations:
         people = data.participants_of(org.id)
-        if not people:
-            continue
-        roles = data.role_counts(org.id)
-        rows.append(
-            [
-                _cell(org.name),
-                roles[Role.ELECTED],
-                roles[Role.OFFICIAL],
-                sum(1 for p in people if p.attendance.value == "in_room"),
-                sum(1 for p in people if p.attendance.value == "remote"),
-                len(people),
-            ]
-        )
-    roles = data.role_counts()
-    rows.append(
-        [
-            tr("pdf_total"),
-            roles[Role.ELECTED],
-            roles[Role.OFFICIAL],
-            sum(1 for p in data.participants if p.attendance.value == "in_room"),
-            sum(1 for p in data.participants if p.attendance.value == "remote"),
-            len(data.participants),
-        ]
-    )
+        if people:
+            rows.append([_cell(org.name), *participation_counts(people)])
+    rows.append([tr("pdf_total"), *participation_counts(data.participants)])
     numbers = [_head_width(text, 18 * mm) for text in rows[0][1:]]
     return _table(rows, [174 * mm - sum(numbers), *numbers])
 
